@@ -1,0 +1,50 @@
+# shiftline, English. The message value is the SMS text; a `.voice` attribute, where there
+# is one, is the spoken IVR wording. Keep texts plain: straight quotes, no emoji, so an SMS
+# stays in GSM-7 (a test fails any reply over two segments).
+
+## Numbers that are not on the roster
+not-registered = Sorry, this number isn't registered for shift work. Please ask your manager to add you.
+not-registered-join = Sorry, this number isn't registered. If your manager gave you a PIN, text JOIN, the PIN and your name, like: JOIN 1234 Ana
+join-usage = To register, text JOIN, your PIN and your name, like: JOIN 1234 Ana
+join-wrong-pin = That PIN didn't work. Check it with your manager and try again.
+join-locked = Too many wrong PINs from this number. Please try again in an hour.
+join-welcome = Welcome, { $name }! You're registered. Text ON to take calls or HELP for commands.
+join-already = You're already registered as { $name }. Text HELP for commands.
+
+## Going online and offline
+online = You're online for { $skills }. Text OFF when you're done.
+already-online = You're already online for { $skills }. Text OFF when you're done.
+offline = You're offline. Text ON when you're ready.
+already-offline = You're already offline. Text ON when you're ready.
+
+## The skill menu
+skill-menu = Pick your skills: { $menu }. Reply with numbers like 1 3, or ALL.
+skill-menu-first = Hi { $name }! First pick your skills: { $menu }. Reply with numbers like 1 3, or ALL.
+menu-no-such-number = There's no skill { $number }. Reply with numbers from 1 to { $count }, like 1 3, or ALL. NO cancels.
+menu-unmatched = I couldn't match "{ $text }" to a skill. Reply with numbers like 1 3, or ALL. NO cancels.
+menu-blank = Reply with skill numbers like 1 3, or ALL. NO cancels.
+menu-expired = That menu timed out after 15 minutes, so nothing changed. Text SKILLS to start again.
+confirm-skills = You picked { $skills }. Reply YES to save or NO to cancel.
+confirm-skills-online = You picked { $skills }. Reply YES to save and go online, or NO to cancel.
+confirm-unclear = Reply YES to save { $skills }, or NO to cancel.
+skills-saved = Saved. Your skills: { $skills }.
+skills-saved-online = Saved. You're online for { $skills }. Text OFF when you're done.
+cancelled-offline = Cancelled, nothing changed. You're offline.
+cancelled-online = Cancelled, nothing changed. You're still online.
+nothing-to-confirm = There's nothing to confirm right now. Text HELP for commands.
+no-skills = none yet
+
+## Status, help, language
+status-online = { $name }, you're online for { $skills }.
+status-offline = { $name }, you're offline. Your skills: { $skills }. Text ON to take calls.
+status-offline-no-skills = { $name }, you're offline and have no skills yet. Text ON to pick skills and start.
+help = Text ON to take calls, OFF to stop, SKILLS to change skills, STATUS to check, LANG ES for Spanish.
+lang-set = OK, I'll text you in English. Text HELP for commands.
+lang-options = Text LANG EN for English or LANG ES for Spanish.
+not-understood = Sorry, I didn't understand "{ $text }". Text ON, OFF, SKILLS, STATUS or HELP.
+not-understood-blank = Sorry, I couldn't read that. Text ON, OFF, SKILLS, STATUS or HELP.
+schedule-unavailable = Weekly schedules aren't available yet. Text ON or OFF to change your status.
+
+## Carrier opt-out
+opted-out = You're offline and won't get texts from us. Text START to undo.
+opted-in = Welcome back, you'll get our texts again.

@@ -1,0 +1,440 @@
+//! Settings: one TOML file for what a business describes (skills, workers, URLs) and
+//! environment variables for secrets, which never live in a file in the repository.
+//!
+//! Every problem is reported with the field it is about (`workers[1].phone: ...`), so a
+//! business can fix its file without reading code.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::{Locale, PhoneNumber, SkillKey};
+use crate::intake::Enrolment;
+use crate::intake::catalog::{Catalog, Skill};
+
+pub const ENV_AUTH_TOKEN: &str = "SHIFTLINE_TWILIO_AUTH_TOKEN";
+pub const ENV_API_TOKEN: &str = "SHIFTLINE_API_TOKEN";
+pub const ENV_ENROLMENT_PIN: &str = "SHIFTLINE_ENROLMENT_PIN";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Syntax(#[from] toml::de::Error),
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+}
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Validated settings.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// The URL Twilio calls, without a trailing slash; signatures are checked against it.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    /// None: run against the built-in Twilio simulator.
+    pub twilio: Option<TwilioAccount>,
+    /// Twilio's auth token, which signs webhooks (and the simulator's callbacks).
+    pub auth_token: SecretString,
+    /// The token was generated at start-up because none was set (simulator only).
+    pub auth_token_generated: bool,
+    /// Bearer token for `/api`; the API answers 401 to everyone when it is not set.
+    pub api_token: Option<SecretString>,
+    pub enrolment: Option<Enrolment>,
+    pub default_language: Locale,
+    pub default_time_zone: Tz,
+    pub catalog: Catalog,
+    pub roster: Vec<RosterEntry>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TwilioAccount {
+    pub account_sid: String,
+    pub workspace_sid: String,
+    pub workflow_sid: Option<String>,
+    pub intake_number: PhoneNumber,
+    pub business_number: PhoneNumber,
+}
+
+/// A worker listed in the configuration file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RosterEntry {
+    pub phone: PhoneNumber,
+    pub name: String,
+    pub language: Locale,
+    pub languages: Vec<Locale>,
+    pub time_zone: Tz,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    twilio: Option<RawTwilio>,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    skills: Vec<RawSkill>,
+    #[serde(default)]
+    workers: Vec<RawWorker>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    #[serde(default = "default_listen")]
+    listen: String,
+    public_url: Option<String>,
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            public_url: None,
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+fn default_data_dir() -> PathBuf {
+    "./data".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTwilio {
+    account_sid: String,
+    workspace_sid: String,
+    workflow_sid: Option<String>,
+    intake_number: String,
+    business_number: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
+}
+
+impl Default for RawDefaults {
+    fn default() -> Self {
+        Self {
+            language: default_language(),
+            time_zone: default_time_zone(),
+        }
+    }
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+fn default_time_zone() -> String {
+    "America/Chicago".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSkill {
+    key: String,
+    #[serde(default)]
+    names: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorker {
+    phone: String,
+    name: String,
+    language: Option<String>,
+    /// Languages the worker takes calls in; defaults to their texting language.
+    languages: Option<Vec<String>>,
+    time_zone: Option<String>,
+}
+
+impl Settings {
+    /// Reads the file at `path`, secrets from the process environment.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, |name| std::env::var(name).ok())
+    }
+
+    /// Parses settings from TOML text, with `env` standing in for the environment.
+    pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text)?;
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+
+        let listen = raw
+            .server
+            .listen
+            .parse::<SocketAddr>()
+            .map_err(|e| invalid("server.listen", format!("{:?}: {e} (like \"127.0.0.1:8080\")", raw.server.listen)))?;
+        let public_url = match raw.server.public_url {
+            Some(url) => parse_public_url(&url)?,
+            None => format!("http://{listen}"),
+        };
+        let default_language = Locale::parse(&raw.defaults.language).map_err(|e| invalid("defaults.language", e))?;
+        let default_time_zone = parse_tz(&raw.defaults.time_zone, "defaults.time_zone")?;
+        let twilio = raw.twilio.map(parse_twilio).transpose()?;
+
+        let (auth_token, auth_token_generated) = match (env(ENV_AUTH_TOKEN), &twilio) {
+            (Some(token), _) => (token, false),
+            (None, Some(_)) => {
+                return Err(invalid(
+                    ENV_AUTH_TOKEN,
+                    "must be set to the account's auth token when [twilio] is configured",
+                ));
+            }
+            (None, None) => (development_token(), true),
+        };
+        let enrolment = env(ENV_ENROLMENT_PIN)
+            .map(|pin| {
+                if pin.len() >= 4 && pin.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    Ok(Enrolment {
+                        pin,
+                        language: default_language,
+                        time_zone: default_time_zone,
+                    })
+                } else {
+                    Err(invalid(ENV_ENROLMENT_PIN, "must be at least 4 letters or digits"))
+                }
+            })
+            .transpose()?;
+
+        Ok(Self {
+            listen,
+            public_url,
+            data_dir: raw.server.data_dir,
+            twilio,
+            auth_token: SecretString::from(auth_token),
+            auth_token_generated,
+            api_token: env(ENV_API_TOKEN).map(SecretString::from),
+            enrolment,
+            default_language,
+            default_time_zone,
+            catalog: parse_skills(raw.skills)?,
+            roster: parse_roster(raw.workers, default_language, default_time_zone)?,
+        })
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
+    let field = "server.public_url";
+    let url = url::Url::parse(raw).map_err(|e| invalid(field, format!("{raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid(field, format!("{raw:?} must be an http(s) URL like https://shiftline.example.com")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(field, format!("{raw:?} must not have a query or fragment")));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+fn parse_twilio(raw: RawTwilio) -> Result<TwilioAccount, ConfigError> {
+    let sid = |value: String, prefix: &str, field: &str| {
+        let ok = value.len() == 34
+            && value.starts_with(prefix)
+            && value[2..].chars().all(|c| c.is_ascii_hexdigit());
+        if ok {
+            Ok(value)
+        } else {
+            Err(invalid(
+                format!("twilio.{field}"),
+                format!("{value:?} is not a SID like {prefix} followed by 32 hex digits"),
+            ))
+        }
+    };
+    Ok(TwilioAccount {
+        account_sid: sid(raw.account_sid, "AC", "account_sid")?,
+        workspace_sid: sid(raw.workspace_sid, "WS", "workspace_sid")?,
+        workflow_sid: raw
+            .workflow_sid
+            .map(|w| sid(w, "WW", "workflow_sid"))
+            .transpose()?,
+        intake_number: PhoneNumber::parse(&raw.intake_number).map_err(|e| invalid("twilio.intake_number", e))?,
+        business_number: PhoneNumber::parse(&raw.business_number)
+            .map_err(|e| invalid("twilio.business_number", e))?,
+    })
+}
+
+/// An IANA zone name. Legacy abbreviations such as `EST` parse in chrono-tz but are fixed
+/// offsets with no DST, so only `Area/City` names (and UTC) are taken.
+fn parse_tz(raw: &str, field: &str) -> Result<Tz, ConfigError> {
+    let named = raw.contains('/') || raw == "UTC";
+    named.then(|| raw.parse::<Tz>().ok()).flatten().ok_or_else(|| {
+        invalid(
+            field,
+            format!("{raw:?} is not an IANA time zone name like \"America/Chicago\" (abbreviations such as EST have no DST)"),
+        )
+    })
+}
+
+fn parse_skills(raw: Vec<RawSkill>) -> Result<Catalog, ConfigError> {
+    if raw.is_empty() {
+        return Err(invalid("skills", "list at least one [[skills]] entry with a key and names"));
+    }
+    let mut seen = HashSet::new();
+    let mut skills = Vec::new();
+    for (i, s) in raw.into_iter().enumerate() {
+        let field = format!("skills[{i}]");
+        let key = SkillKey::parse(&s.key).map_err(|e| invalid(format!("{field}.key"), e))?;
+        if !seen.insert(key.clone()) {
+            return Err(invalid(format!("{field}.key"), format!("{key:?} is listed twice")));
+        }
+        let mut names = BTreeMap::new();
+        for (code, name) in s.names {
+            let locale = Locale::parse(&code).map_err(|e| invalid(format!("{field}.names"), e))?;
+            if name.trim().is_empty() {
+                return Err(invalid(format!("{field}.names.{code}"), "must not be empty"));
+            }
+            names.insert(locale, name.trim().to_string());
+        }
+        skills.push(Skill { key, names });
+    }
+    Ok(Catalog { skills })
+}
+
+fn parse_roster(raw: Vec<RawWorker>, language: Locale, time_zone: Tz) -> Result<Vec<RosterEntry>, ConfigError> {
+    let mut seen = HashSet::new();
+    let mut roster = Vec::new();
+    for (i, w) in raw.into_iter().enumerate() {
+        let field = |name: &str| format!("workers[{i}].{name}");
+        let phone = PhoneNumber::parse(w.phone.trim()).map_err(|e| invalid(field("phone"), e))?;
+        if !seen.insert(phone.clone()) {
+            return Err(invalid(field("phone"), format!("{phone} is listed twice")));
+        }
+        let name = w.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(invalid(field("name"), "must be 1 to 40 characters"));
+        }
+        let language = match w.language {
+            Some(code) => Locale::parse(&code).map_err(|e| invalid(field("language"), e))?,
+            None => language,
+        };
+        let languages = match w.languages {
+            Some(codes) => codes
+                .iter()
+                .map(|c| Locale::parse(c))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| invalid(field("languages"), e))?,
+            None => vec![language],
+        };
+        let time_zone = match w.time_zone {
+            Some(tz) => parse_tz(&tz, &field("time_zone"))?,
+            None => time_zone,
+        };
+        roster.push(RosterEntry {
+            phone,
+            name,
+            language,
+            languages,
+            time_zone,
+        });
+    }
+    Ok(roster)
+}
+
+/// A random token for running against the simulator when none is set; it is printed at
+/// start-up so a developer can sign requests by hand.
+fn development_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [[skills]]
+        key = "billing"
+        names = { en = "Billing", es = "Facturación" }
+    "#;
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        Settings::parse(text, |_| None)
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../shiftline.example.toml");
+        let settings = Settings::parse(text, |_| None).unwrap();
+        assert_eq!(settings.catalog.len(), 3);
+        assert_eq!(settings.roster.len(), 2);
+        assert!(settings.twilio.is_none(), "the example runs on the simulator");
+        assert!(settings.auth_token_generated);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let bad_phone = format!("{MINIMAL}\n[[workers]]\nphone = \"555-1234\"\nname = \"Ana\"\n");
+        assert!(error(&bad_phone).starts_with("workers[0].phone:"), "{}", error(&bad_phone));
+        let bad_tz = format!("{MINIMAL}\n[defaults]\ntime_zone = \"EST\"\n");
+        assert!(error(&bad_tz).starts_with("defaults.time_zone:"));
+        let bad_lang = format!("{MINIMAL}\n[[workers]]\nphone = \"+15550001111\"\nname = \"Ana\"\nlanguage = \"fr\"\n");
+        assert!(error(&bad_lang).starts_with("workers[0].language:"));
+        let bad_key = "[[skills]]\nkey = \"Tier-2\"\n";
+        assert!(error(bad_key).starts_with("skills[0].key:"));
+        let typo = format!("{MINIMAL}\n[server]\nlisten_addr = \"0.0.0.0:80\"\n");
+        assert!(error(&typo).contains("listen_addr"), "{}", error(&typo));
+    }
+
+    #[test]
+    fn a_twilio_account_needs_its_auth_token_from_the_environment() {
+        let text = format!(
+            "{MINIMAL}\n[twilio]\naccount_sid = \"AC{0}\"\nworkspace_sid = \"WS{0}\"\nintake_number = \"+15550100000\"\nbusiness_number = \"+15550100001\"\n",
+            "0".repeat(32)
+        );
+        assert!(error(&text).starts_with(ENV_AUTH_TOKEN));
+        let settings = Settings::parse(&text, |k| (k == ENV_AUTH_TOKEN).then(|| "secret".into())).unwrap();
+        assert!(!settings.auth_token_generated);
+    }
+
+    #[test]
+    fn duplicate_workers_and_skills_are_refused() {
+        let dup = format!("{MINIMAL}\n[[skills]]\nkey = \"billing\"\n");
+        assert!(error(&dup).contains("listed twice"));
+        let w = "[[workers]]\nphone = \"+15550001111\"\nname = \"Ana\"\n";
+        assert!(error(&format!("{MINIMAL}\n{w}{w}")).starts_with("workers[1].phone"));
+    }
+
+    #[test]
+    fn a_short_enrolment_pin_is_refused() {
+        let e = Settings::parse(MINIMAL, |k| (k == ENV_ENROLMENT_PIN).then(|| "12".into())).unwrap_err();
+        assert!(e.to_string().starts_with(ENV_ENROLMENT_PIN));
+    }
+}

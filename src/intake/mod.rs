@@ -1,0 +1,104 @@
+//! Worker intake: what a worker's text means and what it does to their record.
+//!
+//! This is the pure core of shiftline: `on_text(context, phone, text, now, stored state)`
+//! returns the new state, the replies and the commands, and never touches the network, the
+//! clock or the disk. The store runs it inside a sled transaction, which may run it more
+//! than once on a conflict; that is only safe because it is pure.
+//!
+//! - `keywords` reads a whole text as a command ("I'm on" is ON, "on my way" is not);
+//! - `menu` reads an answer to the numbered skill menu;
+//! - `machines` holds the Presence and Dialogue state machines (rust-fsm tables);
+//! - `turn` runs a rostered worker's text through them;
+//! - `enrol` handles texts from numbers that are not on the roster (JOIN).
+
+pub mod catalog;
+pub mod enrol;
+pub mod keywords;
+pub mod machines;
+pub mod menu;
+pub mod record;
+pub mod reply;
+pub mod turn;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::commands::Command;
+use crate::domain::{Locale, PhoneNumber};
+use catalog::Catalog;
+use enrol::PinAttempts;
+use record::WorkerRecord;
+use reply::Reply;
+
+/// What the core needs to know about the business, from its configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub catalog: &'a Catalog,
+    /// Self-registration with a PIN, when the business allows it.
+    pub enrolment: Option<&'a Enrolment>,
+    /// The language for numbers that are not on the roster.
+    pub default_language: Locale,
+}
+
+#[derive(Clone, Debug)]
+pub struct Enrolment {
+    pub pin: String,
+    pub language: Locale,
+    pub time_zone: Tz,
+}
+
+/// What to do with the stored wrong-PIN count of the sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PinUpdate {
+    Keep,
+    Set(PinAttempts),
+    Clear,
+}
+
+/// The result of one inbound text.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The record to store, or None when the sender has none and still has none.
+    pub record: Option<WorkerRecord>,
+    pub pins: PinUpdate,
+    pub replies: Vec<Reply>,
+    pub commands: Vec<Command>,
+    /// The language to render the replies in.
+    pub locale: Locale,
+}
+
+impl Outcome {
+    fn reply_only(locale: Locale, reply: Reply) -> Self {
+        Self {
+            record: None,
+            pins: PinUpdate::Keep,
+            replies: vec![reply],
+            commands: Vec::new(),
+            locale,
+        }
+    }
+}
+
+/// One inbound text from `phone`, given what is stored for that number.
+pub fn on_text(
+    ctx: &Context,
+    phone: &PhoneNumber,
+    text: &str,
+    now: DateTime<Utc>,
+    record: Option<&WorkerRecord>,
+    attempts: Option<&PinAttempts>,
+) -> Outcome {
+    match record {
+        Some(record) => {
+            let turn = turn::on_text(ctx, record, text, now);
+            Outcome {
+                locale: turn.record.language,
+                record: Some(turn.record),
+                pins: PinUpdate::Keep,
+                replies: turn.replies,
+                commands: turn.commands,
+            }
+        }
+        None => enrol::on_text(ctx, phone, text, now, attempts),
+    }
+}

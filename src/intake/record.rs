@@ -1,0 +1,104 @@
+//! The worker record: the machines' states plus the data that travels with them.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::machines::{Dialogue, MENU_TIMEOUT, Presence};
+use crate::domain::{Locale, PhoneNumber, SkillKey};
+
+/// Bumped when the stored shape changes in a way old records cannot be read as.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerRecord {
+    pub schema: u32,
+    pub phone: PhoneNumber,
+    pub name: String,
+    /// The language the worker is texted in.
+    pub language: Locale,
+    /// Languages the worker takes calls in (TaskRouter `languages` attribute).
+    pub languages: Vec<Locale>,
+    pub time_zone: Tz,
+    pub presence: Presence,
+    pub dialogue: Dialogue,
+    /// When the current non-Idle dialogue step was last prompted; it expires from there.
+    pub dialogue_since: Option<DateTime<Utc>>,
+    /// Saved skills, in menu order.
+    pub skills: Vec<SkillKey>,
+    /// What a SkillMenu or Confirm step is building.
+    pub pending: Option<Pending>,
+    /// The worker texted a carrier opt-out word: no proactive texts until they opt back in.
+    pub opted_out: bool,
+    /// How the worker joined the roster.
+    pub source: Source,
+    /// TaskRouter's Worker SID, once TaskRouter has assigned one.
+    pub worker_sid: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Config,
+    Enrolled,
+}
+
+/// A change being built in a menu and awaiting YES.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Pending {
+    Skills {
+        /// Empty while the menu is open; the worker's pick once they answered.
+        chosen: Vec<SkillKey>,
+        /// The menu was opened by ON with no skills saved: saving also goes online.
+        then_online: bool,
+    },
+}
+
+impl WorkerRecord {
+    pub fn new(
+        phone: PhoneNumber,
+        name: String,
+        language: Locale,
+        languages: Vec<Locale>,
+        time_zone: Tz,
+        source: Source,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            schema: SCHEMA_VERSION,
+            phone,
+            name,
+            language,
+            languages,
+            time_zone,
+            presence: Presence::Offline,
+            dialogue: Dialogue::Idle,
+            dialogue_since: None,
+            skills: Vec::new(),
+            pending: None,
+            opted_out: false,
+            source,
+            worker_sid: None,
+            updated_at: now,
+        }
+    }
+
+    /// The dialogue step as it stands at `now`: an open step past its timeout reads as Idle,
+    /// even before the worker's next text makes the expiry durable.
+    pub fn dialogue_at(&self, now: DateTime<Utc>) -> Dialogue {
+        if self.menu_expired(now) {
+            Dialogue::Idle
+        } else {
+            self.dialogue
+        }
+    }
+
+    pub fn menu_expired(&self, now: DateTime<Utc>) -> bool {
+        self.dialogue != Dialogue::Idle
+            && self
+                .dialogue_since
+                .is_none_or(|since| now - since >= MENU_TIMEOUT)
+    }
+}

@@ -1,0 +1,316 @@
+//! One text from a rostered worker, run through the Dialogue and Presence machines.
+//!
+//! The Dialogue step decides how a text is read: in a SkillMenu it is first an answer to the
+//! menu, in a Confirm step first YES or NO, and otherwise (or when it is none of those) a
+//! command. A command sent in the middle of a menu leaves the menu (`Leave`) and is carried
+//! out, so a worker can always text OFF. Text that is neither changes nothing.
+
+use chrono::{DateTime, Utc};
+
+use super::Context;
+use super::keywords::{Intent, understand};
+use super::machines::{
+    Dialogue, DialogueInput, DialogueOutput, Presence, PresenceInput, PresenceOutput, dialogue,
+    fire, presence,
+};
+use super::menu::{self, MenuError};
+use super::record::{Pending, WorkerRecord};
+use super::reply::{Arg, Reply};
+use crate::commands::{Activity, Command, WorkerSpec};
+use crate::domain::SkillKey;
+
+/// The new record, what to say, and what to ask TaskRouter to do.
+#[derive(Clone, Debug)]
+pub struct Turn {
+    pub record: WorkerRecord,
+    pub replies: Vec<Reply>,
+    pub commands: Vec<Command>,
+}
+
+/// How much of an unrecognised text is quoted back to the worker.
+const ECHO_CHARS: usize = 24;
+
+pub fn on_text(ctx: &Context, before: &WorkerRecord, text: &str, now: DateTime<Utc>) -> Turn {
+    let mut t = Step {
+        ctx,
+        now,
+        record: before.clone(),
+        replies: Vec::new(),
+        expired: false,
+    };
+    if t.record.menu_expired(now) {
+        t.dialogue(DialogueInput::Expire);
+        t.record.pending = None;
+        t.expired = true;
+    }
+    match t.record.dialogue {
+        Dialogue::SkillMenu => t.menu_answer(text),
+        Dialogue::Confirm => t.confirm_answer(text),
+        Dialogue::Idle => t.idle(text),
+    }
+    t.finish(before)
+}
+
+struct Step<'a> {
+    ctx: &'a Context<'a>,
+    now: DateTime<Utc>,
+    record: WorkerRecord,
+    replies: Vec<Reply>,
+    /// The text arrived after an open menu timed out.
+    expired: bool,
+}
+
+impl Step<'_> {
+    fn say(&mut self, reply: Reply) {
+        self.replies.push(reply);
+    }
+
+    fn dialogue(&mut self, input: DialogueInput) -> Option<DialogueOutput> {
+        let (next, output) = fire::<dialogue::Impl>(self.record.dialogue, &input)
+            .expect("turn only fires inputs the dialogue table has for the current step");
+        self.record.dialogue = next;
+        self.record.dialogue_since = (next != Dialogue::Idle).then_some(self.now);
+        output
+    }
+
+    fn presence(&mut self, input: PresenceInput) -> Option<PresenceOutput> {
+        let (next, output) = fire::<presence::Impl>(self.record.presence, &input)
+            .expect("the presence table has a rule for every pair");
+        self.record.presence = next;
+        output
+    }
+
+    fn idle(&mut self, text: &str) {
+        match understand(text) {
+            Some(intent) => self.command(intent),
+            None if self.expired && menu::parse(text, self.ctx.catalog).is_ok() => {
+                self.say(Reply::new("menu-expired"))
+            }
+            None => self.not_understood(text),
+        }
+    }
+
+    fn menu_answer(&mut self, text: &str) {
+        let count = self.ctx.catalog.len() as i64;
+        match menu::parse(text, self.ctx.catalog) {
+            Ok(skills) => self.pick(skills),
+            Err(MenuError::NoSuchNumber(n)) => {
+                self.dialogue(DialogueInput::InvalidAnswer);
+                self.say(
+                    Reply::new("menu-no-such-number")
+                        .text("number", n)
+                        .arg("count", Arg::Number(count)),
+                );
+            }
+            Err(MenuError::Unmatched(word)) => {
+                self.dialogue(DialogueInput::InvalidAnswer);
+                self.say(Reply::new("menu-unmatched").text("text", echo(&word)));
+            }
+            Err(MenuError::NotAnAnswer) => match understand(text) {
+                Some(Intent::No) => self.cancel(DialogueInput::Cancel),
+                Some(Intent::Yes) | None => {
+                    self.dialogue(DialogueInput::InvalidAnswer);
+                    let reply = match echo(text) {
+                        e if e.is_empty() => Reply::new("menu-blank"),
+                        e => Reply::new("menu-unmatched").text("text", e),
+                    };
+                    self.say(reply);
+                }
+                Some(intent) => self.leave_for(intent),
+            },
+        }
+    }
+
+    fn confirm_answer(&mut self, text: &str) {
+        match understand(text) {
+            Some(Intent::Yes) => {
+                self.dialogue(DialogueInput::Yes);
+                self.save();
+            }
+            Some(Intent::No) => self.cancel(DialogueInput::No),
+            intent => match (menu::parse(text, self.ctx.catalog), intent) {
+                (Ok(skills), _) => self.pick(skills),
+                (Err(_), Some(intent)) => self.leave_for(intent),
+                (Err(_), None) => {
+                    self.dialogue(DialogueInput::Unclear);
+                    let skills = self.pending_skills();
+                    self.say(Reply::new("confirm-unclear").arg("skills", Arg::Skills(skills)));
+                }
+            },
+        }
+    }
+
+    /// A valid menu answer: hold it and ask for confirmation.
+    fn pick(&mut self, skills: Vec<SkillKey>) {
+        self.dialogue(DialogueInput::ValidAnswer);
+        let then_online = matches!(self.record.pending, Some(Pending::Skills { then_online: true, .. }));
+        self.record.pending = Some(Pending::Skills {
+            chosen: skills.clone(),
+            then_online,
+        });
+        let key = if then_online { "confirm-skills-online" } else { "confirm-skills" };
+        self.say(Reply::new(key).arg("skills", Arg::Skills(skills)));
+    }
+
+    fn save(&mut self) {
+        let Some(Pending::Skills { chosen, then_online }) = self.record.pending.take() else {
+            return;
+        };
+        self.record.skills = self.ctx.catalog.in_menu_order(&chosen);
+        if then_online {
+            self.presence(PresenceInput::GoOnline);
+            self.say(Reply::new("skills-saved-online").arg("skills", Arg::Skills(chosen)));
+        } else {
+            self.say(Reply::new("skills-saved").arg("skills", Arg::Skills(chosen)));
+        }
+    }
+
+    fn cancel(&mut self, input: DialogueInput) {
+        self.dialogue(input);
+        self.record.pending = None;
+        let key = match self.record.presence {
+            Presence::Online => "cancelled-online",
+            Presence::Offline => "cancelled-offline",
+        };
+        self.say(Reply::new(key));
+    }
+
+    /// Another command in the middle of a menu: close the menu, then carry it out.
+    fn leave_for(&mut self, intent: Intent) {
+        self.dialogue(DialogueInput::Leave);
+        self.record.pending = None;
+        self.command(intent);
+    }
+
+    fn open_menu(&mut self, then_online: bool) {
+        self.dialogue(DialogueInput::OpenSkillMenu);
+        self.record.pending = Some(Pending::Skills {
+            chosen: Vec::new(),
+            then_online,
+        });
+        let reply = if then_online {
+            Reply::new("skill-menu-first").text("name", self.record.name.clone())
+        } else {
+            Reply::new("skill-menu")
+        };
+        self.say(reply.arg("menu", Arg::Menu));
+    }
+
+    fn command(&mut self, intent: Intent) {
+        match intent {
+            Intent::On if self.skills().is_empty() => self.open_menu(true),
+            Intent::On => {
+                let key = match self.presence(PresenceInput::GoOnline) {
+                    Some(PresenceOutput::AlreadyOnline) => "already-online",
+                    _ => "online",
+                };
+                let skills = self.skills();
+                self.say(Reply::new(key).arg("skills", Arg::Skills(skills)));
+            }
+            Intent::Off => {
+                let key = match self.presence(PresenceInput::GoOffline) {
+                    Some(PresenceOutput::AlreadyOffline) => "already-offline",
+                    _ => "offline",
+                };
+                self.say(Reply::new(key));
+            }
+            Intent::Skills => self.open_menu(false),
+            Intent::Status => self.status(),
+            Intent::Help => self.say(Reply::new("help")),
+            Intent::Lang(Some(locale)) => {
+                self.record.language = locale;
+                self.say(Reply::new("lang-set"));
+            }
+            Intent::Lang(None) => self.say(Reply::new("lang-options")),
+            Intent::Yes | Intent::No if self.expired => self.say(Reply::new("menu-expired")),
+            Intent::Yes | Intent::No => self.say(Reply::new("nothing-to-confirm")),
+            Intent::Stop => {
+                self.presence(PresenceInput::GoOffline);
+                self.record.opted_out = true;
+                self.say(Reply::new("opted-out"));
+            }
+            Intent::Start => {
+                self.record.opted_out = false;
+                self.say(Reply::new("opted-in"));
+                self.status();
+            }
+            Intent::Join { .. } => {
+                let name = self.record.name.clone();
+                self.say(Reply::new("join-already").text("name", name));
+            }
+            Intent::Schedule(_) => self.say(Reply::new("schedule-unavailable")),
+        }
+    }
+
+    fn status(&mut self) {
+        let skills = self.skills();
+        let name = self.record.name.clone();
+        let key = match (self.record.presence, skills.is_empty()) {
+            (Presence::Online, _) => "status-online",
+            (Presence::Offline, false) => "status-offline",
+            (Presence::Offline, true) => "status-offline-no-skills",
+        };
+        self.say(
+            Reply::new(key)
+                .text("name", name)
+                .arg("skills", Arg::Skills(skills)),
+        );
+    }
+
+    fn not_understood(&mut self, text: &str) {
+        let reply = match echo(text) {
+            e if e.is_empty() => Reply::new("not-understood-blank"),
+            e => Reply::new("not-understood").text("text", e),
+        };
+        self.say(reply);
+    }
+
+    /// Saved skills that the business still offers.
+    fn skills(&self) -> Vec<SkillKey> {
+        self.ctx.catalog.in_menu_order(&self.record.skills)
+    }
+
+    fn pending_skills(&self) -> Vec<SkillKey> {
+        match &self.record.pending {
+            Some(Pending::Skills { chosen, .. }) => chosen.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    fn finish(mut self, before: &WorkerRecord) -> Turn {
+        let mut commands = Vec::new();
+        let (old, new) = (WorkerSpec::of(before), WorkerSpec::of(&self.record));
+        if old != new {
+            commands.push(Command::SyncWorker {
+                reject_pending_reservations: old.activity == Activity::Available
+                    && new.activity == Activity::Offline,
+                spec: new,
+            });
+        }
+        if self.record != *before {
+            self.record.updated_at = self.now;
+        }
+        Turn {
+            record: self.record,
+            replies: self.replies,
+            commands,
+        }
+    }
+}
+
+/// The start of a worker's text, safe to quote in a reply: characters outside GSM-7 (emoji,
+/// most accents) would turn the whole reply into a short UCS-2 message, so they are dropped.
+fn echo(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|c| crate::i18n::sms::is_gsm7(*c) && *c != '"')
+        .collect();
+    let words = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.chars().count() > ECHO_CHARS {
+        let cut: String = words.chars().take(ECHO_CHARS).collect();
+        format!("{}...", cut.trim_end())
+    } else {
+        words
+    }
+}

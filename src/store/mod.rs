@@ -1,0 +1,285 @@
+//! The sled store: one tree per concern, one transaction per event, and a group-commit
+//! flush before anyone is told the event happened.
+//!
+//! Trees: `workers` (by E.164 phone), `seen` (webhook ids already handled, with the reply
+//! given, for idempotent replays), `outbox` (commands by sequence number), `pins` (wrong-PIN
+//! counts by phone). Values are JSON with a schema version in the record.
+//!
+//! This is the only module that knows about sled, so another backend (PostgreSQL for several
+//! instances) can stand behind the same few methods.
+
+mod group_commit;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::path::Path;
+
+use crate::commands::{Command, WorkerSpec};
+use crate::config::RosterEntry;
+use crate::domain::PhoneNumber;
+use crate::intake::PinUpdate;
+use crate::intake::enrol::PinAttempts;
+use crate::intake::record::{Source, WorkerRecord};
+use group_commit::GroupCommit;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored record could not be read: {0}")]
+    Codec(#[from] serde_json::Error),
+    #[error("storage could not be made durable: {0}")]
+    Flush(String),
+}
+
+impl From<TransactionError<serde_json::Error>> for StoreError {
+    fn from(e: TransactionError<serde_json::Error>) -> Self {
+        match e {
+            TransactionError::Abort(e) => StoreError::Codec(e),
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        }
+    }
+}
+
+/// How long a handled webhook id is remembered; Twilio retries within minutes.
+pub const SEEN_RETENTION: TimeDelta = TimeDelta::days(7);
+
+/// A webhook already handled, with what was answered.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Seen {
+    reply: String,
+    at: DateTime<Utc>,
+}
+
+/// A command waiting in the outbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: u64,
+    pub enqueued_at: DateTime<Utc>,
+    pub command: Command,
+    pub attempts: u32,
+}
+
+/// What an event does to one number's stored state, decided by the pure core.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// The record to store; None leaves the number without a record.
+    pub record: Option<WorkerRecord>,
+    pub pins: PinUpdate,
+    pub commands: Vec<Command>,
+    /// The rendered answer, kept so a replay gets the very same one.
+    pub reply: String,
+}
+
+/// The result of applying an event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Applied {
+    /// Applied now; the outbox ids of the commands it wrote.
+    Fresh { reply: String, outbox: Vec<u64> },
+    /// This webhook id was handled before; nothing changed.
+    Replayed { reply: String },
+}
+
+impl Applied {
+    pub fn reply(&self) -> &str {
+        match self {
+            Applied::Fresh { reply, .. } | Applied::Replayed { reply } => reply,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: sled::Db,
+    workers: sled::Tree,
+    seen: sled::Tree,
+    outbox: sled::Tree,
+    pins: sled::Tree,
+    commit: GroupCommit,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Needs a tokio runtime for the flush task.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            // sled's default cache is 1 GiB; the working set here is small records.
+            .cache_capacity(64 * 1024 * 1024)
+            .open()?;
+        Ok(Self {
+            workers: db.open_tree("workers")?,
+            seen: db.open_tree("seen")?,
+            outbox: db.open_tree("outbox")?,
+            pins: db.open_tree("pins")?,
+            db,
+            commit: GroupCommit::start(),
+        })
+    }
+
+    /// Returns once every change applied before the call survives a crash of the process.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.commit.durable(&self.db).await.map_err(StoreError::Flush)
+    }
+
+    pub fn worker(&self, phone: &PhoneNumber) -> Result<Option<WorkerRecord>, StoreError> {
+        self.workers
+            .get(phone.as_str())?
+            .map(|v| serde_json::from_slice(&v).map_err(StoreError::from))
+            .transpose()
+    }
+
+    pub fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError> {
+        self.workers
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Every command still in the outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.outbox
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Applies one event for `phone` atomically: the state, the outbox commands and the
+    /// idempotency record under `event_id` are written together or not at all. `decide` is
+    /// the pure core; sled may call it again when another transaction touched the same keys.
+    pub fn apply(
+        &self,
+        event_id: Option<&str>,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+        decide: impl Fn(Option<&WorkerRecord>, Option<&PinAttempts>) -> Change,
+    ) -> Result<Applied, StoreError> {
+        let key = phone.as_str().as_bytes();
+        let result = (&self.workers, &self.seen, &self.outbox, &self.pins).transaction(
+            |(workers, seen, outbox, pins)| {
+                if let Some(old) = event_id.map(|id| seen.get(id)).transpose()?.flatten() {
+                    let old: Seen = decode(&old)?;
+                    return Ok(Applied::Replayed { reply: old.reply });
+                }
+                let record: Option<WorkerRecord> = workers.get(key)?.map(|v| decode(&v)).transpose()?;
+                let attempts: Option<PinAttempts> = pins.get(key)?.map(|v| decode(&v)).transpose()?;
+                let change = decide(record.as_ref(), attempts.as_ref());
+
+                if let Some(new) = &change.record {
+                    if record.as_ref() != Some(new) {
+                        workers.insert(key, encode(new)?)?;
+                    }
+                }
+                match &change.pins {
+                    PinUpdate::Keep => {}
+                    PinUpdate::Set(a) => {
+                        pins.insert(key, encode(a)?)?;
+                    }
+                    PinUpdate::Clear => {
+                        pins.remove(key)?;
+                    }
+                }
+                let mut ids = Vec::new();
+                for command in &change.commands {
+                    let id = outbox.generate_id()?;
+                    let entry = OutboxEntry {
+                        id,
+                        enqueued_at: now,
+                        command: command.clone(),
+                        attempts: 0,
+                    };
+                    outbox.insert(&id.to_be_bytes(), encode(&entry)?)?;
+                    ids.push(id);
+                }
+                // A number with no record and no PIN state keeps nothing, not even the id:
+                // an unknown number's texts leave no trace in the store.
+                let touched = record.is_some() || change.record.is_some() || change.pins != PinUpdate::Keep;
+                if let (true, Some(event_id)) = (touched, event_id) {
+                    let seen_entry = Seen {
+                        reply: change.reply.clone(),
+                        at: now,
+                    };
+                    seen.insert(event_id, encode(&seen_entry)?)?;
+                }
+                Ok(Applied::Fresh {
+                    reply: change.reply,
+                    outbox: ids,
+                })
+            },
+        )?;
+        Ok(result)
+    }
+
+    /// Makes the stored roster match the configuration: new workers are added offline; a
+    /// changed name, call languages or time zone is updated (the worker's chosen texting
+    /// language is theirs to keep). Workers who joined by PIN are left alone.
+    pub fn seed_roster(&self, roster: &[RosterEntry], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut changed = 0;
+        for entry in roster {
+            // Set, not added to: sled may run the closure more than once.
+            let differs_now = std::cell::Cell::new(false);
+            self.apply(None, &entry.phone, now, |record, _| {
+                let new = match record {
+                    None => WorkerRecord::new(
+                        entry.phone.clone(),
+                        entry.name.clone(),
+                        entry.language,
+                        entry.languages.clone(),
+                        entry.time_zone,
+                        Source::Config,
+                        now,
+                    ),
+                    Some(r) => WorkerRecord {
+                        name: entry.name.clone(),
+                        languages: entry.languages.clone(),
+                        time_zone: entry.time_zone,
+                        source: Source::Config,
+                        ..r.clone()
+                    },
+                };
+                let commands = match record {
+                    Some(old) if WorkerSpec::of(old) != WorkerSpec::of(&new) => vec![Command::SyncWorker {
+                        spec: WorkerSpec::of(&new),
+                        reject_pending_reservations: false,
+                    }],
+                    _ => Vec::new(),
+                };
+                let differs = record != Some(&new);
+                differs_now.set(differs);
+                Change {
+                    record: differs.then_some(new),
+                    pins: PinUpdate::Keep,
+                    commands,
+                    reply: String::new(),
+                }
+            })?;
+            changed += usize::from(differs_now.get());
+        }
+        Ok(changed)
+    }
+
+    /// Forgets handled webhook ids older than `SEEN_RETENTION`.
+    pub fn prune_seen(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for item in self.seen.iter() {
+            let (key, value) = item?;
+            let seen: Seen = serde_json::from_slice(&value)?;
+            if now - seen.at > SEEN_RETENTION {
+                self.seen.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ConflictableTransactionError<serde_json::Error>> {
+    serde_json::to_vec(value).map_err(ConflictableTransactionError::Abort)
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ConflictableTransactionError<serde_json::Error>> {
+    serde_json::from_slice(bytes).map_err(ConflictableTransactionError::Abort)
+}

@@ -1,0 +1,4 @@
+//! Twilio specifics: webhook signatures and TwiML.
+
+pub mod signature;
+pub mod twiml;

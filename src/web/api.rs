@@ -1,0 +1,86 @@
+//! The operators' API, behind a bearer token.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use super::AppState;
+use super::error::WebError;
+use crate::domain::PhoneNumber;
+use crate::intake::record::WorkerRecord;
+
+/// A worker as operators see it.
+#[derive(Debug, Serialize)]
+pub struct WorkerView {
+    pub phone: String,
+    pub name: String,
+    pub presence: &'static str,
+    pub dialogue: &'static str,
+    pub skills: Vec<String>,
+    pub language: String,
+    pub languages: Vec<String>,
+    pub time_zone: String,
+    pub opted_out: bool,
+    pub worker_sid: Option<String>,
+    pub updated_at: String,
+}
+
+impl WorkerView {
+    fn of(r: &WorkerRecord, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            phone: r.phone.to_string(),
+            name: r.name.clone(),
+            presence: r.presence.as_str(),
+            dialogue: r.dialogue_at(now).as_str(),
+            skills: r.skills.iter().map(|s| s.to_string()).collect(),
+            language: r.language.to_string(),
+            languages: r.languages.iter().map(|l| l.to_string()).collect(),
+            time_zone: r.time_zone.name().to_string(),
+            opted_out: r.opted_out,
+            worker_sid: r.worker_sid.clone(),
+            updated_at: r.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+    let Some(expected) = &state.settings.api_token else {
+        return Err(WebError::Unauthorized("the API is off: set SHIFTLINE_API_TOKEN".into()));
+    };
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let expected = expected.expose_secret().as_bytes();
+    let same = given.len() == expected.len()
+        && given.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(WebError::Unauthorized("a valid bearer token is required".into()))
+    }
+}
+
+pub async fn list_workers(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<WorkerView>>, WebError> {
+    authorize(&state, &headers)?;
+    let now = state.clock.now();
+    let workers = state.store.workers().map_err(WebError::internal)?;
+    Ok(Json(workers.iter().map(|w| WorkerView::of(w, now)).collect()))
+}
+
+pub async fn get_worker(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(phone): Path<String>,
+) -> Result<Json<WorkerView>, WebError> {
+    authorize(&state, &headers)?;
+    // A "+" is easy to lose in a URL; accept the digits alone too.
+    let phone = if phone.starts_with('+') { phone } else { format!("+{phone}") };
+    let phone = PhoneNumber::parse(phone.trim()).map_err(WebError::BadRequest)?;
+    let record = state.store.worker(&phone).map_err(WebError::internal)?;
+    let record = record.ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
+    Ok(Json(WorkerView::of(&record, state.clock.now())))
+}
