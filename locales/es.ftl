@@ -8,36 +8,36 @@ not-registered-join = Este número no está registrado. Si tienes un PIN, envía
 join-usage = Para registrarte, envía JOIN, tu PIN y tu nombre. Ej: JOIN 1234 Ana
 join-wrong-pin = Ese PIN no es correcto. Revísalo con tu encargado e inténtalo de nuevo.
 join-locked = Demasiados PIN incorrectos desde este número. Inténtalo en una hora.
-join-welcome = ¡Bienvenido, { $name }! Ya estás registrado. Envía ACTIVO para recibir llamadas o AYUDA.
-join-already = Ya estás registrado como { $name }. Envía AYUDA para ver los comandos.
+join-welcome = ¡Hola, { $name }! Registro completo. Envía ACTIVO para recibir llamadas o AYUDA para ver los comandos.
+join-already = Este número ya está registrado a nombre de { $name }. Envía AYUDA para ver los comandos.
 
 ## Conectarse y desconectarse
-online = Estás activo para { $skills }. Envía SALIR cuando termines.
-already-online = Ya estás activo para { $skills }. Envía SALIR cuando termines.
-offline = Estás desconectado. Envía ACTIVO cuando estés listo.
-already-offline = Ya estás desconectado. Envía ACTIVO cuando estés listo.
+online = Estás en línea para { $skills }. Envía SALIR cuando termines.
+already-online = Ya estás en línea para { $skills }. Envía SALIR cuando termines.
+offline = Estás fuera de línea. Envía ACTIVO cuando quieras volver.
+already-offline = Ya estás fuera de línea. Envía ACTIVO cuando quieras volver.
 
 ## El menú de habilidades
-skill-menu = Elige tus habilidades: { $menu }. Responde con números, como 1 3, o TODAS.
-skill-menu-first = ¡Hola { $name }! Primero elige tus habilidades: { $menu }. Responde con números, como 1 3, o TODAS.
+skill-menu = Elige tus habilidades: { $menu }. Responde con números (ej. 1 3) o TODAS.
+skill-menu-first = ¡Hola { $name }! Elige tus habilidades: { $menu }. Responde con números (ej. 1 3) o TODAS.
 menu-no-such-number = No hay habilidad { $number }. Responde con números del 1 al { $count }, o TODAS. NO cancela.
 menu-unmatched = No encontré "{ $text }" en la lista. Responde con números, como 1 3, o TODAS. NO cancela.
 menu-blank = Responde con números, como 1 3, o TODAS. NO cancela.
 menu-expired = Ese menú caducó tras 15 minutos y no cambió nada. Envía HABILIDADES para empezar otra vez.
 confirm-skills = Elegiste { $skills }. Responde SI para guardar o NO para cancelar.
-confirm-skills-online = Elegiste { $skills }. Responde SI para guardar y activarte, o NO para cancelar.
+confirm-skills-online = Elegiste { $skills }. Responde SI para guardar y entrar en línea, o NO para cancelar.
 confirm-unclear = Responde SI para guardar { $skills }, o NO para cancelar.
 skills-saved = Guardado. Tus habilidades: { $skills }.
-skills-saved-online = Guardado. Estás activo para { $skills }. Envía SALIR cuando termines.
-cancelled-offline = Cancelado, no cambió nada. Estás desconectado.
-cancelled-online = Cancelado, no cambió nada. Sigues activo.
+skills-saved-online = Guardado. Estás en línea para { $skills }. Envía SALIR cuando termines.
+cancelled-offline = Cancelado, no cambió nada. Sigues fuera de línea.
+cancelled-online = Cancelado, no cambió nada. Sigues en línea.
 nothing-to-confirm = No hay nada que confirmar ahora. Envía AYUDA para ver los comandos.
 no-skills = ninguna
 
 ## Estado, ayuda, idioma
-status-online = { $name }, estás activo para { $skills }.
-status-offline = { $name }, estás desconectado. Habilidades: { $skills }. Envía ACTIVO para recibir llamadas.
-status-offline-no-skills = { $name }, estás desconectado y sin habilidades. Envía ACTIVO para elegirlas y empezar.
+status-online = { $name }, estás en línea para { $skills }.
+status-offline = { $name }, estás fuera de línea. Habilidades: { $skills }. Envía ACTIVO para recibir llamadas.
+status-offline-no-skills = { $name }, estás fuera de línea y sin habilidades. Envía ACTIVO para elegirlas.
 help = ACTIVO para recibir llamadas, SALIR para parar, HABILIDADES para cambiarlas, ESTADO, LANG EN para inglés.
 lang-set = Listo, te escribiré en español. Envía AYUDA para ver los comandos.
 lang-options = Envía LANG ES para español o LANG EN para inglés.
@@ -46,5 +46,5 @@ not-understood-blank = No pude leer eso. Envía ACTIVO, SALIR, HABILIDADES, ESTA
 schedule-unavailable = Los horarios semanales aún no están disponibles. Envía ACTIVO o SALIR para cambiar tu estado.
 
 ## Baja del operador
-opted-out = Estás desconectado y no recibirás mensajes nuestros. Envía START para deshacerlo.
-opted-in = Bienvenido de nuevo, volverás a recibir nuestros mensajes.
+opted-out = Estás fuera de línea y no recibirás más mensajes nuestros. Envía START para deshacerlo.
+opted-in = Listo, volverás a recibir nuestros mensajes.

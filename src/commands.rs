@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::PhoneNumber;
-use crate::intake::record::WorkerRecord;
 use crate::intake::machines::Presence;
+use crate::intake::record::WorkerRecord;
 
 /// The TaskRouter activity a worker should be in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -193,16 +193,18 @@ impl Settings {
         let raw: RawConfig = toml::from_str(text)?;
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
 
-        let listen = raw
-            .server
-            .listen
-            .parse::<SocketAddr>()
-            .map_err(|e| invalid("server.listen", format!("{:?}: {e} (like \"127.0.0.1:8080\")", raw.server.listen)))?;
+        let listen = raw.server.listen.parse::<SocketAddr>().map_err(|e| {
+            invalid(
+                "server.listen",
+                format!("{:?}: {e} (like \"127.0.0.1:8080\")", raw.server.listen),
+            )
+        })?;
         let public_url = match raw.server.public_url {
             Some(url) => parse_public_url(&url)?,
             None => format!("http://{listen}"),
         };
-        let default_language = Locale::parse(&raw.defaults.language).map_err(|e| invalid("defaults.language", e))?;
+        let default_language =
+            Locale::parse(&raw.defaults.language).map_err(|e| invalid("defaults.language", e))?;
         let default_time_zone = parse_tz(&raw.defaults.time_zone, "defaults.time_zone")?;
         let twilio = raw.twilio.map(parse_twilio).transpose()?;
 
@@ -225,7 +227,10 @@ impl Settings {
                         time_zone: default_time_zone,
                     })
                 } else {
-                    Err(invalid(ENV_ENROLMENT_PIN, "must be at least 4 letters or digits"))
+                    Err(invalid(
+                        ENV_ENROLMENT_PIN,
+                        "must be at least 4 letters or digits",
+                    ))
                 }
             })
             .transpose()?;
@@ -251,10 +256,16 @@ fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
     let field = "server.public_url";
     let url = url::Url::parse(raw).map_err(|e| invalid(field, format!("{raw:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid(field, format!("{raw:?} must be an http(s) URL like https://shiftline.example.com")));
+        return Err(invalid(
+            field,
+            format!("{raw:?} must be an http(s) URL like https://shiftline.example.com"),
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(field, format!("{raw:?} must not have a query or fragment")));
+        return Err(invalid(
+            field,
+            format!("{raw:?} must not have a query or fragment"),
+        ));
     }
     Ok(raw.trim_end_matches('/').to_string())
 }
@@ -280,7 +291,8 @@ fn parse_twilio(raw: RawTwilio) -> Result<TwilioAccount, ConfigError> {
             .workflow_sid
             .map(|w| sid(w, "WW", "workflow_sid"))
             .transpose()?,
-        intake_number: PhoneNumber::parse(&raw.intake_number).map_err(|e| invalid("twilio.intake_number", e))?,
+        intake_number: PhoneNumber::parse(&raw.intake_number)
+            .map_err(|e| invalid("twilio.intake_number", e))?,
         business_number: PhoneNumber::parse(&raw.business_number)
             .map_err(|e| invalid("twilio.business_number", e))?,
     })
@@ -300,7 +312,10 @@ fn parse_tz(raw: &str, field: &str) -> Result<Tz, ConfigError> {
 
 fn parse_skills(raw: Vec<RawSkill>) -> Result<Catalog, ConfigError> {
     if raw.is_empty() {
-        return Err(invalid("skills", "list at least one [[skills]] entry with a key and names"));
+        return Err(invalid(
+            "skills",
+            "list at least one [[skills]] entry with a key and names",
+        ));
     }
     let mut seen = HashSet::new();
     let mut skills = Vec::new();
@@ -308,13 +323,19 @@ fn parse_skills(raw: Vec<RawSkill>) -> Result<Catalog, ConfigError> {
         let field = format!("skills[{i}]");
         let key = SkillKey::parse(&s.key).map_err(|e| invalid(format!("{field}.key"), e))?;
         if !seen.insert(key.clone()) {
-            return Err(invalid(format!("{field}.key"), format!("{key:?} is listed twice")));
+            return Err(invalid(
+                format!("{field}.key"),
+                format!("{key:?} is listed twice"),
+            ));
         }
         let mut names = BTreeMap::new();
         for (code, name) in s.names {
             let locale = Locale::parse(&code).map_err(|e| invalid(format!("{field}.names"), e))?;
             if name.trim().is_empty() {
-                return Err(invalid(format!("{field}.names.{code}"), "must not be empty"));
+                return Err(invalid(
+                    format!("{field}.names.{code}"),
+                    "must not be empty",
+                ));
             }
             names.insert(locale, name.trim().to_string());
         }
@@ -323,7 +344,11 @@ fn parse_skills(raw: Vec<RawSkill>) -> Result<Catalog, ConfigError> {
     Ok(Catalog { skills })
 }
 
-fn parse_roster(raw: Vec<RawWorker>, language: Locale, time_zone: Tz) -> Result<Vec<RosterEntry>, ConfigError> {
+fn parse_roster(
+    raw: Vec<RawWorker>,
+    language: Locale,
+    time_zone: Tz,
+) -> Result<Vec<RosterEntry>, ConfigError> {
     let mut seen = HashSet::new();
     let mut roster = Vec::new();
     for (i, w) in raw.into_iter().enumerate() {
@@ -395,17 +420,26 @@ mod tests {
         let settings = Settings::parse(text, |_| None).unwrap();
         assert_eq!(settings.catalog.len(), 3);
         assert_eq!(settings.roster.len(), 2);
-        assert!(settings.twilio.is_none(), "the example runs on the simulator");
+        assert!(
+            settings.twilio.is_none(),
+            "the example runs on the simulator"
+        );
         assert!(settings.auth_token_generated);
     }
 
     #[test]
     fn errors_name_the_field() {
         let bad_phone = format!("{MINIMAL}\n[[workers]]\nphone = \"555-1234\"\nname = \"Ana\"\n");
-        assert!(error(&bad_phone).starts_with("workers[0].phone:"), "{}", error(&bad_phone));
+        assert!(
+            error(&bad_phone).starts_with("workers[0].phone:"),
+            "{}",
+            error(&bad_phone)
+        );
         let bad_tz = format!("{MINIMAL}\n[defaults]\ntime_zone = \"EST\"\n");
         assert!(error(&bad_tz).starts_with("defaults.time_zone:"));
-        let bad_lang = format!("{MINIMAL}\n[[workers]]\nphone = \"+15550001111\"\nname = \"Ana\"\nlanguage = \"fr\"\n");
+        let bad_lang = format!(
+            "{MINIMAL}\n[[workers]]\nphone = \"+15550001111\"\nname = \"Ana\"\nlanguage = \"fr\"\n"
+        );
         assert!(error(&bad_lang).starts_with("workers[0].language:"));
         let bad_key = "[[skills]]\nkey = \"Tier-2\"\n";
         assert!(error(bad_key).starts_with("skills[0].key:"));
@@ -420,7 +454,8 @@ mod tests {
             "0".repeat(32)
         );
         assert!(error(&text).starts_with(ENV_AUTH_TOKEN));
-        let settings = Settings::parse(&text, |k| (k == ENV_AUTH_TOKEN).then(|| "secret".into())).unwrap();
+        let settings =
+            Settings::parse(&text, |k| (k == ENV_AUTH_TOKEN).then(|| "secret".into())).unwrap();
         assert!(!settings.auth_token_generated);
     }
 
@@ -434,7 +469,8 @@ mod tests {
 
     #[test]
     fn a_short_enrolment_pin_is_refused() {
-        let e = Settings::parse(MINIMAL, |k| (k == ENV_ENROLMENT_PIN).then(|| "12".into())).unwrap_err();
+        let e = Settings::parse(MINIMAL, |k| (k == ENV_ENROLMENT_PIN).then(|| "12".into()))
+            .unwrap_err();
         assert!(e.to_string().starts_with(ENV_ENROLMENT_PIN));
     }
 }

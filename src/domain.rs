@@ -20,7 +20,9 @@ impl PhoneNumber {
         if ok {
             Ok(Self(raw.to_string()))
         } else {
-            Err(format!("{raw:?} is not an E.164 phone number like +15550001111"))
+            Err(format!(
+                "{raw:?} is not an E.164 phone number like +15550001111"
+            ))
         }
     }
 
@@ -67,7 +69,9 @@ impl SkillKey {
         let ok = !raw.is_empty()
             && raw.len() <= 32
             && raw.starts_with(|c: char| c.is_ascii_lowercase())
-            && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if ok {
             Ok(Self(raw.to_string()))
         } else {
@@ -126,7 +130,10 @@ impl Locale {
             .find(|l| l.code().eq_ignore_ascii_case(code.trim()))
             .ok_or_else(|| {
                 let known: Vec<_> = Self::ALL.iter().map(|l| l.code()).collect();
-                format!("{code:?} is not a shipped language (one of {})", known.join(", "))
+                format!(
+                    "{code:?} is not a shipped language (one of {})",
+                    known.join(", ")
+                )
             })
     }
 }
@@ -144,7 +151,14 @@ mod tests {
     #[test]
     fn e164_numbers_parse_and_others_do_not() {
         assert!(PhoneNumber::parse("+15550001111").is_ok());
-        for bad in ["15550001111", "+1555", "anonymous", "+1555000111a", "", "+0123456789"] {
+        for bad in [
+            "15550001111",
+            "+1555",
+            "anonymous",
+            "+1555000111a",
+            "",
+            "+0123456789",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad} should be refused");
         }
     }

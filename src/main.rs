@@ -23,7 +23,12 @@ enum Command {
     /// Run the service.
     Serve {
         /// The configuration file.
-        #[arg(long, short, default_value = "shiftline.toml", env = "SHIFTLINE_CONFIG")]
+        #[arg(
+            long,
+            short,
+            default_value = "shiftline.toml",
+            env = "SHIFTLINE_CONFIG"
+        )]
         config: PathBuf,
     },
 }
@@ -51,7 +56,11 @@ fn serve(config: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(shiftline::app::serve(settings, Arc::new(SystemClock), shutdown_signal())) {
+    match runtime.block_on(shiftline::app::serve(
+        settings,
+        Arc::new(SystemClock),
+        shutdown_signal(),
+    )) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("shiftline: {e}");
@@ -63,7 +72,9 @@ fn serve(config: PathBuf) -> ExitCode {
 fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -39,7 +39,10 @@ impl Messages {
         for (locale, source) in SOURCES {
             let resource = FluentResource::try_new(source.to_string())
                 .map_err(|(_, errors)| format!("locales/{locale}.ftl: {errors:?}"))?;
-            let lang = locale.code().parse().map_err(|e| format!("{locale}: {e}"))?;
+            let lang = locale
+                .code()
+                .parse()
+                .map_err(|e| format!("{locale}: {e}"))?;
             let mut bundle = FluentBundle::new_concurrent(vec![lang]);
             bundle.set_use_isolating(false);
             bundle
@@ -82,7 +85,10 @@ impl Messages {
 
     /// Several replies of one turn, sent as one SMS.
     pub fn render_all(&self, locale: Locale, replies: &[Reply], catalog: &Catalog) -> String {
-        let parts: Vec<String> = replies.iter().map(|r| self.render(locale, r, catalog)).collect();
+        let parts: Vec<String> = replies
+            .iter()
+            .map(|r| self.render(locale, r, catalog))
+            .collect();
         parts.join("\n")
     }
 
@@ -94,7 +100,12 @@ impl Messages {
         errors.is_empty().then(|| text.into_owned())
     }
 
-    fn skill_list(&self, locale: Locale, keys: &[crate::domain::SkillKey], catalog: &Catalog) -> String {
+    fn skill_list(
+        &self,
+        locale: Locale,
+        keys: &[crate::domain::SkillKey],
+        catalog: &Catalog,
+    ) -> String {
         if keys.is_empty() {
             return self
                 .format(locale, "no-skills", &FluentArgs::new())

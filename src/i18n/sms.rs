@@ -39,7 +39,11 @@ pub fn segments(text: &str) -> usize {
         // UTF-16 code units: an emoji outside the BMP takes two.
         Encoding::Ucs2 => (text.encode_utf16().count(), 70, 67),
     };
-    if units <= single { 1 } else { units.div_ceil(per_part) }
+    if units <= single {
+        1
+    } else {
+        units.div_ceil(per_part)
+    }
 }
 
 #[cfg(test)]

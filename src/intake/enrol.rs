@@ -60,9 +60,16 @@ pub fn on_text(
     }
     if !same_pin(&pin, &enrolment.pin) {
         let failures = attempts.failures + 1;
-        let key = if failures >= MAX_PIN_FAILURES { "join-locked" } else { "join-wrong-pin" };
+        let key = if failures >= MAX_PIN_FAILURES {
+            "join-locked"
+        } else {
+            "join-wrong-pin"
+        };
         let mut outcome = reply(Reply::new(key));
-        outcome.pins = PinUpdate::Set(PinAttempts { failures, ..attempts });
+        outcome.pins = PinUpdate::Set(PinAttempts {
+            failures,
+            ..attempts
+        });
         return outcome;
     }
     let record = WorkerRecord::new(
@@ -106,8 +113,8 @@ fn same_pin(given: &str, expected: &str) -> bool {
 mod tests {
     use super::*;
     use crate::domain::Locale;
-    use crate::intake::catalog::Catalog;
     use crate::intake::Enrolment;
+    use crate::intake::catalog::Catalog;
 
     fn ctx(enrolment: &Enrolment) -> Context<'_> {
         static CATALOG: std::sync::LazyLock<Catalog> = std::sync::LazyLock::new(Catalog::default);
@@ -133,7 +140,13 @@ mod tests {
     #[test]
     fn the_right_pin_registers_the_sender_with_the_defaults() {
         let e = enrolment();
-        let out = on_text(&ctx(&e), &phone(), "JOIN 4321  Maria   Lopez", Utc::now(), None);
+        let out = on_text(
+            &ctx(&e),
+            &phone(),
+            "JOIN 4321  Maria   Lopez",
+            Utc::now(),
+            None,
+        );
         let record = out.record.expect("registered");
         assert_eq!(record.name, "Maria Lopez");
         assert_eq!(record.language, Locale::Es);
@@ -148,14 +161,25 @@ mod tests {
         for _ in 0..MAX_PIN_FAILURES {
             let out = on_text(&ctx(&e), &phone(), "JOIN 0000 Eve", now, attempts.as_ref());
             assert!(out.record.is_none());
-            let PinUpdate::Set(a) = out.pins else { panic!("failure not counted") };
+            let PinUpdate::Set(a) = out.pins else {
+                panic!("failure not counted")
+            };
             attempts = Some(a);
         }
         let locked = on_text(&ctx(&e), &phone(), "JOIN 4321 Eve", now, attempts.as_ref());
-        assert!(locked.record.is_none(), "the right PIN is refused while locked");
+        assert!(
+            locked.record.is_none(),
+            "the right PIN is refused while locked"
+        );
         assert_eq!(locked.replies[0].key, "join-locked");
         let later = now + PIN_WINDOW;
-        let out = on_text(&ctx(&e), &phone(), "JOIN 4321 Eve", later, attempts.as_ref());
+        let out = on_text(
+            &ctx(&e),
+            &phone(),
+            "JOIN 4321 Eve",
+            later,
+            attempts.as_ref(),
+        );
         assert!(out.record.is_some(), "the lock ends after the window");
     }
 

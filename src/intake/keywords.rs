@@ -297,6 +297,10 @@ const LANG_CODES_ES: &[&str] = &["es", "esp", "spa"];
 const LANG_PREPOSITIONS: &[&str] = &["in", "to", "en", "a", "al"];
 
 const LEADING_FILLERS: &[&str] = &[
+    "i",
+    "sorry",
+    "lo siento",
+    "yo",
     "hi",
     "hello",
     "hey",
@@ -424,7 +428,9 @@ pub fn normalize(text: &str) -> String {
     let mut gap = false;
     // Lowercasing first lets NFD see "İ" as "i" + a combining dot, which is then dropped.
     for c in text.chars().flat_map(char::to_lowercase).nfd() {
-        if is_combining_mark(c) {
+        // Invisible format characters (zero-width spaces and joiners, bidi controls, BOM) are
+        // dropped, not read as gaps: a worker who sees "on" on screen meant "on".
+        if is_combining_mark(c) || is_invisible(c) {
             continue;
         }
         if c.is_alphanumeric() {
@@ -438,6 +444,10 @@ pub fn normalize(text: &str) -> String {
         }
     }
     out
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
 }
 
 /// The intent of a whole message, or None when it is not a command (then the caller replies with help and changes nothing).
@@ -646,6 +656,15 @@ mod tests {
     }
 
     #[test]
+    fn invisible_characters_do_not_split_words() {
+        assert_eq!(understand("o\u{200b}n"), Some(Intent::On));
+        assert_eq!(understand("\u{feff}OFF"), Some(Intent::Off));
+        assert_eq!(understand("Sorry, I can't work today"), Some(Intent::Off));
+        assert_eq!(understand("yo no puedo"), Some(Intent::Off));
+        assert_eq!(understand("\u{202e}on\u{202c}"), Some(Intent::On));
+    }
+
+    #[test]
     fn normalize_strips_accents_case_and_punctuation() {
         let cases = [
             ("sí", "si"),
@@ -660,7 +679,7 @@ mod tests {
             ("fuera\tde\nlínea", "fuera de linea"),
             ("İ", "i"),
             ("e\u{301}", "e"),
-            ("a\u{200D}b", "a b"),
+            ("a\u{200D}b", "ab"),
             ("1,3", "1 3"),
             ("🙂", ""),
             ("", ""),
@@ -1243,7 +1262,7 @@ mod tests {
             assert_eq!(understand(input), None, "{input:?}");
         }
         assert_eq!(understand("\u{202E}on\u{202C}"), Some(Intent::On));
-        assert_eq!(understand("o\u{200D}n"), None);
+        assert_eq!(understand("o\u{200D}n"), Some(Intent::On));
     }
 
     #[test]

@@ -116,7 +116,10 @@ mod tests {
         use DialogueInput::*;
         for state in DIALOGUE_STATES {
             for input in [OpenSkillMenu, Leave, Expire] {
-                assert!(fire::<dialogue::Impl>(state, &input).is_some(), "{state:?} {input:?}");
+                assert!(
+                    fire::<dialogue::Impl>(state, &input).is_some(),
+                    "{state:?} {input:?}"
+                );
             }
         }
         for state in [Presence::Offline, Presence::Online] {
@@ -145,7 +148,13 @@ mod tests {
 
     #[test]
     fn states_persist_as_snake_case_names() {
-        assert_eq!(serde_json::to_string(&Dialogue::SkillMenu).unwrap(), "\"skill_menu\"");
-        assert_eq!(serde_json::to_string(&Presence::Online).unwrap(), "\"online\"");
+        assert_eq!(
+            serde_json::to_string(&Dialogue::SkillMenu).unwrap(),
+            "\"skill_menu\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Presence::Online).unwrap(),
+            "\"online\""
+        );
     }
 }

@@ -17,13 +17,20 @@ pub enum MenuError {
 }
 
 const ALL: &[&str] = &[
-    "all", "all of them", "everything", "any", "todo", "todos", "todas", "todas las anteriores",
+    "all",
+    "all of them",
+    "everything",
+    "any",
+    "todo",
+    "todos",
+    "todas",
+    "todas las anteriores",
 ];
 
 /// Joining words a worker may put between picks.
 const FILLERS: &[&str] = &[
-    "and", "y", "e", "plus", "also", "both", "tambien", "ambos", "ambas", "please", "pls",
-    "por", "favor", "skill", "skills", "number", "numbers", "numero", "numeros", "with", "con",
+    "and", "y", "e", "plus", "also", "both", "tambien", "ambos", "ambas", "please", "pls", "por",
+    "favor", "skill", "skills", "number", "numbers", "numero", "numeros", "with", "con",
 ];
 
 /// The skills an answer picks, in menu order and without repeats.
@@ -145,16 +152,31 @@ mod tests {
 
     #[test]
     fn numbers_in_any_separator_pick_skills_in_menu_order() {
-        for answer in ["1 3", "1,3", "3, 1", "1 and 3", "1 y 3", "13", "1;3.", "#1 #3"] {
-            assert_eq!(keys(answer), Ok(vec!["billing".into(), "spanish".into()]), "{answer}");
+        for answer in [
+            "1 3", "1,3", "3, 1", "1 and 3", "1 y 3", "13", "1;3.", "#1 #3",
+        ] {
+            assert_eq!(
+                keys(answer),
+                Ok(vec!["billing".into(), "spanish".into()]),
+                "{answer}"
+            );
         }
     }
 
     #[test]
     fn names_match_in_either_language_and_by_prefix() {
-        assert_eq!(keys("billing spanish"), Ok(vec!["billing".into(), "spanish".into()]));
-        assert_eq!(keys("Facturación y soporte"), Ok(vec!["billing".into(), "support".into()]));
-        assert_eq!(keys("bill, supp"), Ok(vec!["billing".into(), "support".into()]));
+        assert_eq!(
+            keys("billing spanish"),
+            Ok(vec!["billing".into(), "spanish".into()])
+        );
+        assert_eq!(
+            keys("Facturación y soporte"),
+            Ok(vec!["billing".into(), "support".into()])
+        );
+        assert_eq!(
+            keys("bill, supp"),
+            Ok(vec!["billing".into(), "support".into()])
+        );
         assert_eq!(keys("SPANISH!"), Ok(vec!["spanish".into()]));
     }
 
@@ -176,7 +198,10 @@ mod tests {
         assert_eq!(keys("banana"), Err(MenuError::NotAnAnswer));
         assert_eq!(keys("off"), Err(MenuError::NotAnAnswer));
         assert_eq!(keys(""), Err(MenuError::NotAnAnswer));
-        assert_eq!(keys("billing banana"), Err(MenuError::Unmatched("banana".into())));
+        assert_eq!(
+            keys("billing banana"),
+            Err(MenuError::Unmatched("banana".into()))
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@ pub enum Arg {
 
 impl Reply {
     pub fn new(key: &'static str) -> Self {
-        Self { key, args: Vec::new() }
+        Self {
+            key,
+            args: Vec::new(),
+        }
     }
 
     pub fn arg(mut self, name: &'static str, value: Arg) -> Self {

@@ -108,7 +108,12 @@ impl Step<'_> {
             }
             Err(MenuError::NotAnAnswer) => match understand(text) {
                 Some(Intent::No) => self.cancel(DialogueInput::Cancel),
-                Some(Intent::Yes) | None => {
+                // YES before picking anything: there is nothing to say yes to yet.
+                Some(Intent::Yes) => {
+                    self.dialogue(DialogueInput::InvalidAnswer);
+                    self.say(Reply::new("menu-blank"));
+                }
+                None => {
                     self.dialogue(DialogueInput::InvalidAnswer);
                     let reply = match echo(text) {
                         e if e.is_empty() => Reply::new("menu-blank"),
@@ -143,17 +148,31 @@ impl Step<'_> {
     /// A valid menu answer: hold it and ask for confirmation.
     fn pick(&mut self, skills: Vec<SkillKey>) {
         self.dialogue(DialogueInput::ValidAnswer);
-        let then_online = matches!(self.record.pending, Some(Pending::Skills { then_online: true, .. }));
+        let then_online = matches!(
+            self.record.pending,
+            Some(Pending::Skills {
+                then_online: true,
+                ..
+            })
+        );
         self.record.pending = Some(Pending::Skills {
             chosen: skills.clone(),
             then_online,
         });
-        let key = if then_online { "confirm-skills-online" } else { "confirm-skills" };
+        let key = if then_online {
+            "confirm-skills-online"
+        } else {
+            "confirm-skills"
+        };
         self.say(Reply::new(key).arg("skills", Arg::Skills(skills)));
     }
 
     fn save(&mut self) {
-        let Some(Pending::Skills { chosen, then_online }) = self.record.pending.take() else {
+        let Some(Pending::Skills {
+            chosen,
+            then_online,
+        }) = self.record.pending.take()
+        else {
             return;
         };
         self.record.skills = self.ctx.catalog.in_menu_order(&chosen);

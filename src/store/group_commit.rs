@@ -30,9 +30,13 @@ impl GroupCommit {
     pub async fn durable(&self, db: &sled::Db) -> Result<(), String> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Waiter { db: db.clone(), done })
+            .send(Waiter {
+                db: db.clone(),
+                done,
+            })
             .map_err(|_| "the flush task has stopped".to_string())?;
-        wait.await.map_err(|_| "the flush task has stopped".to_string())?
+        wait.await
+            .map_err(|_| "the flush task has stopped".to_string())?
     }
 }
 

@@ -120,7 +120,10 @@ impl Store {
 
     /// Returns once every change applied before the call survives a crash of the process.
     pub async fn durable(&self) -> Result<(), StoreError> {
-        self.commit.durable(&self.db).await.map_err(StoreError::Flush)
+        self.commit
+            .durable(&self.db)
+            .await
+            .map_err(StoreError::Flush)
     }
 
     pub fn worker(&self, phone: &PhoneNumber) -> Result<Option<WorkerRecord>, StoreError> {
@@ -164,8 +167,10 @@ impl Store {
                     let old: Seen = decode(&old)?;
                     return Ok(Applied::Replayed { reply: old.reply });
                 }
-                let record: Option<WorkerRecord> = workers.get(key)?.map(|v| decode(&v)).transpose()?;
-                let attempts: Option<PinAttempts> = pins.get(key)?.map(|v| decode(&v)).transpose()?;
+                let record: Option<WorkerRecord> =
+                    workers.get(key)?.map(|v| decode(&v)).transpose()?;
+                let attempts: Option<PinAttempts> =
+                    pins.get(key)?.map(|v| decode(&v)).transpose()?;
                 let change = decide(record.as_ref(), attempts.as_ref());
 
                 if let Some(new) = &change.record {
@@ -196,7 +201,8 @@ impl Store {
                 }
                 // A number with no record and no PIN state keeps nothing, not even the id:
                 // an unknown number's texts leave no trace in the store.
-                let touched = record.is_some() || change.record.is_some() || change.pins != PinUpdate::Keep;
+                let touched =
+                    record.is_some() || change.record.is_some() || change.pins != PinUpdate::Keep;
                 if let (true, Some(event_id)) = (touched, event_id) {
                     let seen_entry = Seen {
                         reply: change.reply.clone(),
@@ -216,7 +222,11 @@ impl Store {
     /// Makes the stored roster match the configuration: new workers are added offline; a
     /// changed name, call languages or time zone is updated (the worker's chosen texting
     /// language is theirs to keep). Workers who joined by PIN are left alone.
-    pub fn seed_roster(&self, roster: &[RosterEntry], now: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub fn seed_roster(
+        &self,
+        roster: &[RosterEntry],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         let mut changed = 0;
         for entry in roster {
             // Set, not added to: sled may run the closure more than once.
@@ -241,10 +251,12 @@ impl Store {
                     },
                 };
                 let commands = match record {
-                    Some(old) if WorkerSpec::of(old) != WorkerSpec::of(&new) => vec![Command::SyncWorker {
-                        spec: WorkerSpec::of(&new),
-                        reject_pending_reservations: false,
-                    }],
+                    Some(old) if WorkerSpec::of(old) != WorkerSpec::of(&new) => {
+                        vec![Command::SyncWorker {
+                            spec: WorkerSpec::of(&new),
+                            reject_pending_reservations: false,
+                        }]
+                    }
                     _ => Vec::new(),
                 };
                 let differs = record != Some(&new);
@@ -276,10 +288,14 @@ impl Store {
     }
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ConflictableTransactionError<serde_json::Error>> {
+fn encode<T: Serialize>(
+    value: &T,
+) -> Result<Vec<u8>, ConflictableTransactionError<serde_json::Error>> {
     serde_json::to_vec(value).map_err(ConflictableTransactionError::Abort)
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ConflictableTransactionError<serde_json::Error>> {
+fn decode<T: for<'de> Deserialize<'de>>(
+    bytes: &[u8],
+) -> Result<T, ConflictableTransactionError<serde_json::Error>> {
     serde_json::from_slice(bytes).map_err(ConflictableTransactionError::Abort)
 }

@@ -60,7 +60,11 @@ fn url_variants(url: &str) -> Vec<String> {
     let after_scheme = &url[parsed.scheme().len() + 3..];
     let rest_at = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
     let rest = &after_scheme[rest_at..];
-    let with_port = format!("{}://{}{rest}", parsed.scheme(), authority(Some(parsed.port().unwrap_or(default))));
+    let with_port = format!(
+        "{}://{}{rest}",
+        parsed.scheme(),
+        authority(Some(parsed.port().unwrap_or(default)))
+    );
     let without_port = format!("{}://{}{rest}", parsed.scheme(), authority(None));
     for v in [with_port, without_port] {
         if !variants.contains(&v) {
@@ -79,7 +83,10 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn call_params() -> Vec<(String, String)> {
@@ -96,7 +103,10 @@ mod tests {
 
     #[test]
     fn matches_the_official_helper_vector() {
-        assert_eq!(sign("12345", URL, &call_params()), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+        assert_eq!(
+            sign("12345", URL, &call_params()),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        );
     }
 
     #[test]
@@ -108,12 +118,20 @@ mod tests {
             ("From", "+14158675310"),
             ("To", "+18005551212"),
         ]);
-        assert_eq!(sign("12345", "https://example.com/myapp.php?foo=1&bar=2", &p), "L/OH5YylLD5NRKLltdqwSvS0BnU=");
+        assert_eq!(
+            sign("12345", "https://example.com/myapp.php?foo=1&bar=2", &p),
+            "L/OH5YylLD5NRKLltdqwSvS0BnU="
+        );
     }
 
     #[test]
     fn repeated_params_are_sorted_by_value() {
-        let p = params(&[("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234")]);
+        let p = params(&[
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+            ("Digits", "1234"),
+        ]);
         assert_eq!(sign("12345", URL, &p), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
     }
 
@@ -121,9 +139,22 @@ mod tests {
     fn the_url_validates_with_and_without_the_default_port() {
         let p = call_params();
         assert!(is_valid("12345", URL, &p, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(is_valid("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", &p, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(is_valid("12345", URL, &p, "kvajT1Ptam85bY51eRf/AJRuM3w="), "signed with :443");
-        assert!(is_valid("12345", "http://mycompany.com/myapp.php?foo=1&bar=2", &p, "0ZXoZLH/DfblKGATFgpif+LLRf4="));
+        assert!(is_valid(
+            "12345",
+            "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+            &p,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
+        assert!(
+            is_valid("12345", URL, &p, "kvajT1Ptam85bY51eRf/AJRuM3w="),
+            "signed with :443"
+        );
+        assert!(is_valid(
+            "12345",
+            "http://mycompany.com/myapp.php?foo=1&bar=2",
+            &p,
+            "0ZXoZLH/DfblKGATFgpif+LLRf4="
+        ));
     }
 
     #[test]
@@ -131,7 +162,12 @@ mod tests {
         let p = call_params();
         let url = "http://mycompany.com:1234/myapp.php?foo=1&bar=2";
         assert!(is_valid("12345", url, &p, "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="));
-        assert!(!is_valid("12345", "http://mycompany.com/myapp.php?foo=1&bar=2", &p, "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="));
+        assert!(!is_valid(
+            "12345",
+            "http://mycompany.com/myapp.php?foo=1&bar=2",
+            &p,
+            "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
+        ));
     }
 
     #[test]
@@ -139,7 +175,12 @@ mod tests {
         let good = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
         let mut p = call_params();
         assert!(!is_valid("54321", URL, &p, good));
-        assert!(!is_valid("12345", "https://mycompany.com/myapp.php?foo=1&bar=3", &p, good));
+        assert!(!is_valid(
+            "12345",
+            "https://mycompany.com/myapp.php?foo=1&bar=3",
+            &p,
+            good
+        ));
         p[2].1 = "1235".into();
         assert!(!is_valid("12345", URL, &p, good));
         assert!(!is_valid("12345", URL, &call_params(), ""));

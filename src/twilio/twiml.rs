@@ -40,7 +40,10 @@ mod tests {
     #[test]
     fn message_text_is_escaped() {
         let xml = message("Tom & \"Jerry\" <3\u{7}");
-        assert!(xml.contains("<Message>Tom &amp; &quot;Jerry&quot; &lt;3</Message>"), "{xml}");
+        assert!(
+            xml.contains("<Message>Tom &amp; &quot;Jerry&quot; &lt;3</Message>"),
+            "{xml}"
+        );
     }
 
     #[test]

@@ -47,7 +47,9 @@ impl WorkerView {
 
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
     let Some(expected) = &state.settings.api_token else {
-        return Err(WebError::Unauthorized("the API is off: set SHIFTLINE_API_TOKEN".into()));
+        return Err(WebError::Unauthorized(
+            "the API is off: set SHIFTLINE_API_TOKEN".into(),
+        ));
     };
     let given = headers
         .get("authorization")
@@ -56,19 +58,30 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
         .unwrap_or_default();
     let expected = expected.expose_secret().as_bytes();
     let same = given.len() == expected.len()
-        && given.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        && given
+            .bytes()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if same {
         Ok(())
     } else {
-        Err(WebError::Unauthorized("a valid bearer token is required".into()))
+        Err(WebError::Unauthorized(
+            "a valid bearer token is required".into(),
+        ))
     }
 }
 
-pub async fn list_workers(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<WorkerView>>, WebError> {
+pub async fn list_workers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<WorkerView>>, WebError> {
     authorize(&state, &headers)?;
     let now = state.clock.now();
     let workers = state.store.workers().map_err(WebError::internal)?;
-    Ok(Json(workers.iter().map(|w| WorkerView::of(w, now)).collect()))
+    Ok(Json(
+        workers.iter().map(|w| WorkerView::of(w, now)).collect(),
+    ))
 }
 
 pub async fn get_worker(
@@ -78,9 +91,14 @@ pub async fn get_worker(
 ) -> Result<Json<WorkerView>, WebError> {
     authorize(&state, &headers)?;
     // A "+" is easy to lose in a URL; accept the digits alone too.
-    let phone = if phone.starts_with('+') { phone } else { format!("+{phone}") };
+    let phone = if phone.starts_with('+') {
+        phone
+    } else {
+        format!("+{phone}")
+    };
     let phone = PhoneNumber::parse(phone.trim()).map_err(WebError::BadRequest)?;
     let record = state.store.worker(&phone).map_err(WebError::internal)?;
-    let record = record.ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
+    let record =
+        record.ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
     Ok(Json(WorkerView::of(&record, state.clock.now())))
 }

@@ -28,7 +28,10 @@ impl IntoResponse for WebError {
             WebError::Forbidden(r) => (StatusCode::FORBIDDEN, r),
             WebError::Unauthorized(r) => (StatusCode::UNAUTHORIZED, r),
             WebError::NotFound(r) => (StatusCode::NOT_FOUND, r),
-            WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_string()),
+            WebError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_string(),
+            ),
         };
         (status, format!("{reason}\n")).into_response()
     }

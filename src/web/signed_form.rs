@@ -23,7 +23,10 @@ pub struct SignedForm {
 
 impl SignedForm {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn required(&self, name: &str) -> Result<&str, WebError> {
@@ -61,8 +64,16 @@ impl FromRequest<AppState> for SignedForm {
         let params = parse_form(&body)?;
 
         let signature = match header {
-            None => return Err(WebError::Forbidden("missing X-Twilio-Signature header".into())),
-            Some(Err(_)) => return Err(WebError::Forbidden("unreadable X-Twilio-Signature header".into())),
+            None => {
+                return Err(WebError::Forbidden(
+                    "missing X-Twilio-Signature header".into(),
+                ));
+            }
+            Some(Err(_)) => {
+                return Err(WebError::Forbidden(
+                    "unreadable X-Twilio-Signature header".into(),
+                ));
+            }
             Some(Ok(s)) => s,
         };
         // The URL Twilio signed is the public one, whatever a proxy rewrote it to.
@@ -80,8 +91,7 @@ impl FromRequest<AppState> for SignedForm {
 /// Every pair, decoded. Invalid UTF-8 is refused rather than replaced, since replacing it
 /// would change what the signature covers.
 fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, WebError> {
-    std::str::from_utf8(body)
-        .map_err(|_| WebError::BadRequest("body is not UTF-8".into()))?;
+    std::str::from_utf8(body).map_err(|_| WebError::BadRequest("body is not UTF-8".into()))?;
     let mut params = Vec::new();
     for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let (k, v) = match pair.iter().position(|b| *b == b'=') {
@@ -96,7 +106,10 @@ fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, WebError> {
 /// Form decoding: `+` is a space, then percent escapes. Done by hand over
 /// `percent-encoding` because `url::form_urlencoded` replaces invalid UTF-8 silently.
 fn decode(raw: &[u8]) -> Result<String, WebError> {
-    let plus_as_space: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
     let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
     String::from_utf8(bytes).map_err(|_| WebError::BadRequest("a form value is not UTF-8".into()))
 }

@@ -16,33 +16,53 @@ use crate::twilio::twiml;
 /// worker still gets an answer.
 const MAX_TEXT_CHARS: usize = 1600;
 
-pub async fn inbound(State(state): State<AppState>, form: SignedForm) -> Result<impl IntoResponse, WebError> {
+pub async fn inbound(
+    State(state): State<AppState>,
+    form: SignedForm,
+) -> Result<impl IntoResponse, WebError> {
     let from = PhoneNumber::parse(form.required("From")?)
         .map_err(|e| WebError::BadRequest(format!("From: {e}")))?;
     let sid = form.required("MessageSid")?;
     if sid.is_empty() || sid.len() > 64 || !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(WebError::BadRequest("MessageSid is not a message SID".into()));
+        return Err(WebError::BadRequest(
+            "MessageSid is not a message SID".into(),
+        ));
     }
-    let text: String = form.get("Body").unwrap_or_default().chars().take(MAX_TEXT_CHARS).collect();
+    let text: String = form
+        .get("Body")
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_TEXT_CHARS)
+        .collect();
     let now = state.clock.now();
     let ctx = state.context();
 
     let applied = state
         .store
-        .apply(Some(&format!("sms:{sid}")), &from, now, |record, attempts| {
-            let outcome = intake::on_text(&ctx, &from, &text, now, record, attempts);
-            Change {
-                reply: state.messages.render_all(outcome.locale, &outcome.replies, ctx.catalog),
-                record: outcome.record,
-                pins: outcome.pins,
-                commands: outcome.commands,
-            }
-        })
+        .apply(
+            Some(&format!("sms:{sid}")),
+            &from,
+            now,
+            |record, attempts| {
+                let outcome = intake::on_text(&ctx, &from, &text, now, record, attempts);
+                Change {
+                    reply: state
+                        .messages
+                        .render_all(outcome.locale, &outcome.replies, ctx.catalog),
+                    record: outcome.record,
+                    pins: outcome.pins,
+                    commands: outcome.commands,
+                }
+            },
+        )
         .map_err(WebError::internal)?;
     // The reply reports stored state, so it waits until that state is on disk.
     state.store.durable().await.map_err(WebError::internal)?;
 
     let replayed = matches!(applied, Applied::Replayed { .. });
     tracing::info!(from = %from.masked(), sid, replayed, "sms handled");
-    Ok(([(CONTENT_TYPE, "text/xml; charset=utf-8")], twiml::message(applied.reply())))
+    Ok((
+        [(CONTENT_TYPE, "text/xml; charset=utf-8")],
+        twiml::message(applied.reply()),
+    ))
 }

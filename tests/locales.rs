@@ -1,0 +1,94 @@
+//! Every message of every shipped language renders, fits in two SMS segments with
+//! realistic arguments, and carries no invisible characters.
+
+use shiftline::config::Settings;
+use shiftline::domain::Locale;
+use shiftline::i18n::Messages;
+use shiftline::i18n::sms::segments;
+use shiftline::intake::reply::{Arg, Reply};
+
+const ROSTER: &str = include_str!("fixtures/roster.toml");
+
+fn leak(id: &str) -> &'static str {
+    Box::leak(id.to_string().into_boxed_str())
+}
+
+/// A reply for `id` with every argument a message may take, at a realistic worst case:
+/// a long name, every skill, the longest quoted text the core echoes back.
+fn with_all_args(id: &str) -> Reply {
+    let settings = Settings::parse(ROSTER, |_| None).unwrap();
+    let all = settings
+        .catalog
+        .skills
+        .iter()
+        .map(|s| s.key.clone())
+        .collect();
+    Reply::new(leak(id))
+        .text("name", "Maria Guadalupe Lopez")
+        .text("text", "I wanted to let you know...")
+        .text("number", "99")
+        .arg("count", Arg::Number(3))
+        .arg("skills", Arg::Skills(all))
+        .arg("menu", Arg::Menu)
+}
+
+#[test]
+fn every_message_fits_in_two_segments_in_every_language() {
+    let settings = Settings::parse(ROSTER, |_| None).unwrap();
+    let messages = Messages::load().unwrap();
+    for locale in Locale::ALL {
+        let ids = messages.ids(locale);
+        assert!(
+            ids.len() > 30,
+            "{locale}: only {} messages found",
+            ids.len()
+        );
+        for id in ids {
+            let text = messages.render(locale, &with_all_args(&id), &settings.catalog);
+            assert_ne!(text, id, "{locale}/{id} did not render");
+            assert!(
+                !text.contains('{'),
+                "{locale}/{id} left a placeable: {text}"
+            );
+            assert!(
+                segments(&text) <= 2,
+                "{locale}/{id} needs {} segments: {text}",
+                segments(&text)
+            );
+            let invisible = text
+                .chars()
+                .find(|c| matches!(c, '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}'));
+            assert_eq!(invisible, None, "{locale}/{id} has an invisible character");
+            assert!(
+                !text.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}']),
+                "{locale}/{id} has curly quotes"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_language_has_the_same_messages() {
+    let messages = Messages::load().unwrap();
+    let mut english = messages.ids(Locale::En);
+    english.sort();
+    for locale in Locale::ALL {
+        let mut ids = messages.ids(locale);
+        ids.sort();
+        assert_eq!(ids, english, "{locale} differs from en");
+    }
+}
+
+#[test]
+fn english_replies_stay_in_one_gsm7_segment() {
+    let settings = Settings::parse(ROSTER, |_| None).unwrap();
+    let messages = Messages::load().unwrap();
+    for id in messages.ids(Locale::En) {
+        let text = messages.render(Locale::En, &with_all_args(&id), &settings.catalog);
+        assert_eq!(
+            shiftline::i18n::sms::encoding(&text),
+            shiftline::i18n::sms::Encoding::Gsm7,
+            "en/{id} is not GSM-7: {text}"
+        );
+    }
+}
