@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod i18n;
 pub mod intake;
+pub mod simulator;
 pub mod store;
 pub mod twilio;
 pub mod web;
