@@ -12,6 +12,8 @@ pub mod config;
 pub mod domain;
 pub mod i18n;
 pub mod intake;
+pub mod outbox;
+pub mod setup;
 pub mod simulator;
 pub mod store;
 pub mod twilio;

@@ -8,7 +8,11 @@
 //!   sms = { from = "ana", text = "ON", signature = "missing" | "wrong" }
 //!   wait = "15m"                              # move the clock (s, m, h)
 //!   restart = true                            # stop the service and start it on the same store
-//! Every step after the first also moves the clock 20 seconds, like a person typing.
+//!   twilio = { status = 500, times = 1 }      # the next REST requests to Twilio fail
+//!   setup = true                              # run `shiftline twilio setup` and show its report
+//! Every step after the first also moves the clock 20 seconds, like a person typing. After
+//! each step the outbox delivers what is due to the built-in Twilio simulator, and the
+//! transcript shows the REST requests it received and the Workers it now holds.
 
 mod common;
 
@@ -28,6 +32,9 @@ struct Dialogue {
     title: String,
     start: DateTime<FixedOffset>,
     pin: Option<String>,
+    /// Start with an empty TaskRouter workspace instead of one `serve` has set up.
+    #[serde(default)]
+    fresh_workspace: bool,
     step: Vec<Step>,
 }
 
@@ -38,6 +45,16 @@ struct Step {
     wait: Option<String>,
     #[serde(default)]
     restart: bool,
+    twilio: Option<Failure>,
+    #[serde(default)]
+    setup: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Failure {
+    status: u16,
+    times: u32,
 }
 
 #[derive(Deserialize)]
@@ -160,9 +177,11 @@ async fn replay(path: &Path) -> String {
     let offset = *dialogue.start.offset();
     let clock = Arc::new(ManualClock::new(dialogue.start.to_utc()));
     let pin = dialogue.pin.as_deref();
-    let mut app = TestApp::start(dir.path(), clock.clone(), pin);
+    let mut app = TestApp::start(dir.path(), clock.clone(), pin, !dialogue.fresh_workspace).await;
+    let mut sim_workers = BTreeMap::new();
     let mut out = vec![format!("# {}", dialogue.title)];
-    let mut outbox_seen = 0;
+    let mut outbox_seen = None;
+    let mut parked_seen = 0;
     let mut counter = 0;
 
     for (i, step) in dialogue.step.iter().enumerate() {
@@ -179,10 +198,24 @@ async fn replay(path: &Path) -> String {
             clock.advance(duration(wait));
             out.push(format!("{stamp}  ... {wait} pass"));
         }
+        if let Some(failure) = &step.twilio {
+            app.sim.fail_next(failure.status, failure.times);
+            out.push(match failure.times {
+                0 => format!("{stamp}  ~~ Twilio is back ~~"),
+                n => format!("{stamp}  ~~ Twilio will answer the next {n} request(s) with HTTP {} ~~", failure.status),
+            });
+        }
         if step.restart {
-            drop(app);
-            app = TestApp::start(dir.path(), clock.clone(), pin);
+            app = app.restart(dir.path(), pin).await;
             out.push(format!("{stamp}  ~~ shiftline restarts ~~"));
+        }
+        if step.setup {
+            out.push(format!("{stamp}  operator runs `shiftline twilio setup`"));
+            let report = shiftline::setup::run(&app.twilio, &app.state.settings).await.expect("setup runs");
+            for line in report.lines {
+                out.push(format!("          {line}"));
+            }
+            out.push(format!("          {} change(s)", report.changes));
         }
         if let Some(sms) = &step.sms {
             counter += 1;
@@ -244,12 +277,43 @@ async fn replay(path: &Path) -> String {
             out.push(format!("          {line}"));
         }
         let outbox = app.state.store.outbox().unwrap();
-        for entry in outbox.iter().skip(outbox_seen) {
+        let last_id = outbox.iter().map(|e| e.id).max();
+        for entry in outbox.iter().filter(|e| Some(e.id) > outbox_seen) {
             out.push(format!("          outbox: {}", entry.command.describe()));
         }
-        outbox_seen = outbox.len();
+        outbox_seen = last_id.max(outbox_seen);
+        app.settle().await;
+        for request in app.sim.take_requests() {
+            out.push(format!("          Twilio <- {}", short(&request.describe())));
+        }
+        for worker in app.sim.workers() {
+            let line = format!("{} {} {}", worker.activity_name, worker.friendly_name, worker.attributes);
+            if sim_workers.get(&worker.sid) != Some(&line) {
+                out.push(format!("          TaskRouter now: {} {}", worker.sid, line));
+                sim_workers.insert(worker.sid.clone(), line);
+            }
+        }
+        let parked = app.state.store.parked().unwrap();
+        for p in parked.iter().skip(parked_seen) {
+            out.push(format!("          parked: {} ({})", p.entry.command.describe(), p.error));
+        }
+        parked_seen = parked.len();
     }
-    out.join("\n") + "\n"
+    // The port changes from run to run; the snapshot shows a fixed stand-in.
+    let transcript = out.join("\n").replace(app.public_url(), "https://shiftline.example.com");
+    app.stop().await;
+    transcript + "\n"
+}
+
+/// A REST request without the account and workspace prefix, which are the same everywhere.
+fn short(line: &str) -> String {
+    let workspace = format!("/v1/Workspaces/{}", shiftline::app::SIMULATOR_WORKSPACE);
+    let line = line.replace(&format!("{workspace}/"), "/");
+    let line = match line.strip_suffix(&workspace) {
+        Some(start) => format!("{start}/Workspace"),
+        None => line.replace(&format!("{workspace} "), "/Workspace "),
+    };
+    line.replace(&format!("/2010-04-01/Accounts/{}", shiftline::app::SIMULATOR_ACCOUNT), "")
 }
 
 #[test]

@@ -14,11 +14,11 @@ use shiftline::intake::machines::Presence;
 
 const ANA: &str = "+15550001111";
 
-fn app(dir: &std::path::Path) -> TestApp {
+async fn app(dir: &std::path::Path) -> TestApp {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
     ));
-    TestApp::start(dir, clock, None)
+    TestApp::start(dir, clock, None, true).await
 }
 
 fn ana(app: &TestApp) -> shiftline::intake::record::WorkerRecord {
@@ -32,14 +32,14 @@ fn ana(app: &TestApp) -> shiftline::intake::record::WorkerRecord {
 #[tokio::test]
 async fn healthz_answers_once_the_store_is_open() {
     let dir = tempfile::tempdir().unwrap();
-    let (status, body) = app(dir.path()).get("/healthz", None).await;
+    let (status, body) = app(dir.path()).await.get("/healthz", None).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok\n"));
 }
 
 #[tokio::test]
 async fn a_missing_field_is_a_400_that_names_it() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let (status, body) = app
         .post_form(
             "/twilio/sms",
@@ -63,7 +63,7 @@ async fn a_missing_field_is_a_400_that_names_it() {
 #[tokio::test]
 async fn a_body_that_is_not_a_form_is_a_400() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let request = Request::post("/twilio/sms")
         .header("content-type", "application/json")
         .header("x-twilio-signature", "x")
@@ -83,7 +83,7 @@ async fn a_body_that_is_not_a_form_is_a_400() {
 #[tokio::test]
 async fn unsigned_and_wrongly_signed_requests_are_403_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let params = [("MessageSid", "SM1"), ("From", ANA), ("Body", "skills")];
     for signing in [Signing::Missing, Signing::WrongToken] {
         let (status, body) = app.post_form("/twilio/sms", &params, signing).await;
@@ -96,7 +96,7 @@ async fn unsigned_and_wrongly_signed_requests_are_403_and_change_nothing() {
 #[tokio::test]
 async fn a_signature_for_another_url_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     // Signed for /twilio/sms but sent to the same path with a query added by someone else.
     let params = vec![
         ("MessageSid".to_string(), "SM1".to_string()),
@@ -104,7 +104,7 @@ async fn a_signature_for_another_url_is_refused() {
     ];
     let signature = shiftline::twilio::signature::sign(
         common::AUTH_TOKEN,
-        &format!("{}/twilio/sms", common::PUBLIC_URL),
+        &format!("{}/twilio/sms", app.public_url()),
         &params,
     );
     let request = Request::post("/twilio/sms?x=1")
@@ -118,7 +118,7 @@ async fn a_signature_for_another_url_is_refused() {
 #[tokio::test]
 async fn the_api_needs_the_bearer_token() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     assert_eq!(
         app.get("/api/workers", None).await.0,
         StatusCode::UNAUTHORIZED
@@ -136,7 +136,7 @@ async fn the_api_needs_the_bearer_token() {
 #[tokio::test]
 async fn the_api_shows_what_the_worker_texted() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     for (i, text) in ["on", "1 3"].iter().enumerate() {
         app.sms(ANA, text, &format!("SM{i}")).await;
     }
@@ -174,7 +174,7 @@ async fn the_api_shows_what_the_worker_texted() {
 #[tokio::test]
 async fn an_expired_menu_reads_as_idle_in_the_api() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     app.sms(ANA, "skills", "SM1").await;
     app.clock.advance(chrono::TimeDelta::minutes(16));
     let (_, body) = app
@@ -186,7 +186,7 @@ async fn an_expired_menu_reads_as_idle_in_the_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_messages_from_one_worker_lose_no_update() {
     let dir = tempfile::tempdir().unwrap();
-    let app = Arc::new(app(dir.path()));
+    let app = Arc::new(app(dir.path()).await);
     app.sms(ANA, "skills", "SMa").await;
     app.sms(ANA, "1", "SMb").await;
     app.sms(ANA, "yes", "SMc").await;
@@ -225,13 +225,11 @@ async fn concurrent_messages_from_one_worker_lose_no_update() {
 #[tokio::test]
 async fn state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let app = app(dir.path());
-        app.sms(ANA, "on", "SM1").await;
-        app.sms(ANA, "2", "SM2").await;
-        app.sms(ANA, "yes", "SM3").await;
-    }
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
+    app.sms(ANA, "on", "SM1").await;
+    app.sms(ANA, "2", "SM2").await;
+    app.sms(ANA, "yes", "SM3").await;
+    let app = app.restart(dir.path(), None).await;
     assert_eq!(ana(&app).presence, Presence::Online);
     // A replay after the restart still changes nothing.
     let (_, body) = app.sms(ANA, "on", "SM1").await;

@@ -60,6 +60,19 @@ pub struct OutboxEntry {
     pub enqueued_at: DateTime<Utc>,
     pub command: Command,
     pub attempts: u32,
+    /// Not to be tried again before this time (backoff after a transient failure).
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+/// A command Twilio refused for good, kept for an operator to see.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParkedEntry {
+    pub entry: OutboxEntry,
+    pub parked_at: DateTime<Utc>,
+    pub error: String,
 }
 
 /// What an event does to one number's stored state, decided by the pure core.
@@ -96,6 +109,7 @@ pub struct Store {
     workers: sled::Tree,
     seen: sled::Tree,
     outbox: sled::Tree,
+    parked: sled::Tree,
     pins: sled::Tree,
     commit: GroupCommit,
 }
@@ -112,6 +126,7 @@ impl Store {
             workers: db.open_tree("workers")?,
             seen: db.open_tree("seen")?,
             outbox: db.open_tree("outbox")?,
+            parked: db.open_tree("parked")?,
             pins: db.open_tree("pins")?,
             db,
             commit: GroupCommit::start(),
@@ -148,6 +163,74 @@ impl Store {
             .values()
             .map(|v| Ok(serde_json::from_slice(&v?)?))
             .collect()
+    }
+
+    /// Commands Twilio refused for good, oldest first.
+    pub fn parked(&self) -> Result<Vec<ParkedEntry>, StoreError> {
+        self.parked
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Removes delivered commands from the outbox.
+    pub fn outbox_done(&self, ids: &[u64]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for id in ids {
+            batch.remove(&id.to_be_bytes());
+        }
+        self.outbox.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; the entry waits until `not_before`.
+    pub fn outbox_retry(&self, id: u64, not_before: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+        let key = id.to_be_bytes();
+        self.outbox.fetch_and_update(key, |old| {
+            let mut entry: OutboxEntry = serde_json::from_slice(old?).ok()?;
+            entry.attempts += 1;
+            entry.not_before = Some(not_before);
+            entry.last_error = Some(error.to_string());
+            serde_json::to_vec(&entry).ok()
+        })?;
+        Ok(())
+    }
+
+    /// Moves commands Twilio refused for good out of the outbox, atomically, with the error.
+    pub fn outbox_park(&self, ids: &[u64], error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        (&self.outbox, &self.parked).transaction(|(outbox, parked)| {
+            for id in ids {
+                let key = id.to_be_bytes();
+                if let Some(old) = outbox.remove(&key)? {
+                    let entry: OutboxEntry = decode(&old)?;
+                    let record = ParkedEntry {
+                        entry,
+                        parked_at: now,
+                        error: error.to_string(),
+                    };
+                    parked.insert(&key, encode(&record)?)?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Remembers the TaskRouter Worker SID of a worker.
+    pub fn set_worker_sid(&self, phone: &PhoneNumber, sid: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.apply(None, phone, now, |record, _| Change {
+            record: record
+                .filter(|r| r.worker_sid.as_deref() != Some(sid))
+                .map(|r| WorkerRecord {
+                    worker_sid: Some(sid.to_string()),
+                    ..r.clone()
+                }),
+            pins: PinUpdate::Keep,
+            commands: Vec::new(),
+            reply: String::new(),
+        })?;
+        Ok(())
     }
 
     /// Applies one event for `phone` atomically: the state, the outbox commands and the
@@ -195,6 +278,8 @@ impl Store {
                         enqueued_at: now,
                         command: command.clone(),
                         attempts: 0,
+                        not_before: None,
+                        last_error: None,
                     };
                     outbox.insert(&id.to_be_bytes(), encode(&entry)?)?;
                     ids.push(id);

@@ -102,3 +102,39 @@ pub async fn get_worker(
         record.ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
     Ok(Json(WorkerView::of(&record, state.clock.now())))
 }
+
+/// Commands waiting for Twilio and commands Twilio refused for good.
+pub async fn outbox(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, WebError> {
+    authorize(&state, &headers)?;
+    let pending = state.store.outbox().map_err(WebError::internal)?;
+    let parked = state.store.parked().map_err(WebError::internal)?;
+    let pending: Vec<_> = pending
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "id": e.id,
+                "worker": e.command.worker(),
+                "command": e.command.describe(),
+                "enqueued_at": e.enqueued_at,
+                "attempts": e.attempts,
+                "not_before": e.not_before,
+                "last_error": e.last_error,
+            })
+        })
+        .collect();
+    let parked: Vec<_> = parked
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "id": p.entry.id,
+                "worker": p.entry.command.worker(),
+                "command": p.entry.command.describe(),
+                "enqueued_at": p.entry.enqueued_at,
+                "attempts": p.entry.attempts,
+                "parked_at": p.parked_at,
+                "error": p.error,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "pending": pending, "parked": parked })))
+}

@@ -24,6 +24,8 @@ pub struct AppState {
     pub store: Store,
     pub messages: Arc<Messages>,
     pub clock: Arc<dyn Clock>,
+    /// Wakes the outbox delivery after a commit that wrote commands.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/sms", post(sms::inbound))
         .route("/api/workers", get(api::list_workers))
         .route("/api/workers/{phone}", get(api::get_worker))
+        .route("/api/outbox", get(api::outbox))
         .with_state(state)
 }
 

@@ -59,6 +59,9 @@ pub async fn inbound(
     // The reply reports stored state, so it waits until that state is on disk.
     state.store.durable().await.map_err(WebError::internal)?;
 
+    if matches!(&applied, Applied::Fresh { outbox, .. } if !outbox.is_empty()) {
+        state.outbox_wake.notify_one();
+    }
     let replayed = matches!(applied, Applied::Replayed { .. });
     tracing::info!(from = %from.masked(), sid, replayed, "sms handled");
     Ok((

@@ -1,7 +1,9 @@
-//! A shiftline instance for tests: the real router on a temporary sled store, a clock the
-//! test moves by hand, and requests signed the way Twilio signs them.
+//! A shiftline instance for tests: the real router on a temporary sled store, served on a
+//! loopback port so the built-in Twilio simulator can call it back, a clock the test moves
+//! by hand, and requests signed the way Twilio signs them.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,15 +11,19 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
-use shiftline::clock::ManualClock;
+use shiftline::app::{self, Services};
+use shiftline::clock::{Clock, ManualClock};
 use shiftline::config::{ENV_API_TOKEN, ENV_AUTH_TOKEN, ENV_ENROLMENT_PIN, Settings};
+use shiftline::outbox::Delivery;
+use shiftline::simulator::Simulator;
+use shiftline::twilio::rest::TwilioClient;
 use shiftline::twilio::signature;
 use shiftline::web::AppState;
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 pub const AUTH_TOKEN: &str = "test-auth-token";
 pub const API_TOKEN: &str = "test-api-token";
-pub const PUBLIC_URL: &str = "https://shiftline.example.com";
 pub const ROSTER: &str = include_str!("../fixtures/roster.toml");
 
 /// How a request is signed.
@@ -31,11 +37,15 @@ pub enum Signing {
 pub struct TestApp {
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    pub delivery: Delivery,
+    pub twilio: TwilioClient,
+    pub sim: Simulator,
+    pub addr: SocketAddr,
+    server: JoinHandle<()>,
 }
 
 pub fn settings(data_dir: &Path, pin: Option<&str>) -> Settings {
-    let text = format!("{ROSTER}\n");
-    let mut settings = Settings::parse(&text, |name| match name {
+    let mut settings = Settings::parse(ROSTER, |name| match name {
         n if n == ENV_AUTH_TOKEN => Some(AUTH_TOKEN.into()),
         n if n == ENV_API_TOKEN => Some(API_TOKEN.into()),
         n if n == ENV_ENROLMENT_PIN => pin.map(str::to_string),
@@ -47,15 +57,68 @@ pub fn settings(data_dir: &Path, pin: Option<&str>) -> Settings {
 }
 
 impl TestApp {
-    /// Opens the store in `dir` (a restart when it was opened before).
-    pub fn start(dir: &Path, clock: Arc<ManualClock>, pin: Option<&str>) -> Self {
-        let state = shiftline::app::build(settings(dir, pin), clock.clone()).expect("app builds");
-        Self { state, clock }
+    /// A new simulator and a shiftline on a fresh port, its workspace set up.
+    pub async fn start(dir: &Path, clock: Arc<ManualClock>, pin: Option<&str>, set_up: bool) -> Self {
+        let settings = settings(dir, pin);
+        let sim = app::start_simulator(&settings, clock.clone()).await.expect("simulator starts");
+        Self::start_with(dir, clock, pin, sim, "127.0.0.1:0".parse().unwrap(), set_up).await
+    }
+
+    /// shiftline on `addr` against an existing simulator (which outlives restarts, as
+    /// Twilio does); the workspace is set up again as `serve` does with the simulator.
+    pub async fn start_with(
+        dir: &Path,
+        clock: Arc<ManualClock>,
+        pin: Option<&str>,
+        sim: Simulator,
+        addr: SocketAddr,
+        set_up: bool,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let mut settings = settings(dir, pin);
+        settings.public_url = format!("http://{addr}");
+        let Services { state, delivery, twilio } = app::assemble(settings, clock.clone(), Some(&sim)).expect("app builds");
+        if set_up {
+            shiftline::setup::run(&twilio, &state.settings).await.expect("setup runs");
+        }
+        sim.settle().await;
+        sim.take_requests();
+        let router = shiftline::web::router(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { state, clock, delivery, twilio, sim, addr, server }
+    }
+
+    /// Stops this instance and starts a new one on the same store, port and simulator. The
+    /// simulator outlives the restart, as Twilio does, so its workspace is not set up again.
+    pub async fn restart(self, dir: &Path, pin: Option<&str>) -> Self {
+        let (clock, sim, addr) = (self.clock.clone(), self.sim.clone(), self.addr);
+        self.stop().await;
+        Self::start_with(dir, clock, pin, sim, addr, false).await
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        let _ = self.server.await;
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        use shiftline::clock::Clock;
         self.clock.now()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.settings.public_url
+    }
+
+    /// Lets the outbox and the simulator do everything that is due now.
+    pub async fn settle(&self) {
+        for _ in 0..3 {
+            self.delivery.deliver_due().await.expect("outbox readable");
+            self.sim.tick().await;
+            self.sim.settle().await;
+        }
     }
 
     /// A signed Twilio SMS webhook.
@@ -69,37 +132,17 @@ impl TestApp {
             ("Body", text),
             ("NumMedia", "0"),
         ];
-        self.post_form("/twilio/sms", &params, Signing::Twilio)
-            .await
+        self.post_form("/twilio/sms", &params, Signing::Twilio).await
     }
 
-    pub async fn post_form(
-        &self,
-        path: &str,
-        params: &[(&str, &str)],
-        signing: Signing,
-    ) -> (StatusCode, String) {
-        let owned: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+    pub async fn post_form(&self, path: &str, params: &[(&str, &str)], signing: Signing) -> (StatusCode, String) {
+        let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let body = serde_urlencoded::to_string(&owned).unwrap();
-        let url = format!("{PUBLIC_URL}{path}");
-        let mut request =
-            Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        let url = format!("{}{path}", self.public_url());
+        let mut request = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
         match signing {
-            Signing::Twilio => {
-                request = request.header(
-                    "x-twilio-signature",
-                    signature::sign(AUTH_TOKEN, &url, &owned),
-                )
-            }
-            Signing::WrongToken => {
-                request = request.header(
-                    "x-twilio-signature",
-                    signature::sign("not-the-token", &url, &owned),
-                )
-            }
+            Signing::Twilio => request = request.header("x-twilio-signature", signature::sign(AUTH_TOKEN, &url, &owned)),
+            Signing::WrongToken => request = request.header("x-twilio-signature", signature::sign("not-the-token", &url, &owned)),
             Signing::Missing => {}
         }
         self.send(request.body(Body::from(body)).unwrap()).await
@@ -114,10 +157,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, String) {
-        let response = shiftline::web::router(self.state.clone())
-            .oneshot(request)
-            .await
-            .unwrap();
+        let response = shiftline::web::router(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, String::from_utf8_lossy(&bytes).into_owned())
@@ -126,9 +166,7 @@ impl TestApp {
 
 /// The text of the `<Message>` in a TwiML reply, unescaped; empty for `<Response/>`.
 pub fn message_text(twiml: &str) -> String {
-    let Some(start) = twiml.find("<Message>") else {
-        return String::new();
-    };
+    let Some(start) = twiml.find("<Message>") else { return String::new() };
     let end = twiml.find("</Message>").unwrap_or(twiml.len());
     twiml[start + "<Message>".len()..end]
         .replace("&lt;", "<")

@@ -1,0 +1,207 @@
+//! The HTTP edge: every request goes through one handler that checks Basic auth,
+//! applies `fail_next`, dispatches on the path, and records what it answered.
+//!
+//! Dispatch is a match on path segments rather than an axum route table so that the
+//! recording, the auth check and the injected failures see every request the same way,
+//! unknown paths included (404, code 20404; a known path with the wrong method is a 404
+//! too). Parameters are the query string plus, for a POST, the form body, in order.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::state::State;
+use super::{RecordedRequest, Simulator, api2010, taskrouter};
+
+/// A status and the JSON resource, or Twilio's error.
+pub(crate) type Answer = Result<(u16, Value), ApiError>;
+
+/// The request's parameters, in the order they came.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Present and not empty.
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::missing(name))
+    }
+
+    /// TaskRouter booleans: `true`/`1`/`yes` and `false`/`0`/`no`.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.get(name)
+            .map(|raw| match raw.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(ApiError::invalid(format!(
+                    "{name} {raw:?} is not a boolean"
+                ))),
+            })
+            .transpose()
+    }
+
+    /// A whole number within `range`.
+    pub fn number<T>(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<Option<T>, ApiError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display,
+    {
+        self.get(name)
+            .map(|raw| {
+                raw.parse::<T>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| {
+                        ApiError::invalid(format!(
+                            "{name} {raw:?} is not a number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
+    /// A JSON object passed as a string (`Attributes`), kept as given.
+    pub fn json_object(&self, name: &str) -> Result<Option<String>, ApiError> {
+        self.get(name)
+            .map(|raw| match serde_json::from_str::<Value>(raw) {
+                Ok(Value::Object(_)) => Ok(raw.to_string()),
+                _ => Err(ApiError::invalid(format!("{name} must be a JSON object"))),
+            })
+            .transpose()
+    }
+}
+
+pub(crate) fn router(simulator: Simulator) -> Router {
+    Router::new().fallback(handle).with_state(simulator)
+}
+
+async fn handle(
+    AxumState(simulator): AxumState<Simulator>,
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut pairs = uri.query().map(decode).unwrap_or_default();
+    if method != Method::GET {
+        pairs.extend(decode(&String::from_utf8_lossy(&body)));
+    }
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let (status, body) = simulator.with_state(|state| {
+        serve(
+            state,
+            method.as_str(),
+            uri.path(),
+            Params(pairs),
+            authorization,
+        )
+    });
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Twilio API\""),
+        );
+    }
+    response
+}
+
+fn decode(form: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(form.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Answers one request and records it. Runs under the state lock, with no await.
+pub(crate) fn serve(
+    state: &mut State,
+    method: &str,
+    path: &str,
+    params: Params,
+    authorization: Option<&str>,
+) -> (u16, Value) {
+    let answer = if !authorized(state, authorization) {
+        Err(ApiError::unauthenticated())
+    } else if let Some(status) = take_failure(state) {
+        // Injected failures are never applied: like a Twilio 5xx or 429 before processing.
+        Err(ApiError::injected(status))
+    } else {
+        dispatch(state, method, path, &params)
+    };
+    let (status, body) = match answer {
+        Ok(answer) => answer,
+        Err(error) => (error.status, error.body()),
+    };
+    state.requests.push(RecordedRequest {
+        method: method.to_string(),
+        path: path.to_string(),
+        params: params.0,
+        status,
+    });
+    (status, body)
+}
+
+fn authorized(state: &State, authorization: Option<&str>) -> bool {
+    let Some(encoded) = authorization.and_then(|h| h.strip_prefix("Basic ")) else {
+        return false;
+    };
+    let expected = format!("{}:{}", state.account_sid, state.auth_token);
+    STANDARD
+        .decode(encoded.trim())
+        .is_ok_and(|decoded| decoded == expected.as_bytes())
+}
+
+fn take_failure(state: &mut State) -> Option<u16> {
+    let (status, times) = state.failures?;
+    state.failures = (times > 1).then(|| (status, times - 1));
+    Some(status)
+}
+
+fn dispatch(state: &mut State, method: &str, path: &str, params: &Params) -> Answer {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["v1", "Workspaces", workspace, rest @ ..] => {
+            if *workspace != state.workspace_sid {
+                return Err(ApiError::not_found("Workspace", workspace));
+            }
+            taskrouter::handle(state, method, rest, params)
+        }
+        ["2010-04-01", "Accounts", account, rest @ ..] => {
+            if *account != state.account_sid {
+                return Err(ApiError::not_found("Account", account));
+            }
+            api2010::handle(state, method, rest, params)
+        }
+        _ => Err(ApiError::new(
+            404,
+            20404,
+            format!("The requested resource {path} was not found"),
+        )),
+    }
+}
