@@ -29,7 +29,10 @@ pub enum StartError {
     #[error("locales: {0}")]
     Locales(String),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: String, source: std::io::Error },
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("cannot start the Twilio simulator: {0}")]
     Simulator(std::io::Error),
     #[error("setting up the simulated TaskRouter workspace: {0}")]
@@ -49,12 +52,22 @@ pub struct Services {
 /// builds the handlers' shared state.
 pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
     let dir = settings.data_dir.display().to_string();
-    let store_error = |source| StartError::Store { dir: dir.clone(), source };
+    let store_error = |source| StartError::Store {
+        dir: dir.clone(),
+        source,
+    };
     let store = Store::open(&settings.data_dir).map_err(store_error)?;
     let now = clock.now();
-    let changed = store.seed_roster(&settings.roster, now).map_err(store_error)?;
+    let changed = store
+        .seed_roster(&settings.roster, now)
+        .map_err(store_error)?;
     let pruned = store.prune_seen(now).map_err(store_error)?;
-    tracing::info!(workers = settings.roster.len(), changed, pruned, "roster loaded");
+    tracing::info!(
+        workers = settings.roster.len(),
+        changed,
+        pruned,
+        "roster loaded"
+    );
     let messages = Messages::load().map_err(StartError::Locales)?;
     Ok(AppState {
         settings: Arc::new(settings),
@@ -82,13 +95,22 @@ pub fn twilio_client(settings: &Settings, simulator: Option<&Simulator>) -> Twil
                 api_base: base.clone(),
                 taskrouter_base: base,
             };
-            TwilioClient::new(SIMULATOR_ACCOUNT, token, SIMULATOR_WORKSPACE, endpoints, RetryPolicy::default())
+            TwilioClient::new(
+                SIMULATOR_ACCOUNT,
+                token,
+                SIMULATOR_WORKSPACE,
+                endpoints,
+                RetryPolicy::default(),
+            )
         }
     }
 }
 
 /// The built-in simulator, for running without a Twilio account.
-pub async fn start_simulator(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Simulator, StartError> {
+pub async fn start_simulator(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<Simulator, StartError> {
     Simulator::start(SimulatorConfig {
         account_sid: SIMULATOR_ACCOUNT.to_string(),
         workspace_sid: SIMULATOR_WORKSPACE.to_string(),
@@ -100,17 +122,34 @@ pub async fn start_simulator(settings: &Settings, clock: Arc<dyn Clock>) -> Resu
 }
 
 /// The state, the outbox delivery and the Twilio client, wired together.
-pub fn assemble(settings: Settings, clock: Arc<dyn Clock>, simulator: Option<&Simulator>) -> Result<Services, StartError> {
+pub fn assemble(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    simulator: Option<&Simulator>,
+) -> Result<Services, StartError> {
     let twilio = twilio_client(&settings, simulator);
     let state = build(settings, clock.clone())?;
-    let delivery = Delivery::new(state.store.clone(), twilio.clone(), clock, state.outbox_wake.clone());
-    Ok(Services { state, delivery, twilio })
+    let delivery = Delivery::new(
+        state.store.clone(),
+        twilio.clone(),
+        clock,
+        state.outbox_wake.clone(),
+    );
+    Ok(Services {
+        state,
+        delivery,
+        twilio,
+    })
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight and makes the
 /// store durable. Without a `[twilio]` section it runs against the built-in simulator,
 /// whose workspace it sets up first.
-pub async fn serve(settings: Settings, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+pub async fn serve(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let addr = settings.listen;
     if settings.auth_token_generated {
         tracing::warn!(
@@ -120,14 +159,19 @@ pub async fn serve(settings: Settings, clock: Arc<dyn Clock>, shutdown: impl Fut
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Listen { addr: addr.to_string(), source })?;
+        .map_err(|source| StartError::Listen {
+            addr: addr.to_string(),
+            source,
+        })?;
     let simulator = match settings.twilio {
         Some(_) => None,
         None => Some(start_simulator(&settings, clock.clone()).await?),
     };
     let services = assemble(settings, clock, simulator.as_ref())?;
     if let Some(sim) = &simulator {
-        let report = setup::run(&services.twilio, &services.state.settings).await.map_err(StartError::Setup)?;
+        let report = setup::run(&services.twilio, &services.state.settings)
+            .await
+            .map_err(StartError::Setup)?;
         tracing::info!(url = %sim.base_url(), changes = report.changes, "no [twilio] section: running against the built-in Twilio simulator");
         let sim = sim.clone();
         tokio::spawn(async move {
@@ -145,7 +189,10 @@ pub async fn serve(settings: Settings, clock: Arc<dyn Clock>, shutdown: impl Fut
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)?;
-    store.durable().await.map_err(|source| StartError::Store { dir: String::new(), source })?;
+    store.durable().await.map_err(|source| StartError::Store {
+        dir: String::new(),
+        source,
+    })?;
     tracing::info!("stopped");
     Ok(())
 }

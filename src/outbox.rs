@@ -50,7 +50,12 @@ pub struct Delivery {
 
 impl Delivery {
     /// `wake` is notified by whoever commits new commands (the web handlers).
-    pub fn new(store: Store, client: TwilioClient, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> Self {
+    pub fn new(
+        store: Store,
+        client: TwilioClient,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+    ) -> Self {
         Self {
             store,
             client,
@@ -97,7 +102,8 @@ impl Delivery {
                 report.next_due = Some(report.next_due.map_or(due, |d| d.min(due)));
                 continue;
             }
-            self.deliver_worker(&phone, entries, now, &mut report).await?;
+            self.deliver_worker(&phone, entries, now, &mut report)
+                .await?;
         }
         Ok(report)
     }
@@ -117,7 +123,13 @@ impl Delivery {
         // ends up unavailable, the last one must reject them too.
         let reject = spec.activity == Activity::Offline
             && entries.iter().any(|e| {
-                matches!(&e.command, Command::SyncWorker { reject_pending_reservations: true, .. })
+                matches!(
+                    &e.command,
+                    Command::SyncWorker {
+                        reject_pending_reservations: true,
+                        ..
+                    }
+                )
             });
         match self.sync_worker(spec, reject, now).await {
             Ok(sid) => {
@@ -134,7 +146,8 @@ impl Delivery {
             }
             Err(e) => {
                 let due = now + backoff(last.attempts);
-                self.store.outbox_retry(entries[0].id, due, &e.to_string())?;
+                self.store
+                    .outbox_retry(entries[0].id, due, &e.to_string())?;
                 report.retrying += 1;
                 report.next_due = Some(report.next_due.map_or(due, |d| d.min(due)));
                 tracing::warn!(worker = %phone.masked(), error = %e, attempts = last.attempts + 1, "outbox: will retry");
@@ -144,12 +157,22 @@ impl Delivery {
     }
 
     /// Makes TaskRouter's Worker match `spec`, creating it if needed. Returns its SID.
-    async fn sync_worker(&self, spec: &WorkerSpec, reject: bool, now: DateTime<Utc>) -> Result<String, TwilioError> {
+    async fn sync_worker(
+        &self,
+        spec: &WorkerSpec,
+        reject: bool,
+        now: DateTime<Utc>,
+    ) -> Result<String, TwilioError> {
         let activity = self.activity_sid(spec.activity).await?;
         let attributes = serde_json::to_string(&spec.attributes).unwrap_or_else(|_| "{}".into());
         // The phone number is the Worker's FriendlyName: unique in a workspace and stable.
         let friendly_name = spec.phone.as_str();
-        let stored = self.store.worker(&spec.phone).ok().flatten().and_then(|r| r.worker_sid);
+        let stored = self
+            .store
+            .worker(&spec.phone)
+            .ok()
+            .flatten()
+            .and_then(|r| r.worker_sid);
         let sid = match stored {
             Some(sid) => Some(sid),
             None => {
@@ -157,7 +180,12 @@ impl Delivery {
                     friendly_name: Some(friendly_name.to_string()),
                     ..WorkerFilter::default()
                 };
-                self.client.list_workers(&filter).await?.into_iter().next().and_then(|w| w.sid)
+                self.client
+                    .list_workers(&filter)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .and_then(|w| w.sid)
             }
         };
         let update = WorkerUpdate {
@@ -170,10 +198,16 @@ impl Delivery {
             Some(sid) => match self.client.update_worker(&sid, &update).await {
                 Ok(_) => Ok(sid),
                 // Deleted in the console since we saw it: make a new one.
-                Err(e) if e.status == Some(404) => self.create_worker(friendly_name, &attributes, &activity, now).await,
+                Err(e) if e.status == Some(404) => {
+                    self.create_worker(friendly_name, &attributes, &activity, now)
+                        .await
+                }
                 Err(e) => Err(e),
             },
-            None => self.create_worker(friendly_name, &attributes, &activity, now).await,
+            None => {
+                self.create_worker(friendly_name, &attributes, &activity, now)
+                    .await
+            }
         }
     }
 
@@ -184,13 +218,23 @@ impl Delivery {
         activity: &str,
         _now: DateTime<Utc>,
     ) -> Result<String, TwilioError> {
-        let worker = self.client.create_worker(friendly_name, Some(attributes), Some(activity)).await?;
-        worker.sid.ok_or_else(|| TwilioError::malformed("created Worker has no sid"))
+        let worker = self
+            .client
+            .create_worker(friendly_name, Some(attributes), Some(activity))
+            .await?;
+        worker
+            .sid
+            .ok_or_else(|| TwilioError::malformed("created Worker has no sid"))
     }
 
     async fn activity_sid(&self, activity: Activity) -> Result<String, TwilioError> {
         let name = activity.name();
-        if let Some(sid) = self.activities.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(sid) = self
+            .activities
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Ok(sid.clone());
         }
         let found = self.client.list_activities(Some(name), None).await?;
@@ -199,7 +243,11 @@ impl Delivery {
             .find(|a| a.friendly_name.as_deref() == Some(name))
             .and_then(|a| a.sid)
             // Not permanent: once `shiftline twilio setup` has run, the next try succeeds.
-            .ok_or_else(|| TwilioError::transient(format!("TaskRouter has no {name:?} activity: run `shiftline twilio setup`")))?;
+            .ok_or_else(|| {
+                TwilioError::transient(format!(
+                    "TaskRouter has no {name:?} activity: run `shiftline twilio setup`"
+                ))
+            })?;
         self.activities
             .lock()
             .unwrap_or_else(|e| e.into_inner())

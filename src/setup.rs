@@ -13,7 +13,9 @@
 use serde_json::{Value, json};
 
 use crate::config::Settings;
-use crate::twilio::rest::{TaskQueueSpec, TwilioClient, TwilioError, WorkflowSpec, WorkspaceUpdate};
+use crate::twilio::rest::{
+    TaskQueueSpec, TwilioClient, TwilioError, WorkflowSpec, WorkspaceUpdate,
+};
 
 pub const AVAILABLE: &str = "Available";
 pub const OFFLINE: &str = "Offline";
@@ -60,7 +62,13 @@ pub async fn run(client: &TwilioClient, settings: &Settings) -> Result<Report, T
 
     let configuration = workflow_configuration(&skill_queues, &voicemail);
     let base = &settings.public_url;
-    let workflow_sid = workflow(client, &configuration, &format!("{base}/twilio/taskrouter/assignment"), &mut report).await?;
+    let workflow_sid = workflow(
+        client,
+        &configuration,
+        &format!("{base}/twilio/taskrouter/assignment"),
+        &mut report,
+    )
+    .await?;
     report.workflow_sid = Some(workflow_sid);
 
     let workspace = client.fetch_workspace().await?;
@@ -77,7 +85,10 @@ pub async fn run(client: &TwilioClient, settings: &Settings) -> Result<Report, T
         || workspace.timeout_activity_sid != wanted.timeout_activity_sid;
     if drifted {
         client.update_workspace(&wanted).await?;
-        report.note(true, "updated workspace: event callback, default and timeout activities".into());
+        report.note(
+            true,
+            "updated workspace: event callback, default and timeout activities".into(),
+        );
     } else {
         report.note(false, "ok      workspace settings".into());
     }
@@ -119,9 +130,17 @@ pub fn workflow_configuration(skill_queues: &[(String, String)], voicemail: &str
     json!({"task_routing": {"filters": filters, "default_filter": {"queue": voicemail}}})
 }
 
-async fn activity(client: &TwilioClient, name: &str, available: bool, report: &mut Report) -> Result<String, TwilioError> {
+async fn activity(
+    client: &TwilioClient,
+    name: &str,
+    available: bool,
+    report: &mut Report,
+) -> Result<String, TwilioError> {
     let existing = client.list_activities(Some(name), None).await?;
-    if let Some(a) = existing.into_iter().find(|a| a.friendly_name.as_deref() == Some(name)) {
+    if let Some(a) = existing
+        .into_iter()
+        .find(|a| a.friendly_name.as_deref() == Some(name))
+    {
         let sid = a.sid.unwrap_or_default();
         // An activity's availability cannot be changed after creation; say so if it is wrong.
         if a.available != Some(available) {
@@ -137,14 +156,22 @@ async fn activity(client: &TwilioClient, name: &str, available: bool, report: &m
     Ok(sid)
 }
 
-async fn queue(client: &TwilioClient, name: &str, target_workers: &str, report: &mut Report) -> Result<String, TwilioError> {
+async fn queue(
+    client: &TwilioClient,
+    name: &str,
+    target_workers: &str,
+    report: &mut Report,
+) -> Result<String, TwilioError> {
     let spec = TaskQueueSpec {
         friendly_name: Some(name.to_string()),
         target_workers: Some(target_workers.to_string()),
         ..TaskQueueSpec::default()
     };
     let existing = client.list_task_queues(Some(name)).await?;
-    match existing.into_iter().find(|q| q.friendly_name.as_deref() == Some(name)) {
+    match existing
+        .into_iter()
+        .find(|q| q.friendly_name.as_deref() == Some(name))
+    {
         Some(q) if q.target_workers.as_deref() == Some(target_workers) => {
             let sid = q.sid.unwrap_or_default();
             report.note(false, format!("ok      queue {name} ({sid})"));
@@ -153,19 +180,30 @@ async fn queue(client: &TwilioClient, name: &str, target_workers: &str, report: 
         Some(q) => {
             let sid = q.sid.unwrap_or_default();
             client.update_task_queue(&sid, &spec).await?;
-            report.note(true, format!("updated queue {name} ({sid}): TargetWorkers {target_workers}"));
+            report.note(
+                true,
+                format!("updated queue {name} ({sid}): TargetWorkers {target_workers}"),
+            );
             Ok(sid)
         }
         None => {
             let created = client.create_task_queue(&spec).await?;
             let sid = created.sid.unwrap_or_default();
-            report.note(true, format!("created queue {name} ({sid}): TargetWorkers {target_workers}"));
+            report.note(
+                true,
+                format!("created queue {name} ({sid}): TargetWorkers {target_workers}"),
+            );
             Ok(sid)
         }
     }
 }
 
-async fn workflow(client: &TwilioClient, configuration: &Value, callback: &str, report: &mut Report) -> Result<String, TwilioError> {
+async fn workflow(
+    client: &TwilioClient,
+    configuration: &Value,
+    callback: &str,
+    report: &mut Report,
+) -> Result<String, TwilioError> {
     let spec = WorkflowSpec {
         friendly_name: Some(WORKFLOW.to_string()),
         configuration: Some(configuration.to_string()),
@@ -174,10 +212,16 @@ async fn workflow(client: &TwilioClient, configuration: &Value, callback: &str, 
         ..WorkflowSpec::default()
     };
     let existing = client.list_workflows(Some(WORKFLOW)).await?;
-    let Some(found) = existing.into_iter().find(|w| w.friendly_name.as_deref() == Some(WORKFLOW)) else {
+    let Some(found) = existing
+        .into_iter()
+        .find(|w| w.friendly_name.as_deref() == Some(WORKFLOW))
+    else {
         let created = client.create_workflow(&spec).await?;
         let sid = created.sid.unwrap_or_default();
-        report.note(true, format!("created workflow {WORKFLOW} ({sid}): assignment callback {callback}"));
+        report.note(
+            true,
+            format!("created workflow {WORKFLOW} ({sid}): assignment callback {callback}"),
+        );
         return Ok(sid);
     };
     let sid = found.sid.clone().unwrap_or_default();
@@ -193,7 +237,10 @@ async fn workflow(client: &TwilioClient, configuration: &Value, callback: &str, 
         report.note(false, format!("ok      workflow {WORKFLOW} ({sid})"));
     } else {
         client.update_workflow(&sid, &spec).await?;
-        report.note(true, format!("updated workflow {WORKFLOW} ({sid}): routing and assignment callback"));
+        report.note(
+            true,
+            format!("updated workflow {WORKFLOW} ({sid}): routing and assignment callback"),
+        );
     }
     Ok(sid)
 }

@@ -202,7 +202,10 @@ async fn replay(path: &Path) -> String {
             app.sim.fail_next(failure.status, failure.times);
             out.push(match failure.times {
                 0 => format!("{stamp}  ~~ Twilio is back ~~"),
-                n => format!("{stamp}  ~~ Twilio will answer the next {n} request(s) with HTTP {} ~~", failure.status),
+                n => format!(
+                    "{stamp}  ~~ Twilio will answer the next {n} request(s) with HTTP {} ~~",
+                    failure.status
+                ),
             });
         }
         if step.restart {
@@ -211,7 +214,9 @@ async fn replay(path: &Path) -> String {
         }
         if step.setup {
             out.push(format!("{stamp}  operator runs `shiftline twilio setup`"));
-            let report = shiftline::setup::run(&app.twilio, &app.state.settings).await.expect("setup runs");
+            let report = shiftline::setup::run(&app.twilio, &app.state.settings)
+                .await
+                .expect("setup runs");
             for line in report.lines {
                 out.push(format!("          {line}"));
             }
@@ -284,10 +289,16 @@ async fn replay(path: &Path) -> String {
         outbox_seen = last_id.max(outbox_seen);
         app.settle().await;
         for request in app.sim.take_requests() {
-            out.push(format!("          Twilio <- {}", short(&request.describe())));
+            out.push(format!(
+                "          Twilio <- {}",
+                short(&request.describe())
+            ));
         }
         for worker in app.sim.workers() {
-            let line = format!("{} {} {}", worker.activity_name, worker.friendly_name, worker.attributes);
+            let line = format!(
+                "{} {} {}",
+                worker.activity_name, worker.friendly_name, worker.attributes
+            );
             if sim_workers.get(&worker.sid) != Some(&line) {
                 out.push(format!("          TaskRouter now: {} {}", worker.sid, line));
                 sim_workers.insert(worker.sid.clone(), line);
@@ -295,12 +306,18 @@ async fn replay(path: &Path) -> String {
         }
         let parked = app.state.store.parked().unwrap();
         for p in parked.iter().skip(parked_seen) {
-            out.push(format!("          parked: {} ({})", p.entry.command.describe(), p.error));
+            out.push(format!(
+                "          parked: {} ({})",
+                p.entry.command.describe(),
+                p.error
+            ));
         }
         parked_seen = parked.len();
     }
     // The port changes from run to run; the snapshot shows a fixed stand-in.
-    let transcript = out.join("\n").replace(app.public_url(), "https://shiftline.example.com");
+    let transcript = out
+        .join("\n")
+        .replace(app.public_url(), "https://shiftline.example.com");
     app.stop().await;
     transcript + "\n"
 }
@@ -313,7 +330,10 @@ fn short(line: &str) -> String {
         Some(start) => format!("{start}/Workspace"),
         None => line.replace(&format!("{workspace} "), "/Workspace "),
     };
-    line.replace(&format!("/2010-04-01/Accounts/{}", shiftline::app::SIMULATOR_ACCOUNT), "")
+    line.replace(
+        &format!("/2010-04-01/Accounts/{}", shiftline::app::SIMULATOR_ACCOUNT),
+        "",
+    )
 }
 
 #[test]

@@ -185,7 +185,12 @@ impl Store {
     }
 
     /// Records a failed attempt; the entry waits until `not_before`.
-    pub fn outbox_retry(&self, id: u64, not_before: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+    pub fn outbox_retry(
+        &self,
+        id: u64,
+        not_before: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
         let key = id.to_be_bytes();
         self.outbox.fetch_and_update(key, |old| {
             let mut entry: OutboxEntry = serde_json::from_slice(old?).ok()?;
@@ -198,7 +203,12 @@ impl Store {
     }
 
     /// Moves commands Twilio refused for good out of the outbox, atomically, with the error.
-    pub fn outbox_park(&self, ids: &[u64], error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn outbox_park(
+        &self,
+        ids: &[u64],
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         (&self.outbox, &self.parked).transaction(|(outbox, parked)| {
             for id in ids {
                 let key = id.to_be_bytes();
@@ -218,7 +228,12 @@ impl Store {
     }
 
     /// Remembers the TaskRouter Worker SID of a worker.
-    pub fn set_worker_sid(&self, phone: &PhoneNumber, sid: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn set_worker_sid(
+        &self,
+        phone: &PhoneNumber,
+        sid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.apply(None, phone, now, |record, _| Change {
             record: record
                 .filter(|r| r.worker_sid.as_deref() != Some(sid))

@@ -104,7 +104,10 @@ pub async fn get_worker(
 }
 
 /// Commands waiting for Twilio and commands Twilio refused for good.
-pub async fn outbox(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, WebError> {
+pub async fn outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, WebError> {
     authorize(&state, &headers)?;
     let pending = state.store.outbox().map_err(WebError::internal)?;
     let parked = state.store.parked().map_err(WebError::internal)?;
@@ -136,5 +139,7 @@ pub async fn outbox(State(state): State<AppState>, headers: HeaderMap) -> Result
             })
         })
         .collect();
-    Ok(Json(serde_json::json!({ "pending": pending, "parked": parked })))
+    Ok(Json(
+        serde_json::json!({ "pending": pending, "parked": parked }),
+    ))
 }

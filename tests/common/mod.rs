@@ -58,9 +58,16 @@ pub fn settings(data_dir: &Path, pin: Option<&str>) -> Settings {
 
 impl TestApp {
     /// A new simulator and a shiftline on a fresh port, its workspace set up.
-    pub async fn start(dir: &Path, clock: Arc<ManualClock>, pin: Option<&str>, set_up: bool) -> Self {
+    pub async fn start(
+        dir: &Path,
+        clock: Arc<ManualClock>,
+        pin: Option<&str>,
+        set_up: bool,
+    ) -> Self {
         let settings = settings(dir, pin);
-        let sim = app::start_simulator(&settings, clock.clone()).await.expect("simulator starts");
+        let sim = app::start_simulator(&settings, clock.clone())
+            .await
+            .expect("simulator starts");
         Self::start_with(dir, clock, pin, sim, "127.0.0.1:0".parse().unwrap(), set_up).await
     }
 
@@ -78,9 +85,15 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let mut settings = settings(dir, pin);
         settings.public_url = format!("http://{addr}");
-        let Services { state, delivery, twilio } = app::assemble(settings, clock.clone(), Some(&sim)).expect("app builds");
+        let Services {
+            state,
+            delivery,
+            twilio,
+        } = app::assemble(settings, clock.clone(), Some(&sim)).expect("app builds");
         if set_up {
-            shiftline::setup::run(&twilio, &state.settings).await.expect("setup runs");
+            shiftline::setup::run(&twilio, &state.settings)
+                .await
+                .expect("setup runs");
         }
         sim.settle().await;
         sim.take_requests();
@@ -88,7 +101,15 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Self { state, clock, delivery, twilio, sim, addr, server }
+        Self {
+            state,
+            clock,
+            delivery,
+            twilio,
+            sim,
+            addr,
+            server,
+        }
     }
 
     /// Stops this instance and starts a new one on the same store, port and simulator. The
@@ -132,17 +153,37 @@ impl TestApp {
             ("Body", text),
             ("NumMedia", "0"),
         ];
-        self.post_form("/twilio/sms", &params, Signing::Twilio).await
+        self.post_form("/twilio/sms", &params, Signing::Twilio)
+            .await
     }
 
-    pub async fn post_form(&self, path: &str, params: &[(&str, &str)], signing: Signing) -> (StatusCode, String) {
-        let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    pub async fn post_form(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        signing: Signing,
+    ) -> (StatusCode, String) {
+        let owned: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let body = serde_urlencoded::to_string(&owned).unwrap();
         let url = format!("{}{path}", self.public_url());
-        let mut request = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        let mut request =
+            Request::post(path).header("content-type", "application/x-www-form-urlencoded");
         match signing {
-            Signing::Twilio => request = request.header("x-twilio-signature", signature::sign(AUTH_TOKEN, &url, &owned)),
-            Signing::WrongToken => request = request.header("x-twilio-signature", signature::sign("not-the-token", &url, &owned)),
+            Signing::Twilio => {
+                request = request.header(
+                    "x-twilio-signature",
+                    signature::sign(AUTH_TOKEN, &url, &owned),
+                )
+            }
+            Signing::WrongToken => {
+                request = request.header(
+                    "x-twilio-signature",
+                    signature::sign("not-the-token", &url, &owned),
+                )
+            }
             Signing::Missing => {}
         }
         self.send(request.body(Body::from(body)).unwrap()).await
@@ -157,7 +198,10 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, String) {
-        let response = shiftline::web::router(self.state.clone()).oneshot(request).await.unwrap();
+        let response = shiftline::web::router(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, String::from_utf8_lossy(&bytes).into_owned())
@@ -166,7 +210,9 @@ impl TestApp {
 
 /// The text of the `<Message>` in a TwiML reply, unescaped; empty for `<Response/>`.
 pub fn message_text(twiml: &str) -> String {
-    let Some(start) = twiml.find("<Message>") else { return String::new() };
+    let Some(start) = twiml.find("<Message>") else {
+        return String::new();
+    };
     let end = twiml.find("</Message>").unwrap_or(twiml.len());
     twiml[start + "<Message>".len()..end]
         .replace("&lt;", "<")
