@@ -48,3 +48,18 @@ schedule-unavailable = Weekly schedules aren't available yet. Text ON or OFF to 
 ## Carrier opt-out
 opted-out = You're offline and won't get texts from us. Text START to undo.
 opted-in = Welcome back, you'll get our texts again.
+
+## Calls: what customers and workers hear (spoken), and the texts about calls
+customer-greeting = Thanks for calling.
+customer-menu-item = For { $skill }, press { $digit }.
+customer-no-choice = Sorry, I didn't get that.
+customer-hold = Please stay on the line. The next available person will take your call.
+customer-position = You are number { $position } in line.
+whisper-connect = { $skill } call from { $caller }. Connecting.
+whisper-press1 = { $skill } call from { $caller }. Press 1 to take it.
+connecting = Connecting.
+whisper-goodbye = OK, the call will go to someone else. Goodbye.
+voicemail-prompt = Sorry, nobody can take your call right now. Please leave a message after the tone, and we will call you back.
+voicemail-thanks = Thank you. Goodbye.
+voicemail-notify = New voicemail from { $caller } ({ $skill }, { $seconds } s): { $url }
+missed-calls-offline = You missed { $count } calls in a row, so you're offline now. Text ON when you're ready to take calls again.

@@ -48,3 +48,18 @@ schedule-unavailable = Los horarios semanales aún no están disponibles. Envía
 ## Baja del operador
 opted-out = Estás fuera de línea y no recibirás más mensajes nuestros. Envía START para deshacerlo.
 opted-in = Listo, volverás a recibir nuestros mensajes.
+
+## Llamadas: lo que oyen clientes y trabajadores, y los mensajes sobre llamadas
+customer-greeting = Gracias por llamar.
+customer-menu-item = Para { $skill }, oprima { $digit }.
+customer-no-choice = Perdón, no le entendí.
+customer-hold = Por favor, no cuelgue. La próxima persona disponible le atenderá.
+customer-position = Usted es el número { $position } en la fila.
+whisper-connect = Llamada de { $skill } desde { $caller }. Conectando.
+whisper-press1 = Llamada de { $skill } desde { $caller }. Oprima 1 para tomarla.
+connecting = Conectando.
+whisper-goodbye = De acuerdo, la llamada pasará a otra persona. Adiós.
+voicemail-prompt = Lo sentimos, nadie puede atender su llamada ahora. Deje un mensaje después del tono y le llamaremos.
+voicemail-thanks = Gracias. Adiós.
+voicemail-notify = Nuevo mensaje de voz de { $caller } ({ $skill }, { $seconds } s): { $url }
+missed-calls-offline = No contestaste { $count } llamadas seguidas, así que estás fuera de línea. Envía ACTIVO cuando quieras volver.

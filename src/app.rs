@@ -69,12 +69,17 @@ pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Star
         "roster loaded"
     );
     let messages = Messages::load().map_err(StartError::Locales)?;
+    let configured_workflow = settings
+        .twilio
+        .as_ref()
+        .and_then(|t| t.workflow_sid.clone());
     Ok(AppState {
         settings: Arc::new(settings),
         store,
         messages: Arc::new(messages),
         clock,
         outbox_wake: Arc::new(Notify::new()),
+        workflow: Arc::new(std::sync::RwLock::new(configured_workflow)),
     })
 }
 
@@ -128,13 +133,8 @@ pub fn assemble(
     simulator: Option<&Simulator>,
 ) -> Result<Services, StartError> {
     let twilio = twilio_client(&settings, simulator);
-    let state = build(settings, clock.clone())?;
-    let delivery = Delivery::new(
-        state.store.clone(),
-        twilio.clone(),
-        clock,
-        state.outbox_wake.clone(),
-    );
+    let state = build(settings, clock)?;
+    let delivery = Delivery::new(state.clone(), twilio.clone());
     Ok(Services {
         state,
         delivery,

@@ -1,7 +1,10 @@
 //! Commands the core asks the outside world to carry out. They are written to the durable
 //! outbox in the same transaction as the state that caused them, and executed after commit.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::config::ConfirmMode;
 
 use crate::domain::PhoneNumber;
 use crate::intake::machines::Presence;
@@ -13,13 +16,17 @@ use crate::intake::record::WorkerRecord;
 pub enum Activity {
     Available,
     Offline,
+    /// Resting after a missed call; also TaskRouter's activity after a reservation timeout.
+    Unavailable,
 }
 
 impl Activity {
+    /// The activity's FriendlyName in TaskRouter, as `twilio setup` creates it.
     pub fn name(self) -> &'static str {
         match self {
-            Activity::Available => "Available",
-            Activity::Offline => "Offline",
+            Activity::Available => crate::setup::AVAILABLE,
+            Activity::Offline => crate::setup::OFFLINE,
+            Activity::Unavailable => crate::setup::UNAVAILABLE,
         }
     }
 }
@@ -48,6 +55,7 @@ impl WorkerSpec {
         let activity = match record.presence {
             Presence::Online => Activity::Available,
             Presence::Offline => Activity::Offline,
+            Presence::CoolDown => Activity::Unavailable,
         };
         Self {
             phone: record.phone.clone(),
@@ -71,13 +79,64 @@ pub enum Command {
         spec: WorkerSpec,
         reject_pending_reservations: bool,
     },
+    /// Call the reserved worker's phone from the business number, with answering machine
+    /// detection as the confirm mode asks; the call's URLs carry the reservation.
+    PlaceCall {
+        reservation_sid: String,
+        worker: PhoneNumber,
+        mode: ConfirmMode,
+        ring_timeout_secs: u32,
+    },
+    /// Decline the reservation and rest the worker, so the task goes to someone else.
+    RejectReservation {
+        task_sid: String,
+        reservation_sid: String,
+        worker: PhoneNumber,
+    },
+    /// End a worker's call: cancel it while it rings, hang it up once answered.
+    HangUpCall {
+        call_sid: String,
+        worker: PhoneNumber,
+        ringing: bool,
+    },
+    /// Send a live call (a waiting customer) to other TwiML, at `path` under the public URL.
+    RedirectCall { call_sid: String, path: String },
+    /// A text from the intake number.
+    SendSms { to: PhoneNumber, body: String },
+    /// Feed an event back to the worker's machines at `due` (a cool-down ending).
+    Timer {
+        worker: PhoneNumber,
+        due: DateTime<Utc>,
+        event: TimerEvent,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerEvent {
+    /// The rest after a missed call is over.
+    CoolDownOver,
 }
 
 impl Command {
-    /// The worker a command is about: commands for one worker are delivered in order.
-    pub fn worker(&self) -> &PhoneNumber {
+    /// Commands in one lane are delivered in order: a worker's, a call's, a recipient's.
+    pub fn lane(&self) -> String {
         match self {
-            Command::SyncWorker { spec, .. } => &spec.phone,
+            Command::SyncWorker { spec, .. } => spec.phone.to_string(),
+            Command::PlaceCall { worker, .. }
+            | Command::RejectReservation { worker, .. }
+            | Command::HangUpCall { worker, .. }
+            | Command::Timer { worker, .. } => worker.to_string(),
+            Command::RedirectCall { call_sid, .. } => format!("call:{call_sid}"),
+            Command::SendSms { to, .. } => format!("sms:{to}"),
+        }
+    }
+
+    /// When the command may run; None means at once.
+    pub fn due(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Command::Timer { due, .. } => Some(*due),
+            _ => None,
         }
     }
 
@@ -99,6 +158,36 @@ impl Command {
                     spec.name,
                     spec.activity.name()
                 )
+            }
+            Command::PlaceCall {
+                reservation_sid,
+                worker,
+                mode,
+                ring_timeout_secs,
+            } => format!(
+                "call worker {worker} for {reservation_sid} ({mode:?}, ring {ring_timeout_secs} s)"
+            ),
+            Command::RejectReservation {
+                reservation_sid, ..
+            } => {
+                format!("reject {reservation_sid}, worker Unavailable")
+            }
+            Command::HangUpCall {
+                call_sid, ringing, ..
+            } => {
+                format!(
+                    "{} {call_sid}",
+                    if *ringing {
+                        "cancel ringing call"
+                    } else {
+                        "hang up"
+                    }
+                )
+            }
+            Command::RedirectCall { call_sid, path } => format!("redirect {call_sid} to {path}"),
+            Command::SendSms { to, body } => format!("text {to}: {body:?}"),
+            Command::Timer { worker, due, event } => {
+                format!("at {} {event:?} for {worker}", due.format("%H:%M:%S"))
             }
         }
     }

@@ -60,6 +60,27 @@ pub struct Settings {
     pub default_time_zone: Tz,
     pub catalog: Catalog,
     pub roster: Vec<RosterEntry>,
+    pub dispatch: Dispatch,
+    pub customer: CustomerLine,
+    pub voicemail: Voicemail,
+}
+
+impl Settings {
+    /// The number workers text and call: Twilio's, or the simulator's.
+    pub fn intake_number(&self) -> PhoneNumber {
+        match &self.twilio {
+            Some(t) => t.intake_number.clone(),
+            None => PhoneNumber::parse(SIMULATED_INTAKE_NUMBER).expect("a valid constant"),
+        }
+    }
+
+    /// The number customers call and calls to workers come from.
+    pub fn business_number(&self) -> PhoneNumber {
+        match &self.twilio {
+            Some(t) => t.business_number.clone(),
+            None => PhoneNumber::parse(SIMULATED_BUSINESS_NUMBER).expect("a valid constant"),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -93,7 +114,121 @@ struct RawConfig {
     skills: Vec<RawSkill>,
     #[serde(default)]
     workers: Vec<RawWorker>,
+    #[serde(default)]
+    dispatch: Dispatch,
+    #[serde(default)]
+    customer: RawCustomer,
+    #[serde(default)]
+    voicemail: RawVoicemail,
 }
+
+/// How the worker's phone is called (DESIGN 1.5).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dispatch {
+    #[serde(default)]
+    pub confirm: ConfirmMode,
+    /// Seconds the worker's phone rings before the call counts as not answered.
+    #[serde(default = "default_ring_timeout")]
+    pub ring_timeout_secs: u32,
+    /// Missed calls in a row after which the worker is taken offline.
+    #[serde(default = "default_missed_calls")]
+    pub missed_calls_before_offline: u32,
+    /// Seconds a worker who missed a call rests before TaskRouter offers them calls again.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_secs: u32,
+}
+
+impl Default for Dispatch {
+    fn default() -> Self {
+        Self {
+            confirm: ConfirmMode::default(),
+            ring_timeout_secs: default_ring_timeout(),
+            missed_calls_before_offline: default_missed_calls(),
+            cooldown_secs: default_cooldown(),
+        }
+    }
+}
+
+fn default_ring_timeout() -> u32 {
+    20
+}
+
+fn default_missed_calls() -> u32 {
+    2
+}
+
+fn default_cooldown() -> u32 {
+    30
+}
+
+/// How shiftline makes sure a person, not a voicemail box, took the call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub enum ConfirmMode {
+    /// Answering machine detection only: a human is bridged after a short whisper.
+    #[serde(rename = "amd")]
+    Amd,
+    /// The worker must press 1; voicemail boxes cannot.
+    #[serde(rename = "press1")]
+    Press1,
+    /// Asynchronous AMD while the worker is asked to press 1: whichever says "machine" first wins.
+    #[default]
+    #[serde(rename = "amd+press1")]
+    AmdPress1,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCustomer {
+    #[serde(default)]
+    menu: Vec<RawMenuItem>,
+    hold_music_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMenuItem {
+    digit: String,
+    skill: String,
+    language: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVoicemail {
+    #[serde(default)]
+    notify: Vec<String>,
+    max_length_secs: Option<u32>,
+}
+
+/// What a customer calling the business line hears and picks.
+#[derive(Clone, Debug)]
+pub struct CustomerLine {
+    /// Digit -> skill (and language); empty: every call goes to the first skill.
+    pub menu: Vec<MenuItem>,
+    pub hold_music_url: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MenuItem {
+    pub digit: char,
+    pub skill: SkillKey,
+    pub language: Option<Locale>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Voicemail {
+    /// Who is texted about every new voicemail.
+    pub notify: Vec<PhoneNumber>,
+    pub max_length_secs: u32,
+}
+
+/// Twilio's own hold music, served from its public bucket.
+pub const DEFAULT_HOLD_MUSIC: &str =
+    "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3";
+/// The simulator's numbers, used when no Twilio account is configured.
+pub const SIMULATED_INTAKE_NUMBER: &str = "+15550100000";
+pub const SIMULATED_BUSINESS_NUMBER: &str = "+15550100001";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -246,8 +381,11 @@ impl Settings {
             enrolment,
             default_language,
             default_time_zone,
-            catalog: parse_skills(raw.skills)?,
             roster: parse_roster(raw.workers, default_language, default_time_zone)?,
+            customer: parse_customer(raw.customer, &parse_skills_ref(&raw.skills)?)?,
+            catalog: parse_skills(raw.skills)?,
+            dispatch: check_dispatch(raw.dispatch)?,
+            voicemail: parse_voicemail(raw.voicemail)?,
         })
     }
 }
@@ -342,6 +480,107 @@ fn parse_skills(raw: Vec<RawSkill>) -> Result<Catalog, ConfigError> {
         skills.push(Skill { key, names });
     }
     Ok(Catalog { skills })
+}
+
+fn parse_skills_ref(raw: &[RawSkill]) -> Result<Vec<SkillKey>, ConfigError> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, s)| SkillKey::parse(&s.key).map_err(|e| invalid(format!("skills[{i}].key"), e)))
+        .collect()
+}
+
+fn parse_customer(raw: RawCustomer, skills: &[SkillKey]) -> Result<CustomerLine, ConfigError> {
+    let mut menu: Vec<MenuItem> = Vec::new();
+    for (i, item) in raw.menu.into_iter().enumerate() {
+        let field = |name: &str| format!("customer.menu[{i}].{name}");
+        let mut chars = item.digit.chars();
+        let digit = match (chars.next(), chars.next()) {
+            (Some(d), None) if d.is_ascii_digit() => d,
+            _ => {
+                return Err(invalid(
+                    field("digit"),
+                    format!("{:?} must be one key, 0 to 9", item.digit),
+                ));
+            }
+        };
+        if menu.iter().any(|m| m.digit == digit) {
+            return Err(invalid(field("digit"), format!("{digit} is used twice")));
+        }
+        let skill = SkillKey::parse(&item.skill).map_err(|e| invalid(field("skill"), e))?;
+        if !skills.contains(&skill) {
+            return Err(invalid(
+                field("skill"),
+                format!("{skill:?} is not one of the [[skills]]"),
+            ));
+        }
+        let language = item
+            .language
+            .map(|l| Locale::parse(&l).map_err(|e| invalid(field("language"), e)))
+            .transpose()?;
+        menu.push(MenuItem {
+            digit,
+            skill,
+            language,
+        });
+    }
+    let hold_music_url = match raw.hold_music_url {
+        Some(url) => {
+            url::Url::parse(&url)
+                .map_err(|e| invalid("customer.hold_music_url", format!("{url:?}: {e}")))?;
+            url
+        }
+        None => DEFAULT_HOLD_MUSIC.to_string(),
+    };
+    Ok(CustomerLine {
+        menu,
+        hold_music_url,
+    })
+}
+
+fn check_dispatch(dispatch: Dispatch) -> Result<Dispatch, ConfigError> {
+    if !(5..=60).contains(&dispatch.ring_timeout_secs) {
+        return Err(invalid(
+            "dispatch.ring_timeout_secs",
+            "must be 5 to 60 seconds",
+        ));
+    }
+    if dispatch.missed_calls_before_offline == 0 {
+        return Err(invalid(
+            "dispatch.missed_calls_before_offline",
+            "must be at least 1",
+        ));
+    }
+    // Ringing plus answering machine detection must end before TaskRouter's reservation
+    // timeout, or a reservation could be bridged after TaskRouter gave up on it.
+    if dispatch.ring_timeout_secs + 60 > crate::setup::RESERVATION_TIMEOUT_SECS {
+        return Err(invalid(
+            "dispatch.ring_timeout_secs",
+            "ring time plus AMD must fit in the 120 s reservation timeout",
+        ));
+    }
+    Ok(dispatch)
+}
+
+fn parse_voicemail(raw: RawVoicemail) -> Result<Voicemail, ConfigError> {
+    let notify = raw
+        .notify
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            PhoneNumber::parse(n).map_err(|e| invalid(format!("voicemail.notify[{i}]"), e))
+        })
+        .collect::<Result<_, _>>()?;
+    let max_length_secs = raw.max_length_secs.unwrap_or(120);
+    if !(10..=600).contains(&max_length_secs) {
+        return Err(invalid(
+            "voicemail.max_length_secs",
+            "must be 10 to 600 seconds",
+        ));
+    }
+    Ok(Voicemail {
+        notify,
+        max_length_secs,
+    })
 }
 
 fn parse_roster(

@@ -124,6 +124,14 @@ impl Locale {
         }
     }
 
+    /// The language code `<Say>` and `<Gather>` take.
+    pub fn voice_language(self) -> &'static str {
+        match self {
+            Locale::En => "en-US",
+            Locale::Es => "es-MX",
+        }
+    }
+
     pub fn parse(code: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()

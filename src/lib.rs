@@ -9,6 +9,7 @@ pub mod app;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod dispatch;
 pub mod domain;
 pub mod i18n;
 pub mod intake;

@@ -111,8 +111,9 @@ fn sorted_events(list: &str) -> Vec<String> {
     events
 }
 
-/// Each skill's calls go to its queue; a caller waits there at most `MAX_WAIT_SECS`, or not
-/// at all when nobody with the skill is available, and then reaches the voicemail queue.
+/// Each skill's calls go to its queue, to a worker who speaks the caller's language; a caller
+/// waits there at most `MAX_WAIT_SECS`, or not at all when nobody with the skill is
+/// available, and then reaches the voicemail queue.
 pub fn workflow_configuration(skill_queues: &[(String, String)], voicemail: &str) -> Value {
     let filters: Vec<Value> = skill_queues
         .iter()
@@ -121,7 +122,12 @@ pub fn workflow_configuration(skill_queues: &[(String, String)], voicemail: &str
                 "filter_friendly_name": skill,
                 "expression": format!("skill == \"{skill}\""),
                 "targets": [
-                    {"queue": queue, "timeout": MAX_WAIT_SECS, "skip_if": "workers.available == 0"},
+                    {
+                        "queue": queue,
+                        "expression": "worker.languages HAS task.language",
+                        "timeout": MAX_WAIT_SECS,
+                        "skip_if": "workers.available == 0"
+                    },
                     {"queue": voicemail}
                 ]
             })

@@ -1,18 +1,23 @@
 //! Replays every scripted conversation in `dialogues/` through the real router, on a fresh
-//! store and a clock the script moves, and snapshots the transcript into `snapshots/`.
+//! store and a clock the script moves, against the built-in Twilio simulator, and snapshots
+//! the transcript into `snapshots/`.
 //!
-//! A dialogue file is TOML: a `title`, a `start` time, optionally the enrolment `pin`, and
-//! `[[step]]`s, each one of:
+//! A dialogue file is TOML: a `title`, a `start` time, optionally the enrolment `pin` and
+//! `fresh_workspace = true` (TaskRouter not set up yet), and `[[step]]`s, each one of:
 //!   sms = { from = "ana", text = "ON" }      # a rostered worker by name, or a raw number
 //!   sms = { from = "ana", text = "ON", sid = "SMfirst" }   # a fixed MessageSid, to replay
 //!   sms = { from = "ana", text = "ON", signature = "missing" | "wrong" }
-//!   wait = "15m"                              # move the clock (s, m, h)
+//!   phone = { worker = "ana", answers = "busy, human:1" }  # how her phone answers the next calls
+//!   call = { from = "+15559990000", digits = "1" }          # a customer calls the business line
+//!   caller_hangs_up = true                    # the last customer hangs up
+//!   wait = "15m"                              # let time pass (s, m, h)
 //!   restart = true                            # stop the service and start it on the same store
-//!   twilio = { status = 500, times = 1 }      # the next REST requests to Twilio fail
+//!   twilio = { status = 500, times = 1 }      # the next REST requests to Twilio fail (times = 0: Twilio is back)
 //!   setup = true                              # run `shiftline twilio setup` and show its report
-//! Every step after the first also moves the clock 20 seconds, like a person typing. After
-//! each step the outbox delivers what is due to the built-in Twilio simulator, and the
-//! transcript shows the REST requests it received and the Workers it now holds.
+//! After each step 20 seconds pass (or the step's `wait`), second by second: the outbox
+//! delivers what is due to the simulator, which rings phones and calls shiftline back. The
+//! transcript shows, with their times, the replies, state changes, outbox commands, REST
+//! requests Twilio received, what happened on calls, and the TaskRouter Workers.
 
 mod common;
 
@@ -21,10 +26,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use common::{Signing, TestApp, message_text};
+use common::{Options, Signing, TestApp, message_text};
 use serde::Deserialize;
 use shiftline::clock::ManualClock;
 use shiftline::intake::record::WorkerRecord;
+use shiftline::simulator::Answer;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +41,8 @@ struct Dialogue {
     /// Start with an empty TaskRouter workspace instead of one `serve` has set up.
     #[serde(default)]
     fresh_workspace: bool,
+    /// The dispatcher's confirm mode: amd, press1 or amd+press1 (the default).
+    confirm: Option<String>,
     step: Vec<Step>,
 }
 
@@ -42,6 +50,10 @@ struct Dialogue {
 #[serde(deny_unknown_fields)]
 struct Step {
     sms: Option<Sms>,
+    phone: Option<Phone>,
+    call: Option<Call>,
+    #[serde(default)]
+    caller_hangs_up: bool,
     wait: Option<String>,
     #[serde(default)]
     restart: bool,
@@ -64,6 +76,20 @@ struct Sms {
     text: String,
     sid: Option<String>,
     signature: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Phone {
+    worker: String,
+    answers: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Call {
+    from: String,
+    digits: Option<String>,
 }
 
 const PEOPLE: [(&str, &str); 3] = [
@@ -170,57 +196,237 @@ fn changes(
     lines
 }
 
+/// What the transcript has shown so far, to print only what changed.
+#[derive(Default)]
+struct Seen {
+    records: BTreeMap<String, WorkerRecord>,
+    outbox: Option<u64>,
+    parked: usize,
+    sim_workers: BTreeMap<String, String>,
+    dispatch: BTreeMap<String, String>,
+    voicemails: usize,
+    last_stamp: String,
+}
+
+impl Seen {
+    /// Everything that changed since the last look, under the time `stamp`.
+    fn look(&mut self, app: &TestApp, out: &mut Vec<String>, stamp: &str) {
+        let mut lines = Vec::new();
+        let records = records(app);
+        lines.extend(changes(&self.records, &records));
+        self.records = records;
+        let outbox = app.state.store.outbox().unwrap();
+        for entry in outbox.iter().filter(|e| Some(e.id) > self.outbox) {
+            lines.push(format!("outbox: {}", entry.command.describe()));
+        }
+        self.outbox = outbox.iter().map(|e| e.id).max().max(self.outbox);
+        for request in app.sim.take_requests() {
+            lines.push(format!("Twilio <- {}", short(&request.describe())));
+        }
+        for line in app.sim.take_call_log() {
+            lines.push(format!("phone: {line}"));
+        }
+        for record in app.state.store.dispatch_records().unwrap() {
+            let line = match record.outcome.as_deref() {
+                Some(outcome) if outcome != record.state.as_str() => {
+                    format!("{} ({outcome})", record.state.as_str())
+                }
+                _ => record.state.as_str().to_string(),
+            };
+            if self.dispatch.get(&record.reservation_sid) != Some(&line) {
+                lines.push(format!(
+                    "reservation {} for {}: {}",
+                    record.reservation_sid,
+                    who_is(record.worker.as_str()),
+                    line.trim()
+                ));
+                self.dispatch.insert(record.reservation_sid.clone(), line);
+            }
+        }
+        for worker in app.sim.workers() {
+            let line = format!(
+                "{} {} {}",
+                worker.activity_name, worker.friendly_name, worker.attributes
+            );
+            if self.sim_workers.get(&worker.sid) != Some(&line) {
+                lines.push(format!("TaskRouter now: {} {}", worker.sid, line));
+                self.sim_workers.insert(worker.sid.clone(), line);
+            }
+        }
+        let parked = app.state.store.parked().unwrap();
+        for p in parked.iter().skip(self.parked) {
+            lines.push(format!(
+                "parked: {} ({})",
+                p.entry.command.describe(),
+                p.error
+            ));
+        }
+        self.parked = parked.len();
+        let voicemails = app.state.store.voicemails().unwrap();
+        for v in voicemails.iter().skip(self.voicemails) {
+            lines.push(format!(
+                "voicemail stored: from {} for {} ({} s) {}",
+                v.caller,
+                v.skill.clone().unwrap_or_default(),
+                v.duration_secs,
+                v.recording_url
+            ));
+        }
+        self.voicemails = voicemails.len();
+        // Twilio's client retries a failing request at once; show such a run as one line.
+        let mut i = 0;
+        while i < lines.len() {
+            let same = lines[i..].iter().take_while(|l| **l == lines[i]).count();
+            let line = if same > 1 {
+                format!("{} (x{same})", lines[i])
+            } else {
+                lines[i].clone()
+            };
+            self.print(out, stamp, &line);
+            i += same;
+        }
+    }
+
+    fn print(&mut self, out: &mut Vec<String>, stamp: &str, line: &str) {
+        if stamp == self.last_stamp {
+            out.push(format!("              {line}"));
+        } else {
+            out.push(format!("{stamp}  {line}"));
+            self.last_stamp = stamp.to_string();
+        }
+    }
+}
+
+/// Lets `span` pass second by second, delivering and simulating what is due at each one.
+async fn play(
+    app: &TestApp,
+    clock: &ManualClock,
+    span: TimeDelta,
+    seen: &mut Seen,
+    out: &mut Vec<String>,
+    stamp: &dyn Fn() -> String,
+) {
+    let mut passed = TimeDelta::zero();
+    while passed < span {
+        // Second by second for the first two minutes, then in bigger strides.
+        let stride = if passed < TimeDelta::minutes(2) {
+            TimeDelta::seconds(1)
+        } else {
+            TimeDelta::seconds(30)
+        };
+        let stride = stride.min(span - passed);
+        clock.advance(stride);
+        passed += stride;
+        app.settle().await;
+        seen.look(app, out, &stamp());
+    }
+}
+
 async fn replay(path: &Path) -> String {
     let dialogue: Dialogue = toml::from_str(&std::fs::read_to_string(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let dir = tempfile::tempdir().unwrap();
     let offset = *dialogue.start.offset();
     let clock = Arc::new(ManualClock::new(dialogue.start.to_utc()));
-    let pin = dialogue.pin.as_deref();
-    let mut app = TestApp::start(dir.path(), clock.clone(), pin, !dialogue.fresh_workspace).await;
-    let mut sim_workers = BTreeMap::new();
+    let confirm = dialogue.confirm.as_deref().map(|mode| {
+        toml::Value::String(mode.into())
+            .try_into()
+            .unwrap_or_else(|e| panic!("confirm = {mode:?}: {e}"))
+    });
+    let options = Options {
+        pin: dialogue.pin.clone(),
+        confirm,
+        set_up: !dialogue.fresh_workspace,
+    };
+    let mut app = TestApp::start(dir.path(), clock.clone(), &options).await;
     let mut out = vec![format!("# {}", dialogue.title)];
-    let mut outbox_seen = None;
-    let mut parked_seen = 0;
+    let mut seen = Seen {
+        records: records(&app),
+        ..Seen::default()
+    };
     let mut counter = 0;
-
-    for (i, step) in dialogue.step.iter().enumerate() {
-        if i > 0 {
-            clock.advance(TimeDelta::seconds(20));
-        }
-        let stamp = app
+    let mut last_customer_call = None;
+    let stamp = || {
+        use shiftline::clock::Clock;
+        clock
             .now()
             .with_timezone(&offset)
             .format("%a %H:%M:%S")
-            .to_string();
-        let before = records(&app);
-        if let Some(wait) = &step.wait {
-            clock.advance(duration(wait));
-            out.push(format!("{stamp}  ... {wait} pass"));
-        }
+            .to_string()
+    };
+
+    for step in &dialogue.step {
+        let now = stamp();
         if let Some(failure) = &step.twilio {
             app.sim.fail_next(failure.status, failure.times);
-            out.push(match failure.times {
-                0 => format!("{stamp}  ~~ Twilio is back ~~"),
+            let line = match failure.times {
+                0 => "~~ Twilio is back ~~".to_string(),
                 n => format!(
-                    "{stamp}  ~~ Twilio will answer the next {n} request(s) with HTTP {} ~~",
+                    "~~ Twilio will answer the next {n} request(s) with HTTP {} ~~",
                     failure.status
                 ),
-            });
+            };
+            seen.print(&mut out, &now, &line);
         }
         if step.restart {
-            app = app.restart(dir.path(), pin).await;
-            out.push(format!("{stamp}  ~~ shiftline restarts ~~"));
+            app = app.restart(dir.path(), &options).await;
+            seen.print(&mut out, &now, "~~ shiftline restarts ~~");
         }
         if step.setup {
-            out.push(format!("{stamp}  operator runs `shiftline twilio setup`"));
+            seen.print(&mut out, &now, "operator runs `shiftline twilio setup`");
             let report = shiftline::setup::run(&app.twilio, &app.state.settings)
                 .await
                 .expect("setup runs");
             for line in report.lines {
-                out.push(format!("          {line}"));
+                seen.print(&mut out, &now, &line);
             }
-            out.push(format!("          {} change(s)", report.changes));
+            seen.print(&mut out, &now, &format!("{} change(s)", report.changes));
+        }
+        if let Some(phone) = &step.phone {
+            let answers: Vec<Answer> = phone
+                .answers
+                .split(',')
+                .map(|a| {
+                    Answer::parse(a.trim()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                })
+                .collect();
+            app.sim.script_phone(&phone_of(&phone.worker), answers);
+            seen.print(
+                &mut out,
+                &now,
+                &format!("{}'s phone will answer: {}", phone.worker, phone.answers),
+            );
+        }
+        if let Some(call) = &step.call {
+            let digits = call
+                .digits
+                .as_deref()
+                .map(|d| format!(":{d}"))
+                .unwrap_or_default();
+            let caller = Answer::parse(&format!("human{digits}")).expect("a caller");
+            app.sim.script_phone(&call.from, vec![caller]);
+            let business = app.state.settings.business_number().to_string();
+            let url = format!("{}/twilio/voice/customer", app.public_url());
+            seen.print(
+                &mut out,
+                &now,
+                &format!(
+                    "{} calls the business line{}",
+                    who_is(&call.from),
+                    call.digits
+                        .as_deref()
+                        .map(|d| format!(" (will press {d})"))
+                        .unwrap_or_default()
+                ),
+            );
+            last_customer_call = Some(app.sim.place_call(&call.from, &business, &url));
+        }
+        if step.caller_hangs_up {
+            let call = last_customer_call
+                .as_deref()
+                .expect("a customer call to hang up");
+            seen.print(&mut out, &now, "the caller hangs up");
+            app.sim.hang_up(call);
         }
         if let Some(sms) = &step.sms {
             counter += 1;
@@ -238,7 +444,11 @@ async fn replay(path: &Path) -> String {
             } else {
                 sms.text.clone()
             };
-            out.push(format!("{stamp}  {} texts {shown:?}", who_is(&from)));
+            seen.print(
+                &mut out,
+                &now,
+                &format!("{} texts {shown:?}", who_is(&from)),
+            );
             let signing = match sms.signature.as_deref() {
                 None => Signing::Twilio,
                 Some("missing") => Signing::Missing,
@@ -257,67 +467,43 @@ async fn replay(path: &Path) -> String {
             if status.is_success() {
                 let text = message_text(&body);
                 if text.is_empty() {
-                    out.push("          (no reply)".into());
+                    seen.print(&mut out, &now, "(no reply)");
                 }
+                let segments = shiftline::i18n::sms::segments(&text);
                 for line in text.lines() {
-                    let segments = shiftline::i18n::sms::segments(&text);
-                    out.push(format!(
-                        "          reply {line:?}{}",
-                        if segments > 1 {
-                            format!(" [{segments} segments]")
-                        } else {
-                            String::new()
-                        }
-                    ));
+                    let note = if segments > 1 {
+                        format!(" [{segments} segments]")
+                    } else {
+                        String::new()
+                    };
+                    seen.print(&mut out, &now, &format!("reply {line:?}{note}"));
                 }
             } else {
-                out.push(format!(
-                    "          HTTP {} {}",
-                    status.as_u16(),
-                    body.trim()
-                ));
+                seen.print(
+                    &mut out,
+                    &now,
+                    &format!("HTTP {} {}", status.as_u16(), body.trim()),
+                );
             }
         }
-        for line in changes(&before, &records(&app)) {
-            out.push(format!("          {line}"));
+        // What the step set off plays out before anything else is looked at.
+        app.sim.settle().await;
+        seen.look(&app, &mut out, &now);
+        let span = step
+            .wait
+            .as_deref()
+            .map(duration)
+            .unwrap_or(TimeDelta::seconds(20));
+        if let Some(wait) = &step.wait {
+            seen.print(&mut out, &now, &format!("... {wait} pass"));
         }
-        let outbox = app.state.store.outbox().unwrap();
-        let last_id = outbox.iter().map(|e| e.id).max();
-        for entry in outbox.iter().filter(|e| Some(e.id) > outbox_seen) {
-            out.push(format!("          outbox: {}", entry.command.describe()));
-        }
-        outbox_seen = last_id.max(outbox_seen);
-        app.settle().await;
-        for request in app.sim.take_requests() {
-            out.push(format!(
-                "          Twilio <- {}",
-                short(&request.describe())
-            ));
-        }
-        for worker in app.sim.workers() {
-            let line = format!(
-                "{} {} {}",
-                worker.activity_name, worker.friendly_name, worker.attributes
-            );
-            if sim_workers.get(&worker.sid) != Some(&line) {
-                out.push(format!("          TaskRouter now: {} {}", worker.sid, line));
-                sim_workers.insert(worker.sid.clone(), line);
-            }
-        }
-        let parked = app.state.store.parked().unwrap();
-        for p in parked.iter().skip(parked_seen) {
-            out.push(format!(
-                "          parked: {} ({})",
-                p.entry.command.describe(),
-                p.error
-            ));
-        }
-        parked_seen = parked.len();
+        play(&app, &clock, span, &mut seen, &mut out, &stamp).await;
     }
     // The port changes from run to run; the snapshot shows a fixed stand-in.
     let transcript = out
         .join("\n")
-        .replace(app.public_url(), "https://shiftline.example.com");
+        .replace(app.public_url(), "https://shiftline.example.com")
+        .replace(&app.sim.base_url(), "https://api.twilio.com");
     app.stop().await;
     transcript + "\n"
 }

@@ -18,7 +18,7 @@ async fn app(dir: &std::path::Path) -> TestApp {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
     ));
-    TestApp::start(dir, clock, None, true).await
+    TestApp::start(dir, clock, &common::Options::set_up()).await
 }
 
 fn ana(app: &TestApp) -> shiftline::intake::record::WorkerRecord {
@@ -229,7 +229,7 @@ async fn state_survives_a_restart() {
     app.sms(ANA, "on", "SM1").await;
     app.sms(ANA, "2", "SM2").await;
     app.sms(ANA, "yes", "SM3").await;
-    let app = app.restart(dir.path(), None).await;
+    let app = app.restart(dir.path(), &common::Options::set_up()).await;
     assert_eq!(ana(&app).presence, Presence::Online);
     // A replay after the restart still changes nothing.
     let (_, body) = app.sms(ANA, "on", "SM1").await;

@@ -30,6 +30,15 @@ fn with_all_args(id: &str) -> Reply {
         .arg("count", Arg::Number(3))
         .arg("skills", Arg::Skills(all))
         .arg("menu", Arg::Menu)
+        .text("skill", "Billing")
+        .text("digit", "3")
+        .text("caller", "+15559990000")
+        .arg("position", Arg::Number(12))
+        .arg("seconds", Arg::Number(125))
+        .text(
+            "url",
+            "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE00000000000000000000000000000001",
+        )
 }
 
 #[test]

@@ -17,7 +17,7 @@ async fn app(dir: &std::path::Path) -> TestApp {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
     ));
-    TestApp::start(dir, clock, None, true).await
+    TestApp::start(dir, clock, &common::Options::set_up()).await
 }
 
 async fn go_online_with(app: &TestApp, phone: &str, skill: &str, n: &mut u32) {
@@ -47,7 +47,7 @@ async fn a_billing_task_reserves_the_online_billing_worker() {
     let workflow = report.workflow_sid.unwrap();
     let task = app
         .sim
-        .create_task(&workflow, serde_json::json!({"skill": "billing"}))
+        .create_task(&workflow, serde_json::json!({"skill": "billing", "language": "en"}))
         .unwrap();
     app.settle().await;
 
@@ -81,7 +81,7 @@ async fn a_task_for_a_skill_nobody_serves_goes_to_voicemail() {
         .unwrap();
     let task = app
         .sim
-        .create_task(&workflow, serde_json::json!({"skill": "spanish"}))
+        .create_task(&workflow, serde_json::json!({"skill": "spanish", "language": "es"}))
         .unwrap();
     app.settle().await;
     let tasks = app.sim.tasks();

@@ -9,10 +9,16 @@
 use rust_fsm::state_machine;
 
 state_machine! {
-    /// Whether TaskRouter may offer calls to the worker.
+    /// Whether TaskRouter may offer calls to the worker. CoolDown is a short rest after a
+    /// missed or timed-out call (TaskRouter activity Unavailable), so the same call is not
+    /// offered straight back; a timer ends it (`Rested`).
     ///
-    /// - Offline: GoOnline -> Online [WentOnline]; GoOffline -> Offline [AlreadyOffline]
-    /// - Online: GoOffline -> Offline [WentOffline]; GoOnline -> Online [AlreadyOnline]
+    /// - Offline: GoOnline -> Online [WentOnline]; GoOffline -> Offline [AlreadyOffline];
+    ///   Rest, Rested -> Offline
+    /// - Online: GoOffline -> Offline [WentOffline]; GoOnline -> Online [AlreadyOnline];
+    ///   Rest -> CoolDown [CoolingDown]; Rested -> Online
+    /// - CoolDown: GoOffline -> Offline [WentOffline]; GoOnline -> Online [AlreadyOnline];
+    ///   Rest -> CoolDown; Rested -> Online [BackOnline]
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub presence(Offline)
@@ -20,10 +26,20 @@ state_machine! {
     Offline => {
         GoOnline => Online [WentOnline],
         GoOffline => Offline [AlreadyOffline],
+        Rest => Offline,
+        Rested => Offline,
     },
     Online => {
         GoOffline => Offline [WentOffline],
         GoOnline => Online [AlreadyOnline],
+        Rest => CoolDown [CoolingDown],
+        Rested => Online,
+    },
+    CoolDown => {
+        GoOffline => Offline [WentOffline],
+        GoOnline => Online [AlreadyOnline],
+        Rest => CoolDown,
+        Rested => Online [BackOnline],
     }
 }
 
@@ -87,10 +103,11 @@ pub fn fire<M: rust_fsm::StateMachineImpl>(
 }
 
 impl Presence {
+    /// Online or offline as the worker sees it: a cool-down is a short pause of being online.
     pub fn as_str(self) -> &'static str {
         match self {
             Presence::Offline => "offline",
-            Presence::Online => "online",
+            Presence::Online | Presence::CoolDown => "online",
         }
     }
 }
@@ -122,8 +139,13 @@ mod tests {
                 );
             }
         }
-        for state in [Presence::Offline, Presence::Online] {
-            for input in [PresenceInput::GoOnline, PresenceInput::GoOffline] {
+        for state in [Presence::Offline, Presence::Online, Presence::CoolDown] {
+            for input in [
+                PresenceInput::GoOnline,
+                PresenceInput::GoOffline,
+                PresenceInput::Rest,
+                PresenceInput::Rested,
+            ] {
                 assert!(fire::<presence::Impl>(state, &input).is_some());
             }
         }

@@ -34,6 +34,9 @@ pub struct WorkerRecord {
     pub source: Source,
     /// TaskRouter's Worker SID, once TaskRouter has assigned one.
     pub worker_sid: Option<String>,
+    /// Calls offered and missed in a row (busy, no answer, voicemail, no key).
+    #[serde(default)]
+    pub missed_calls: u32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -81,6 +84,7 @@ impl WorkerRecord {
             opted_out: false,
             source,
             worker_sid: None,
+            missed_calls: 0,
             updated_at: now,
         }
     }

@@ -178,6 +178,7 @@ impl Step<'_> {
         self.record.skills = self.ctx.catalog.in_menu_order(&chosen);
         if then_online {
             self.presence(PresenceInput::GoOnline);
+            self.record.missed_calls = 0;
             self.say(Reply::new("skills-saved-online").arg("skills", Arg::Skills(chosen)));
         } else {
             self.say(Reply::new("skills-saved").arg("skills", Arg::Skills(chosen)));
@@ -188,7 +189,7 @@ impl Step<'_> {
         self.dialogue(input);
         self.record.pending = None;
         let key = match self.record.presence {
-            Presence::Online => "cancelled-online",
+            Presence::Online | Presence::CoolDown => "cancelled-online",
             Presence::Offline => "cancelled-offline",
         };
         self.say(Reply::new(key));
@@ -223,6 +224,8 @@ impl Step<'_> {
                     Some(PresenceOutput::AlreadyOnline) => "already-online",
                     _ => "online",
                 };
+                // Coming back by choice starts a fresh count of missed calls.
+                self.record.missed_calls = 0;
                 let skills = self.skills();
                 self.say(Reply::new(key).arg("skills", Arg::Skills(skills)));
             }
@@ -265,7 +268,7 @@ impl Step<'_> {
         let skills = self.skills();
         let name = self.record.name.clone();
         let key = match (self.record.presence, skills.is_empty()) {
-            (Presence::Online, _) => "status-online",
+            (Presence::Online | Presence::CoolDown, _) => "status-online",
             (Presence::Offline, false) => "status-offline",
             (Presence::Offline, true) => "status-offline-no-skills",
         };

@@ -1,20 +1,19 @@
 //! API 2010 under `/2010-04-01/Accounts/{AC}`: Messages and Calls, recorded.
 //!
 //! A message is stored as `queued` and goes no further. A call is created `queued`
-//! with every create parameter kept, so that scripted answerers (ringing, AMD verdicts,
-//! status callbacks) can later be driven from the stored call; today nothing moves it on
-//! but `POST /Calls/{CA}.json` (`Status=completed|canceled`, or a redirect with
-//! `Url`/`Twiml`, which is recorded on the call). An update to a call that has ended is
-//! refused with 21220, as Twilio refuses to redirect a finished call.
+//! (the create answer says so) with every create parameter kept, then starts ringing the
+//! scripted phone on `To` (`voice`: status callbacks, AMD, TwiML). `POST /Calls/{CA}.json`
+//! hangs up (`Status=completed`), cancels a ringing call (`Status=canceled`) or redirects
+//! a live one (`Url`/`Twiml`); every update is also recorded on the call. An update to a
+//! call that has ended is refused with 21220, as Twilio refuses to redirect a finished
+//! call.
 
 use serde_json::Value;
 
 use super::error::ApiError;
 use super::routes::{Answer, Params};
 use super::state::{Call, Message, State};
-
-/// Call statuses after which a call cannot be changed.
-const FINAL: [&str; 5] = ["completed", "busy", "failed", "no-answer", "canceled"];
+use super::voice::{FINAL, Voice};
 
 pub(crate) fn handle(state: &mut State, method: &str, rest: &[&str], params: &Params) -> Answer {
     let json_sid = |file: &str| file.strip_suffix(".json").map(str::to_string);
@@ -125,9 +124,12 @@ fn create_call(state: &mut State, params: &Params) -> Answer {
         updates: Vec::new(),
         date_created: now,
         date_updated: now,
+        voice: Voice::default(),
     };
     let json = state.call_json(&call);
-    state.calls.insert(call.sid.clone(), call);
+    let sid = call.sid.clone();
+    state.calls.insert(sid.clone(), call);
+    state.start_outbound(&sid);
     Ok((201, json))
 }
 
@@ -166,16 +168,9 @@ fn update_call(state: &mut State, sid: &str, params: &Params) -> Answer {
         call.twiml = Some(twiml.to_string());
         call.url = None;
     }
-    match status {
-        Some("completed") => call.status = "completed".into(),
-        // Canceling only stops a call that has not been answered yet.
-        Some("canceled") if matches!(call.status.as_str(), "queued" | "ringing") => {
-            call.status = "canceled".into();
-        }
-        _ => {}
-    }
     call.updates.push(params.pairs().to_vec());
     call.date_updated = now;
+    state.rest_update(sid, status, url, twiml);
     let json: Value = {
         let call = &state.calls[sid];
         state.call_json(call)

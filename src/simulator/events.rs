@@ -61,6 +61,7 @@ impl State {
             url,
             fallback_url: workflow.fallback_assignment_callback_url.clone(),
             params,
+            then: None,
         };
         self.outbox.push(callback);
     }
@@ -226,6 +227,7 @@ impl State {
             url,
             fallback_url: None,
             params,
+            then: None,
         });
     }
 }

@@ -221,17 +221,18 @@ impl State {
     }
 
     pub(crate) fn call_json(&self, c: &Call) -> Value {
+        let ended = c.voice.ended_at.is_some();
         json!({
             "account_sid": self.account_sid,
             "annotation": null,
-            "answered_by": null,
+            "answered_by": c.voice.answered_by,
             "api_version": "2010-04-01",
             "caller_name": null,
             "date_created": rfc2822(c.date_created),
             "date_updated": rfc2822(c.date_updated),
             "direction": c.direction,
-            "duration": null,
-            "end_time": null,
+            "duration": ended.then(|| c.voice.duration(self.now()).to_string()),
+            "end_time": c.voice.ended_at.map(rfc2822),
             "forwarded_from": null,
             "from": c.from,
             "from_formatted": c.from,
@@ -242,7 +243,7 @@ impl State {
             "price_unit": "USD",
             "queue_time": "0",
             "sid": c.sid,
-            "start_time": null,
+            "start_time": c.voice.answered_at.map(rfc2822),
             "status": c.status,
             "subresource_uris": {},
             "to": c.to,

@@ -15,16 +15,69 @@
 //! - Callbacks (`events`, `callbacks`): the assignment callback and workspace event
 //!   callbacks, signed with `X-Twilio-Signature` using the auth token, delivered in order
 //!   by one background task.
-//! - API 2010 (`api2010`): Messages and Calls are created and stored; calls keep their
-//!   parameters and can be updated (redirected, hung up).
+//! - API 2010 (`api2010`): Messages are stored; Calls are stored with their parameters
+//!   and progress (`voice`): an outbound call rings the phone scripted with
+//!   [`Simulator::script_phone`], is answered (or not) on the simulator's clock, runs
+//!   shiftline's TwiML, and can be updated (redirected, hung up, canceled).
+//! - Phone calls (`voice`, `twiml`, `phones`): inbound calls from
+//!   [`Simulator::place_call`]; status callbacks (`StatusCallbackEvent` initiated,
+//!   ringing, answered, completed; default completed), sync and async AMD
+//!   (`AnsweredBy`, `AsyncAmdStatusCallback`), and a TwiML interpreter (read with
+//!   roxmltree) for `Say Play Pause Gather Redirect Hangup Reject Enqueue(+Task) Dial(Queue)
+//!   Record`. `<Enqueue workflowSid>` creates the TaskRouter task (the `<Task>` JSON plus
+//!   the call parameters snake_cased: `call_sid from to direction ...`), `<Dial><Queue
+//!   reservationSid>` accepts that pending reservation and bridges the two calls, hanging
+//!   up or being redirected while waiting cancels the task (`task.canceled`, plus
+//!   `reservation.canceled` for a pending reservation), `<Record>` leaves a voicemail
+//!   ([`Simulator::recordings`]). [`Simulator::take_call_log`] tells it all line by line.
+//!
+//! Every request to shiftline (TaskRouter callbacks, TwiML fetches, Gather and Record
+//! actions, status, AMD and recording callbacks) is signed and goes through one ordered
+//! queue; the answer to a TwiML fetch is acted on before the request stops counting, so
+//! [`Simulator::settle`] waits for a whole call flow (fetch, Gather action, next
+//! document, ...). Call timers (ringing, ring `Timeout`, Gather `timeout`, talk time)
+//! fire in [`Simulator::tick`] when the clock says they are due.
 //!
 //! Simplified (each module says more): time only moves when the test moves its clock,
 //! and timers only fire in [`Simulator::tick`]; routing runs after every change; one
 //! reservation per task, single-tasking workers; no task channels, statistics, Events
 //! list, assignment instructions (the answer to an assignment callback is ignored: a
 //! reservation is decided over REST, as shiftline does), `Instruction` updates or
-//! `If-Match`; calls and messages never progress on their own yet (scripted answerers
-//! come later); a failed callback is logged and dropped, never retried.
+//! `If-Match`; messages never progress; a failed callback is logged and dropped, never
+//! retried.
+//!
+//! Calls, simplified:
+//! - Every request is a POST (`method` attributes are ignored); no `FallbackUrl`; speech
+//!   input, `finishOnKey` timing, `Say loop`, `Play` and `Pause` take no time: only ringing,
+//!   Gather timeouts and bridged talk run on the clock. Sync AMD adds no delay; the
+//!   `MachineDetectionDuration` reported is a fixed number per verdict.
+//! - A scripted person presses their digits at the first `<Gather>` they reach (at
+//!   once, after its prompts) and at no later one; anyone else lets each Gather time out.
+//!   With async AMD the verdict is posted when the first document reaches its first verb
+//!   that waits or leaves (`Gather` once its prompts have played, `Dial Enqueue Record
+//!   Hangup Redirect`, or its end), so before any digits; the document goes on once
+//!   shiftline has answered the verdict.
+//! - `waitUrl` is fetched once, and only what it says is logged (its `Redirect`,
+//!   `Gather` actions, `Leave` and `Hangup` are not run); `<Enqueue>`'s `action` is never
+//!   requested; a task canceled by TaskRouter (TTL, workflow timeout) leaves its caller
+//!   waiting. Only `<Enqueue workflowSid>` and `<Dial><Queue reservationSid>` are
+//!   simulated (no plain named queues, no `<Dial><Number>`: those log a failure); a
+//!   failed Dial goes on with the next verb, `Dial action` is never requested.
+//! - A bridge lasts the worker's (callee's) `talk_secs`, then both legs complete, the task
+//!   completes ("call completed") and the worker takes the `postWorkActivitySid`. A
+//!   redirect or hang-up of either leg ends both.
+//! - `<Record>` is instantaneous: a person records `min(talk_secs, maxLength)` seconds,
+//!   anyone else 10 s; the action is posted with `Digits=hangup` (its answer is not run),
+//!   then the `recordingStatusCallback`, then the call completes. Nothing is served at
+//!   the recording URL.
+//! - `hang_up` of an outbound call that is still ringing is the callee declining: `busy`.
+//!   `Status=completed` over REST on a ringing call reports `completed`, `canceled`
+//!   reports `canceled` (ignored once answered, as on Twilio).
+//! - A TwiML answer that is not 2xx, or no answer, ends the call (error 11200 in the call
+//!   log); a document that is not XML or whose root is not `<Response>` (empty bodies
+//!   included) ends it with 12100; an unknown verb is logged (12200) and skipped. More
+//!   than 100 documents for one call without the clock moving ends it (a redirect loop).
+//!   A failed status, AMD or recording callback is only logged.
 //!
 //! SIDs are deterministic (`WK` + a 32-hex-digit counter per prefix: `WK000…0001`), so
 //! transcripts built from [`Simulator::take_requests`] are stable from run to run.
@@ -35,22 +88,30 @@ mod error;
 mod events;
 mod expression;
 mod json;
+mod phones;
 mod routes;
 mod routing;
 mod state;
 mod taskrouter;
+mod twiml;
+mod voice;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_voice;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+pub use phones::Answer;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::clock::Clock;
 use state::{Call, State, attributes};
+use voice::Voice;
 
 /// What the simulated account is.
 #[derive(Clone)]
@@ -178,11 +239,23 @@ impl Simulator {
     ) -> std::io::Result<Simulator> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
-        let outbox = callbacks::start(config.auth_token.clone())?;
-        let simulator = Simulator {
-            state: Arc::new(Mutex::new(State::new(config, base_url.clone(), outbox))),
-            base_url,
-        };
+        let client = callbacks::client()?;
+        // The delivery task hands shiftline's answers back to the state it was started
+        // for; a weak reference, so dropping the last handle still ends it.
+        let state = Arc::new_cyclic(|weak: &Weak<Mutex<State>>| {
+            let weak = weak.clone();
+            let on_reply: callbacks::OnReply = Box::new(move |reply| {
+                if let Some(state) = weak.upgrade() {
+                    state
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .on_reply(reply);
+                }
+            });
+            let outbox = callbacks::start(client, config.auth_token.clone(), on_reply);
+            Mutex::new(State::new(config, base_url.clone(), outbox))
+        });
+        let simulator = Simulator { state, base_url };
         let app = routes::router(simulator.clone());
         tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
@@ -217,10 +290,13 @@ impl Simulator {
         self.lock().failures = (times > 0).then_some((status, times));
     }
 
-    /// Fires what is due at the clock's now (reservation timeouts, target timeouts, task
-    /// TTLs), then offers pending tasks.
+    /// Fires what is due at the clock's now: call timers first (phones answering, ring
+    /// timeouts, Gather timeouts, bridged talk ending), then TaskRouter's (reservation
+    /// timeouts, target timeouts, task TTLs); then offers pending tasks.
     pub async fn tick(&self) {
-        self.lock().tick();
+        let mut state = self.lock();
+        state.tick_calls();
+        state.tick();
     }
 
     /// Waits until every callback queued so far has been delivered or given up.
@@ -311,8 +387,10 @@ impl Simulator {
     /// A customer task, as `<Enqueue workflowSid>` creates one; the task SID.
     ///
     /// When `attributes` carry a `call_sid` (as Enqueue's do) and no such call is known,
-    /// the customer's call is registered as an `inbound`, `in-progress` call, so that
-    /// shiftline can redirect it (to voicemail) over the Calls API.
+    /// the customer's call is registered as an `inbound`, `in-progress` call waiting
+    /// behind this task, so that shiftline can redirect it (to voicemail) over the Calls
+    /// API, which cancels the task as a real redirect would. [`Simulator::place_call`] is
+    /// the fuller way: the call runs shiftline's own TwiML up to its `<Enqueue>`.
     pub fn create_task(&self, workflow_sid: &str, attributes: Value) -> Result<String, String> {
         if !attributes.is_object() {
             return Err("task attributes must be a JSON object".into());
@@ -330,12 +408,78 @@ impl Simulator {
             if !state.calls.contains_key(call_sid) {
                 let call = inbound_call(call_sid, field("from"), field("to"), now);
                 state.calls.insert(call_sid.to_string(), call);
+                let task_sid = state
+                    .create_task(workflow_sid, attributes.to_string(), 0, 86_400)
+                    .map_err(|e| e.message)?;
+                state.wait_in_queue(call_sid, &task_sid);
+                return Ok(task_sid);
             }
         }
         state
             .create_task(workflow_sid, attributes.to_string(), 0, 86_400)
             .map_err(|e| e.message)
     }
+
+    /// The next calls TO `number` are answered this way, in order; the last one repeats.
+    /// Numbers with no script: [`Answer::NoAnswer`]. Calls FROM `number` (see
+    /// [`Simulator::place_call`]) take their caller's behaviour from the same list.
+    pub fn script_phone(&self, number: &str, answers: Vec<Answer>) {
+        self.lock().phones.script(number, answers);
+    }
+
+    /// A call FROM `from` to `to` (a shiftline number) whose voice webhook is `url`: the
+    /// simulator fetches it like Twilio does (a signed POST with `CallSid AccountSid From
+    /// To CallStatus=ringing ApiVersion Direction=inbound Caller Called`) and follows the
+    /// TwiML. The caller behaves per `script_phone(from, ..)`: a `Human`'s digits are
+    /// pressed at the first `<Gather>`, and with no script the caller is a person who
+    /// presses nothing. Returns the CallSid; [`Simulator::settle`] waits for what follows.
+    pub fn place_call(&self, from: &str, to: &str, url: &str) -> String {
+        self.lock().place_call(from, to, url)
+    }
+
+    /// The caller (or callee) of `call_sid` hangs up now: a waiting caller's task is
+    /// canceled, a bridge ends for both legs, a ringing outbound call is declined
+    /// (`busy`). Nothing happens to a call that has ended or is unknown.
+    pub fn hang_up(&self, call_sid: &str) {
+        self.lock().hang_up(call_sid);
+    }
+
+    /// What happened on calls since the last call, one readable line each, in order:
+    /// `CA..01 +15559990000 -> +15550100001 inbound: ringing`, `CA..01 hears "Thanks for
+    /// calling"`, `CA..01 presses 1`, `CA..01 waits in queue (position 1)`, `CA..02
+    /// +15550100001 -> +15550001111: ringing`, `CA..02 answered by human`, `CA..02 AMD:
+    /// machine_start`, `CA..02 bridged with CA..01 (reservation WR..01 accepted)`, `CA..01
+    /// records a voicemail (12 s)`, `CA..02 completed (busy)`. SIDs the simulator made are
+    /// shortened (`CA..01`), URLs shown as their path.
+    pub fn take_call_log(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().call_log)
+    }
+
+    /// Voicemails recorded with `<Record>`, oldest first.
+    pub fn recordings(&self) -> Vec<SimRecording> {
+        self.lock()
+            .recordings
+            .iter()
+            .map(|r| SimRecording {
+                call_sid: r.call_sid.clone(),
+                sid: r.sid.clone(),
+                url: r.url.clone(),
+                duration: r.duration,
+            })
+            .collect()
+    }
+}
+
+/// A voicemail left on a call with `<Record>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimRecording {
+    pub call_sid: String,
+    /// `RE…`.
+    pub sid: String,
+    /// `{base_url}/recordings/RE…` (nothing is served there).
+    pub url: String,
+    /// Seconds.
+    pub duration: u32,
 }
 
 fn inbound_call(sid: &str, from: String, to: String, now: DateTime<Utc>) -> Call {
@@ -351,5 +495,6 @@ fn inbound_call(sid: &str, from: String, to: String, now: DateTime<Utc>) -> Call
         updates: Vec::new(),
         date_created: now,
         date_updated: now,
+        voice: Voice::default(),
     }
 }

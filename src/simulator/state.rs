@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use super::callbacks::Outbox;
 use super::error::ApiError;
+use super::phones::Phones;
 use super::routing::TaskRouting;
+use super::voice::Voice;
 use super::{RecordedRequest, SimulatorConfig};
 use crate::clock::Clock;
 
@@ -164,8 +166,9 @@ pub(crate) struct Message {
     pub date_created: DateTime<Utc>,
 }
 
-/// An outbound call. The create parameters are kept whole so that a scripted answerer
-/// can later act on them (AMD options, status callbacks) and move `status` on.
+/// A call: placed over REST (the create parameters are kept whole: AMD options, status
+/// callbacks, timeout) or a customer's call into shiftline. `voice` is where it is in
+/// its TwiML and who is on the line.
 pub(crate) struct Call {
     pub sid: String,
     pub to: String,
@@ -180,6 +183,15 @@ pub(crate) struct Call {
     pub updates: Vec<Vec<(String, String)>>,
     pub date_created: DateTime<Utc>,
     pub date_updated: DateTime<Utc>,
+    pub voice: Voice,
+}
+
+/// A voicemail left with `<Record>`.
+pub(crate) struct Recording {
+    pub sid: String,
+    pub call_sid: String,
+    pub url: String,
+    pub duration: u32,
 }
 
 pub(crate) struct State {
@@ -202,6 +214,13 @@ pub(crate) struct State {
     /// `fail_next`: the status to answer with and how many more times.
     pub failures: Option<(u16, u32)>,
     pub outbox: Outbox,
+    /// Scripted phones, by number.
+    pub phones: Phones,
+    /// What happened on calls since `take_call_log`, one line each.
+    pub call_log: Vec<String>,
+    pub recordings: Vec<Recording>,
+    /// The voice queue (`QU…`) Twilio makes for each workflow that `<Enqueue>` uses.
+    pub voice_queues: BTreeMap<String, String>,
 }
 
 impl State {
@@ -234,6 +253,10 @@ impl State {
             requests: Vec::new(),
             failures: None,
             outbox,
+            phones: Phones::default(),
+            call_log: Vec::new(),
+            recordings: Vec::new(),
+            voice_queues: BTreeMap::new(),
         }
     }
 

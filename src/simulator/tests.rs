@@ -1,12 +1,14 @@
 //! The simulator over real HTTP: reqwest as shiftline's stand-in, a clock moved by hand,
 //! and a small receiver that records callbacks and checks their signatures.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};
 
@@ -14,20 +16,20 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::twilio::signature;
 
-const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const WORKSPACE: &str = "WSbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-const TOKEN: &str = "simulator-test-token";
+pub(super) const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+pub(super) const WORKSPACE: &str = "WSbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+pub(super) const TOKEN: &str = "simulator-test-token";
 
 /// A callback the receiver got, and whether its `X-Twilio-Signature` was valid.
 #[derive(Clone, Debug)]
-struct Received {
-    path: String,
-    params: Vec<(String, String)>,
-    signed: bool,
+pub(super) struct Received {
+    pub(super) path: String,
+    pub(super) params: Vec<(String, String)>,
+    pub(super) signed: bool,
 }
 
 impl Received {
-    fn get(&self, name: &str) -> &str {
+    pub(super) fn get(&self, name: &str) -> &str {
         self.params
             .iter()
             .find(|(k, _)| k == name)
@@ -35,18 +37,22 @@ impl Received {
             .unwrap_or_else(|| panic!("{name} missing from {:?}", self.params))
     }
 
-    fn names(&self) -> Vec<&str> {
+    pub(super) fn names(&self) -> Vec<&str> {
         self.params.iter().map(|(k, _)| k.as_str()).collect()
     }
 }
 
 type Log = Arc<Mutex<Vec<Received>>>;
+/// Fixed answers by path: status and TwiML.
+type Pages = Arc<Mutex<HashMap<String, (u16, String)>>>;
 
-/// shiftline's side of the callbacks: answers 200 to anything and remembers it.
+/// shiftline's side of the callbacks: remembers every request, and answers the TwiML
+/// set for its path with [`Receiver::serve`] (200 and an empty body for the others).
 #[derive(Clone)]
-struct Receiver {
-    base: String,
+pub(super) struct Receiver {
+    pub(super) base: String,
     log: Log,
+    pages: Pages,
 }
 
 impl Receiver {
@@ -54,24 +60,39 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let log = Log::default();
-        let app = Router::new()
-            .fallback(record)
-            .with_state((base.clone(), log.clone()));
+        let pages = Pages::default();
+        let app =
+            Router::new()
+                .fallback(record)
+                .with_state((base.clone(), log.clone(), pages.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Receiver { base, log }
+        Receiver { base, log, pages }
     }
 
-    fn take(&self) -> Vec<Received> {
+    pub(super) fn take(&self) -> Vec<Received> {
         std::mem::take(&mut self.log.lock().unwrap())
+    }
+
+    /// Answers POSTs to `path` with `status` and `twiml` from now on.
+    pub(super) fn serve(&self, path: &str, status: u16, twiml: &str) {
+        self.pages
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), (status, twiml.to_string()));
+    }
+
+    /// The absolute URL of `path` on this receiver.
+    pub(super) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 }
 
 async fn record(
-    AxumState((base, log)): AxumState<(String, Log)>,
+    AxumState((base, log, pages)): AxumState<(String, Log, Pages)>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
     let params: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let header = headers
         .get("x-twilio-signature")
@@ -84,17 +105,25 @@ async fn record(
         params,
         signed,
     });
-    StatusCode::OK
+    match pages.lock().unwrap().get(uri.path()).cloned() {
+        Some((status, twiml)) => (
+            StatusCode::from_u16(status).unwrap(),
+            [(header::CONTENT_TYPE, "text/xml")],
+            twiml,
+        )
+            .into_response(),
+        None => StatusCode::OK.into_response(),
+    }
 }
 
-fn assignments(received: &[Received]) -> Vec<&Received> {
+pub(super) fn assignments(received: &[Received]) -> Vec<&Received> {
     received
         .iter()
         .filter(|r| r.path == "/assignment")
         .collect()
 }
 
-fn event_types(received: &[Received]) -> Vec<&str> {
+pub(super) fn event_types(received: &[Received]) -> Vec<&str> {
     received
         .iter()
         .filter(|r| r.path == "/events")
@@ -102,7 +131,7 @@ fn event_types(received: &[Received]) -> Vec<&str> {
         .collect()
 }
 
-fn events<'a>(received: &'a [Received], event_type: &str) -> Vec<&'a Received> {
+pub(super) fn events<'a>(received: &'a [Received], event_type: &str) -> Vec<&'a Received> {
     received
         .iter()
         .filter(|r| r.path == "/events" && r.get("EventType") == event_type)
@@ -110,24 +139,24 @@ fn events<'a>(received: &'a [Received], event_type: &str) -> Vec<&'a Received> {
 }
 
 /// The SIDs of a workspace set up the way `shiftline twilio setup` does.
-struct Workspace {
-    available: String,
-    unavailable: String,
-    offline: String,
-    billing: String,
-    voicemail: String,
-    workflow: String,
+pub(super) struct Workspace {
+    pub(super) available: String,
+    pub(super) unavailable: String,
+    pub(super) offline: String,
+    pub(super) billing: String,
+    pub(super) voicemail: String,
+    pub(super) workflow: String,
 }
 
-struct Harness {
-    sim: Simulator,
-    clock: Arc<ManualClock>,
-    http: reqwest::Client,
-    receiver: Receiver,
+pub(super) struct Harness {
+    pub(super) sim: Simulator,
+    pub(super) clock: Arc<ManualClock>,
+    pub(super) http: reqwest::Client,
+    pub(super) receiver: Receiver,
 }
 
 impl Harness {
-    async fn start() -> Self {
+    pub(super) async fn start() -> Self {
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
         ));
@@ -147,11 +176,11 @@ impl Harness {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/v1/Workspaces/{WORKSPACE}{path}", self.sim.base_url())
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+    pub(super) async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
         let response = request
             .basic_auth(ACCOUNT, Some(TOKEN))
             .send()
@@ -162,21 +191,21 @@ impl Harness {
     }
 
     /// POST to a path under the workspace.
-    async fn post(&self, path: &str, params: &[(&str, &str)]) -> (u16, Value) {
+    pub(super) async fn post(&self, path: &str, params: &[(&str, &str)]) -> (u16, Value) {
         self.send(self.http.post(self.url(path)).form(params)).await
     }
 
-    async fn get(&self, url: &str) -> (u16, Value) {
+    pub(super) async fn get(&self, url: &str) -> (u16, Value) {
         self.send(self.http.get(url)).await
     }
 
-    async fn create(&self, path: &str, params: &[(&str, &str)]) -> String {
+    pub(super) async fn create(&self, path: &str, params: &[(&str, &str)]) -> String {
         let (status, body) = self.post(path, params).await;
         assert_eq!(status, 201, "{path}: {body}");
         body["sid"].as_str().unwrap().to_string()
     }
 
-    async fn workspace(&self, target_timeout: u64) -> Workspace {
+    pub(super) async fn workspace(&self, target_timeout: u64) -> Workspace {
         let available = self
             .create(
                 "/Activities",
@@ -254,7 +283,7 @@ impl Harness {
         }
     }
 
-    async fn worker(&self, name: &str, skills: &[&str], activity: &str) -> String {
+    pub(super) async fn worker(&self, name: &str, skills: &[&str], activity: &str) -> String {
         let attributes = json!({"skills": skills, "contact_uri": name}).to_string();
         self.create(
             "/Workers",
@@ -267,7 +296,7 @@ impl Harness {
         .await
     }
 
-    async fn task(&self, ws: &Workspace, skill: &str) -> String {
+    pub(super) async fn task(&self, ws: &Workspace, skill: &str) -> String {
         let attributes = json!({"skill": skill, "call_sid": "CA00000000000000000000000000000099"});
         self.create(
             "/Tasks",
@@ -279,11 +308,11 @@ impl Harness {
         .await
     }
 
-    fn task_snapshot(&self, sid: &str) -> SimTask {
+    pub(super) fn task_snapshot(&self, sid: &str) -> SimTask {
         self.sim.tasks().into_iter().find(|t| t.sid == sid).unwrap()
     }
 
-    fn activity_of(&self, worker: &str) -> String {
+    pub(super) fn activity_of(&self, worker: &str) -> String {
         self.sim
             .workers()
             .into_iter()
@@ -292,7 +321,7 @@ impl Harness {
             .activity_name
     }
 
-    async fn wait(&self, seconds: i64) {
+    pub(super) async fn wait(&self, seconds: i64) {
         self.clock.advance(TimeDelta::seconds(seconds));
         self.sim.tick().await;
         self.sim.settle().await;

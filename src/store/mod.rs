@@ -67,6 +67,42 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
+impl OutboxEntry {
+    fn new(id: u64, command: &Command, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            enqueued_at: now,
+            command: command.clone(),
+            attempts: 0,
+            // A timer waits in the outbox until it is due, holding back its lane.
+            not_before: command.due(),
+            last_error: None,
+        }
+    }
+}
+
+/// A voicemail a caller left.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VoicemailRecord {
+    pub recording_sid: String,
+    pub call_sid: String,
+    pub caller: String,
+    pub skill: Option<String>,
+    pub recording_url: String,
+    pub duration_secs: u32,
+    pub at: DateTime<Utc>,
+}
+
+/// What a dispatch event does, decided by the pure dispatcher.
+#[derive(Clone, Debug)]
+pub struct DispatchChange {
+    pub record: Option<crate::dispatch::DispatchRecord>,
+    pub worker: Option<WorkerRecord>,
+    pub commands: Vec<Command>,
+    /// The rendered answer (TwiML, or empty), kept so a retried webhook gets the same one.
+    pub reply: String,
+}
+
 /// A command Twilio refused for good, kept for an operator to see.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParkedEntry {
@@ -111,6 +147,8 @@ pub struct Store {
     outbox: sled::Tree,
     parked: sled::Tree,
     pins: sled::Tree,
+    dispatch: sled::Tree,
+    voicemails: sled::Tree,
     commit: GroupCommit,
 }
 
@@ -127,6 +165,8 @@ impl Store {
             seen: db.open_tree("seen")?,
             outbox: db.open_tree("outbox")?,
             parked: db.open_tree("parked")?,
+            dispatch: db.open_tree("dispatch")?,
+            voicemails: db.open_tree("voicemails")?,
             pins: db.open_tree("pins")?,
             db,
             commit: GroupCommit::start(),
@@ -285,20 +325,7 @@ impl Store {
                         pins.remove(key)?;
                     }
                 }
-                let mut ids = Vec::new();
-                for command in &change.commands {
-                    let id = outbox.generate_id()?;
-                    let entry = OutboxEntry {
-                        id,
-                        enqueued_at: now,
-                        command: command.clone(),
-                        attempts: 0,
-                        not_before: None,
-                        last_error: None,
-                    };
-                    outbox.insert(&id.to_be_bytes(), encode(&entry)?)?;
-                    ids.push(id);
-                }
+                let ids = write_commands(outbox, &change.commands, now)?;
                 // A number with no record and no PIN state keeps nothing, not even the id:
                 // an unknown number's texts leave no trace in the store.
                 let touched =
@@ -317,6 +344,153 @@ impl Store {
             },
         )?;
         Ok(result)
+    }
+
+    pub fn dispatch_record(
+        &self,
+        reservation_sid: &str,
+    ) -> Result<Option<crate::dispatch::DispatchRecord>, StoreError> {
+        self.dispatch
+            .get(reservation_sid)?
+            .map(|v| serde_json::from_slice(&v).map_err(StoreError::from))
+            .transpose()
+    }
+
+    pub fn dispatch_records(&self) -> Result<Vec<crate::dispatch::DispatchRecord>, StoreError> {
+        self.dispatch
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    pub fn voicemails(&self) -> Result<Vec<VoicemailRecord>, StoreError> {
+        let mut all: Vec<VoicemailRecord> = self
+            .voicemails
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(StoreError::from))
+            .collect::<Result<_, _>>()?;
+        all.sort_by_key(|v| v.at);
+        Ok(all)
+    }
+
+    /// Applies one event about a reservation atomically: the dispatch record, the worker's
+    /// record (`phone`), the outbox commands and the idempotency record under `event_id`.
+    pub fn apply_dispatch(
+        &self,
+        event_id: &str,
+        reservation_sid: &str,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+        decide: impl Fn(
+            Option<&crate::dispatch::DispatchRecord>,
+            Option<&WorkerRecord>,
+        ) -> DispatchChange,
+    ) -> Result<Applied, StoreError> {
+        let key = phone.as_str().as_bytes();
+        let result = (&self.dispatch, &self.workers, &self.seen, &self.outbox).transaction(
+            |(dispatch, workers, seen, outbox)| {
+                if let Some(old) = seen.get(event_id)? {
+                    let old: Seen = decode(&old)?;
+                    return Ok(Applied::Replayed { reply: old.reply });
+                }
+                let record = dispatch
+                    .get(reservation_sid)?
+                    .map(|v| decode(&v))
+                    .transpose()?;
+                let worker: Option<WorkerRecord> =
+                    workers.get(key)?.map(|v| decode(&v)).transpose()?;
+                let change = decide(record.as_ref(), worker.as_ref());
+                if let Some(new) = &change.record {
+                    dispatch.insert(reservation_sid, encode(new)?)?;
+                }
+                if let Some(new) = &change.worker {
+                    workers.insert(key, encode(new)?)?;
+                }
+                let ids = write_commands(outbox, &change.commands, now)?;
+                seen.insert(
+                    event_id,
+                    encode(&Seen {
+                        reply: change.reply.clone(),
+                        at: now,
+                    })?,
+                )?;
+                Ok(Applied::Fresh {
+                    reply: change.reply,
+                    outbox: ids,
+                })
+            },
+        )?;
+        Ok(result)
+    }
+
+    /// Applies a timer to the worker's record, with the commands it causes.
+    pub fn apply_worker(
+        &self,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+        decide: impl Fn(&WorkerRecord) -> (WorkerRecord, Vec<Command>),
+    ) -> Result<(), StoreError> {
+        let key = phone.as_str().as_bytes();
+        (&self.workers, &self.outbox).transaction(|(workers, outbox)| {
+            let Some(worker) = workers
+                .get(key)?
+                .map(|v| decode::<WorkerRecord>(&v))
+                .transpose()?
+            else {
+                return Ok(());
+            };
+            let (new, commands) = decide(&worker);
+            if new != worker {
+                workers.insert(key, encode(&new)?)?;
+            }
+            write_commands(outbox, &commands, now)?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Stores a voicemail and the commands announcing it, once per recording.
+    pub fn add_voicemail(
+        &self,
+        voicemail: &VoicemailRecord,
+        commands: &[Command],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let added = (&self.voicemails, &self.outbox).transaction(|(voicemails, outbox)| {
+            if voicemails.get(voicemail.recording_sid.as_str())?.is_some() {
+                return Ok(false);
+            }
+            voicemails.insert(voicemail.recording_sid.as_str(), encode(voicemail)?)?;
+            write_commands(outbox, commands, now)?;
+            Ok(true)
+        })?;
+        Ok(added)
+    }
+
+    /// Writes commands that belong to no record (a redirect), once per `event_id`.
+    pub fn enqueue(
+        &self,
+        event_id: &str,
+        commands: &[Command],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        (&self.seen, &self.outbox).transaction(|(seen, outbox)| {
+            if seen.get(event_id)?.is_some() {
+                return Ok(());
+            }
+            write_commands(outbox, commands, now)?;
+            seen.insert(
+                event_id,
+                encode(&Seen {
+                    reply: String::new(),
+                    at: now,
+                })?,
+            )?;
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// Makes the stored roster match the configuration: new workers are added offline; a
@@ -386,6 +560,25 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<serde_json::Error>>;
+
+fn write_commands(
+    outbox: &sled::transaction::TransactionalTree,
+    commands: &[Command],
+    now: DateTime<Utc>,
+) -> TxResult<Vec<u64>> {
+    let mut ids = Vec::new();
+    for command in commands {
+        let id = outbox.generate_id()?;
+        outbox.insert(
+            &id.to_be_bytes(),
+            encode(&OutboxEntry::new(id, command, now))?,
+        )?;
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 fn encode<T: Serialize>(

@@ -51,3 +51,111 @@ mod tests {
         assert!(message("").ends_with("<Response/>"));
     }
 }
+
+/// A TwiML document built verb by verb; every text and attribute is escaped.
+#[derive(Debug, Default)]
+pub struct Response {
+    body: String,
+}
+
+impl Response {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `<Say language=..>text</Say>`
+    pub fn say(mut self, text: &str, language: &str) -> Self {
+        self.body.push_str(&say(text, language));
+        self
+    }
+
+    pub fn play(mut self, url: &str) -> Self {
+        self.body.push_str(&format!("<Play>{}</Play>", escape(url)));
+        self
+    }
+
+    /// `<Gather input="dtmf" numDigits=.. timeout=.. action=..>` around spoken prompts. With
+    /// `action_on_empty`, silence still posts to the action (with empty Digits), so the
+    /// caller decides what silence means instead of falling through.
+    pub fn gather(
+        mut self,
+        action: &str,
+        num_digits: u32,
+        timeout: u32,
+        action_on_empty: bool,
+        prompts: &[(&str, &str)],
+    ) -> Self {
+        let inner: String = prompts.iter().map(|(text, lang)| say(text, lang)).collect();
+        self.body.push_str(&format!(
+            "<Gather input=\"dtmf\" numDigits=\"{num_digits}\" timeout=\"{timeout}\" action=\"{}\" method=\"POST\"{}>{inner}</Gather>",
+            escape(action),
+            if action_on_empty { " actionOnEmptyResult=\"true\"" } else { "" }
+        ));
+        self
+    }
+
+    /// `<Enqueue workflowSid=.. waitUrl=..><Task>{json}</Task></Enqueue>`: a TaskRouter task.
+    pub fn enqueue_task(
+        mut self,
+        workflow_sid: &str,
+        wait_url: &str,
+        task: &serde_json::Value,
+    ) -> Self {
+        self.body.push_str(&format!(
+            "<Enqueue workflowSid=\"{}\" waitUrl=\"{}\" waitUrlMethod=\"POST\"><Task>{}</Task></Enqueue>",
+            escape(workflow_sid),
+            escape(wait_url),
+            escape(&task.to_string())
+        ));
+        self
+    }
+
+    /// `<Dial><Queue reservationSid=../></Dial>`: bridges the caller TaskRouter reserved.
+    pub fn dial_reservation(mut self, reservation_sid: &str) -> Self {
+        self.body.push_str(&format!(
+            "<Dial><Queue reservationSid=\"{}\"/></Dial>",
+            escape(reservation_sid)
+        ));
+        self
+    }
+
+    pub fn record(mut self, action: &str, max_length: u32, status_callback: &str) -> Self {
+        self.body.push_str(&format!(
+            "<Record action=\"{}\" method=\"POST\" maxLength=\"{max_length}\" playBeep=\"true\" recordingStatusCallback=\"{}\" recordingStatusCallbackMethod=\"POST\"/>",
+            escape(action),
+            escape(status_callback)
+        ));
+        self
+    }
+
+    pub fn redirect(mut self, url: &str) -> Self {
+        self.body.push_str(&format!(
+            "<Redirect method=\"POST\">{}</Redirect>",
+            escape(url)
+        ));
+        self
+    }
+
+    pub fn hangup(mut self) -> Self {
+        self.body.push_str("<Hangup/>");
+        self
+    }
+
+    pub fn build(self) -> String {
+        if self.body.is_empty() {
+            return empty();
+        }
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{}</Response>",
+            self.body
+        )
+    }
+}
+
+fn say(text: &str, language: &str) -> String {
+    format!(
+        "<Say language=\"{}\">{}</Say>",
+        escape(language),
+        escape(text)
+    )
+}

@@ -116,7 +116,7 @@ pub async fn outbox(
         .map(|e| {
             serde_json::json!({
                 "id": e.id,
-                "worker": e.command.worker(),
+                "lane": e.command.lane(),
                 "command": e.command.describe(),
                 "enqueued_at": e.enqueued_at,
                 "attempts": e.attempts,
@@ -130,7 +130,7 @@ pub async fn outbox(
         .map(|p| {
             serde_json::json!({
                 "id": p.entry.id,
-                "worker": p.entry.command.worker(),
+                "lane": p.entry.command.lane(),
                 "command": p.entry.command.describe(),
                 "enqueued_at": p.entry.enqueued_at,
                 "attempts": p.entry.attempts,
@@ -142,4 +142,13 @@ pub async fn outbox(
     Ok(Json(
         serde_json::json!({ "pending": pending, "parked": parked }),
     ))
+}
+
+/// Voicemails callers left, oldest first.
+pub async fn voicemails(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<crate::store::VoicemailRecord>>, WebError> {
+    authorize(&state, &headers)?;
+    Ok(Json(state.store.voicemails().map_err(WebError::internal)?))
 }

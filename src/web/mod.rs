@@ -5,6 +5,8 @@ pub mod api;
 pub mod error;
 pub mod signed_form;
 pub mod sms;
+pub mod taskrouter;
+pub mod voice;
 
 use std::sync::Arc;
 
@@ -26,9 +28,23 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Wakes the outbox delivery after a commit that wrote commands.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The TaskRouter workflow customers' calls are enqueued to: from the configuration,
+    /// or found by name once the workspace is set up.
+    pub workflow: Arc<std::sync::RwLock<Option<String>>>,
 }
 
 impl AppState {
+    pub fn workflow_sid(&self) -> Option<String> {
+        self.workflow
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_workflow_sid(&self, sid: String) {
+        *self.workflow.write().unwrap_or_else(|e| e.into_inner()) = Some(sid);
+    }
+
     /// The business facts the pure core needs.
     pub fn context(&self) -> Context<'_> {
         Context {
@@ -43,6 +59,37 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/twilio/sms", post(sms::inbound))
+        .route("/twilio/voice/customer", post(voice::customer))
+        .route(
+            "/twilio/voice/customer/choice",
+            post(voice::customer_choice),
+        )
+        .route("/twilio/voice/customer/wait", post(voice::customer_wait))
+        .route(
+            "/twilio/voice/dispatch/answer",
+            post(voice::dispatch_answer),
+        )
+        .route("/twilio/voice/dispatch/key", post(voice::dispatch_key))
+        .route("/twilio/voice/dispatch/amd", post(voice::dispatch_amd))
+        .route(
+            "/twilio/voice/dispatch/status",
+            post(voice::dispatch_status),
+        )
+        .route(
+            "/twilio/voice/voicemail/start",
+            post(voice::voicemail_start),
+        )
+        .route("/twilio/voice/voicemail/done", post(voice::voicemail_done))
+        .route(
+            "/twilio/voice/voicemail/recorded",
+            post(voice::voicemail_recorded),
+        )
+        .route(
+            "/twilio/taskrouter/assignment",
+            post(taskrouter::assignment),
+        )
+        .route("/twilio/taskrouter/events", post(taskrouter::events))
+        .route("/api/voicemails", get(api::voicemails))
         .route("/api/workers", get(api::list_workers))
         .route("/api/workers/{phone}", get(api::get_worker))
         .route("/api/outbox", get(api::outbox))

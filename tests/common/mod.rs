@@ -44,7 +44,26 @@ pub struct TestApp {
     server: JoinHandle<()>,
 }
 
-pub fn settings(data_dir: &Path, pin: Option<&str>) -> Settings {
+/// What a test changes from the fixture roster.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub pin: Option<String>,
+    pub confirm: Option<shiftline::config::ConfirmMode>,
+    /// Start-up sets up the simulated workspace, as `serve` does.
+    pub set_up: bool,
+}
+
+impl Options {
+    pub fn set_up() -> Self {
+        Self {
+            set_up: true,
+            ..Self::default()
+        }
+    }
+}
+
+pub fn settings(data_dir: &Path, options: &Options) -> Settings {
+    let pin = options.pin.as_deref();
     let mut settings = Settings::parse(ROSTER, |name| match name {
         n if n == ENV_AUTH_TOKEN => Some(AUTH_TOKEN.into()),
         n if n == ENV_API_TOKEN => Some(API_TOKEN.into()),
@@ -53,22 +72,20 @@ pub fn settings(data_dir: &Path, pin: Option<&str>) -> Settings {
     })
     .expect("the test roster parses");
     settings.data_dir = data_dir.to_path_buf();
+    if let Some(mode) = options.confirm {
+        settings.dispatch.confirm = mode;
+    }
     settings
 }
 
 impl TestApp {
     /// A new simulator and a shiftline on a fresh port, its workspace set up.
-    pub async fn start(
-        dir: &Path,
-        clock: Arc<ManualClock>,
-        pin: Option<&str>,
-        set_up: bool,
-    ) -> Self {
-        let settings = settings(dir, pin);
+    pub async fn start(dir: &Path, clock: Arc<ManualClock>, options: &Options) -> Self {
+        let settings = settings(dir, options);
         let sim = app::start_simulator(&settings, clock.clone())
             .await
             .expect("simulator starts");
-        Self::start_with(dir, clock, pin, sim, "127.0.0.1:0".parse().unwrap(), set_up).await
+        Self::start_with(dir, clock, options, sim, "127.0.0.1:0".parse().unwrap()).await
     }
 
     /// shiftline on `addr` against an existing simulator (which outlives restarts, as
@@ -76,24 +93,31 @@ impl TestApp {
     pub async fn start_with(
         dir: &Path,
         clock: Arc<ManualClock>,
-        pin: Option<&str>,
+        options: &Options,
         sim: Simulator,
         addr: SocketAddr,
-        set_up: bool,
     ) -> Self {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        let mut settings = settings(dir, pin);
+        let mut settings = settings(dir, options);
         settings.public_url = format!("http://{addr}");
         let Services {
             state,
             delivery,
             twilio,
         } = app::assemble(settings, clock.clone(), Some(&sim)).expect("app builds");
-        if set_up {
+        // Like `serve` with the simulator: set it up, or find the workflow set up before.
+        if options.set_up {
             shiftline::setup::run(&twilio, &state.settings)
                 .await
                 .expect("setup runs");
+        }
+        let workflows = twilio
+            .list_workflows(Some(shiftline::setup::WORKFLOW))
+            .await
+            .unwrap_or_default();
+        if let Some(sid) = workflows.into_iter().next().and_then(|w| w.sid) {
+            state.set_workflow_sid(sid);
         }
         sim.settle().await;
         sim.take_requests();
@@ -114,10 +138,14 @@ impl TestApp {
 
     /// Stops this instance and starts a new one on the same store, port and simulator. The
     /// simulator outlives the restart, as Twilio does, so its workspace is not set up again.
-    pub async fn restart(self, dir: &Path, pin: Option<&str>) -> Self {
+    pub async fn restart(self, dir: &Path, options: &Options) -> Self {
         let (clock, sim, addr) = (self.clock.clone(), self.sim.clone(), self.addr);
         self.stop().await;
-        Self::start_with(dir, clock, pin, sim, addr, false).await
+        let options = Options {
+            set_up: false,
+            ..options.clone()
+        };
+        Self::start_with(dir, clock, &options, sim, addr).await
     }
 
     pub async fn stop(self) {
@@ -135,10 +163,14 @@ impl TestApp {
 
     /// Lets the outbox and the simulator do everything that is due now.
     pub async fn settle(&self) {
-        for _ in 0..3 {
-            self.delivery.deliver_due().await.expect("outbox readable");
+        // Each round may start the next (a call placed, then answered, then rejected...).
+        for _ in 0..10 {
+            let report = self.delivery.deliver_due().await.expect("outbox readable");
             self.sim.tick().await;
             self.sim.settle().await;
+            if report.delivered == 0 && report.parked == 0 && report.retrying == 0 {
+                break;
+            }
         }
     }
 

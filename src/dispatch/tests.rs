@@ -1,0 +1,278 @@
+use chrono::TimeZone;
+
+use super::*;
+use crate::intake::machines::Presence;
+use crate::intake::record::Source;
+
+fn settings() -> Dispatch {
+    Dispatch::default()
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap()
+}
+
+fn worker() -> WorkerRecord {
+    let mut w = WorkerRecord::new(
+        PhoneNumber::parse("+15550001111").unwrap(),
+        "Ana".into(),
+        Locale::En,
+        vec![Locale::En],
+        chrono_tz::America::Chicago,
+        Source::Config,
+        now(),
+    );
+    w.presence = Presence::Online;
+    w.skills = vec![SkillKey::parse("billing").unwrap()];
+    w
+}
+
+fn record() -> DispatchRecord {
+    DispatchRecord {
+        schema: 1,
+        reservation_sid: "WR1".into(),
+        task_sid: "WT1".into(),
+        worker_sid: "WK1".into(),
+        worker: PhoneNumber::parse("+15550001111").unwrap(),
+        skill: Some(SkillKey::parse("billing").unwrap()),
+        language: Locale::En,
+        caller: "+15559990000".into(),
+        caller_city: Some("Chicago".into()),
+        call_sid: None,
+        mode: ConfirmMode::AmdPress1,
+        state: ReservationState::Offered,
+        outcome: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+/// Runs events in order, as the store would, carrying both records along.
+fn run(
+    events: &[Event],
+    mut worker: WorkerRecord,
+) -> (DispatchRecord, WorkerRecord, Vec<Decision>) {
+    let mut record = record();
+    let mut decisions = Vec::new();
+    for event in events {
+        let d = decide(&record, Some(&worker), event, now(), &settings());
+        record = d.record.clone();
+        if let Some(w) = &d.worker {
+            worker = w.clone();
+        }
+        decisions.push(d);
+    }
+    (record, worker, decisions)
+}
+
+fn started() -> Event {
+    Event::CallStarted {
+        call_sid: "CA1".into(),
+    }
+}
+
+fn answered(by: Option<&str>) -> Event {
+    Event::Answered {
+        call_sid: "CA1".into(),
+        answered_by: by.map(str::to_string),
+    }
+}
+
+#[test]
+fn a_human_who_presses_1_is_bridged_and_the_miss_count_resets() {
+    let mut w = worker();
+    w.missed_calls = 1;
+    let (record, worker, d) = run(
+        &[
+            started(),
+            answered(None),
+            Event::Keys { digits: "1".into() },
+        ],
+        w,
+    );
+    assert_eq!(d[1].voice, Voice::AskKey);
+    assert_eq!(d[2].voice, Voice::Bridge);
+    assert_eq!(record.state, ReservationState::Bridged);
+    assert_eq!(worker.missed_calls, 0);
+    assert!(
+        d.iter().all(|d| d.commands.is_empty()),
+        "a bridge needs no REST command"
+    );
+}
+
+#[test]
+fn a_machine_verdict_rejects_hangs_up_and_rests_the_worker() {
+    let (record, worker, d) = run(
+        &[
+            started(),
+            answered(None),
+            Event::Amd {
+                answered_by: "machine_start".into(),
+            },
+        ],
+        worker(),
+    );
+    assert_eq!(record.state, ReservationState::Missed);
+    assert_eq!(record.outcome.as_deref(), Some("voicemail"));
+    assert_eq!(worker.presence, Presence::CoolDown);
+    let kinds: Vec<String> = d[2].commands.iter().map(|c| c.describe()).collect();
+    assert!(
+        kinds.iter().any(|k| k.contains("ActivitySid=Unavailable")),
+        "the worker rests in TaskRouter: {kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|k| k.starts_with("reject WR1")),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k == "hang up CA1"), "{kinds:?}");
+    assert!(
+        kinds.iter().any(|k| k.contains("CoolDownOver")),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn a_synchronous_machine_answer_is_hung_up_by_twiml() {
+    let (record, _, d) = run(&[started(), answered(Some("machine_end_beep"))], worker());
+    assert_eq!(record.state, ReservationState::Missed);
+    assert_eq!(d[1].voice, Voice::HangUp);
+    assert!(
+        !d[1]
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::HangUpCall { .. }))
+    );
+}
+
+#[test]
+fn a_second_miss_in_a_row_takes_the_worker_offline_with_a_text() {
+    let mut w = worker();
+    w.missed_calls = 1;
+    let (_, worker, d) = run(
+        &[Event::CallStatus {
+            status: "no-answer".into(),
+        }],
+        w,
+    );
+    assert_eq!(worker.presence, Presence::Offline);
+    assert_eq!(worker.missed_calls, 2);
+    assert_eq!(d[0].texts.len(), 1);
+    assert_eq!(d[0].texts[0].reply.key, "missed-calls-offline");
+    assert!(
+        d[0].commands
+            .iter()
+            .any(|c| c.describe().contains("ActivitySid=Offline"))
+    );
+}
+
+#[test]
+fn an_opted_out_worker_taken_offline_gets_no_text() {
+    let mut w = worker();
+    w.missed_calls = 1;
+    w.opted_out = true;
+    let (_, worker, d) = run(
+        &[Event::CallStatus {
+            status: "busy".into(),
+        }],
+        w,
+    );
+    assert_eq!(worker.presence, Presence::Offline);
+    assert!(d[0].texts.is_empty());
+}
+
+#[test]
+fn a_reservation_timeout_while_ringing_cancels_the_call_without_counting_a_miss() {
+    let (record, worker, d) = run(
+        &[
+            started(),
+            Event::ReservationEnded {
+                reason: "timeout".into(),
+            },
+        ],
+        worker(),
+    );
+    assert_eq!(record.state, ReservationState::Gone);
+    assert_eq!(worker.missed_calls, 0);
+    assert_eq!(worker.presence, Presence::CoolDown);
+    assert!(
+        d[1].commands
+            .iter()
+            .any(|c| c.describe() == "cancel ringing call CA1")
+    );
+}
+
+#[test]
+fn a_caller_who_hangs_up_while_the_worker_rings_counts_no_miss() {
+    let (record, worker, d) = run(
+        &[
+            started(),
+            Event::ReservationEnded {
+                reason: "canceled".into(),
+            },
+        ],
+        worker(),
+    );
+    assert_eq!(record.state, ReservationState::Gone);
+    assert_eq!(worker.missed_calls, 0);
+    assert_eq!(worker.presence, Presence::Online);
+    assert!(
+        d[1].commands
+            .iter()
+            .any(|c| c.describe() == "cancel ringing call CA1")
+    );
+}
+
+#[test]
+fn late_callbacks_after_the_end_change_nothing() {
+    let (record, _, d) = run(
+        &[
+            started(),
+            Event::ReservationEnded {
+                reason: "canceled".into(),
+            },
+            answered(None),
+            Event::Keys { digits: "1".into() },
+        ],
+        worker(),
+    );
+    assert_eq!(record.state, ReservationState::Gone);
+    assert_eq!(
+        d[2].voice,
+        Voice::HangUp,
+        "a call answered after the end is hung up, never bridged"
+    );
+    assert_eq!(d[3].voice, Voice::HangUp);
+    assert!(d[2].commands.is_empty() && d[3].commands.is_empty());
+}
+
+#[test]
+fn a_wrong_key_says_goodbye_and_counts_a_miss() {
+    let (record, worker, d) = run(
+        &[
+            started(),
+            answered(None),
+            Event::Keys { digits: "7".into() },
+        ],
+        worker(),
+    );
+    assert_eq!(record.outcome.as_deref(), Some("wrong key"));
+    assert_eq!(d[2].voice, Voice::Goodbye);
+    assert_eq!(worker.missed_calls, 1);
+}
+
+#[test]
+fn the_cool_down_timer_brings_the_worker_back_to_available() {
+    let mut w = worker();
+    w.presence = Presence::CoolDown;
+    let (back, commands) = on_timer(&w, TimerEvent::CoolDownOver, now());
+    assert_eq!(back.presence, Presence::Online);
+    assert!(commands[0].describe().contains("ActivitySid=Available"));
+    w.presence = Presence::Offline;
+    let (same, commands) = on_timer(&w, TimerEvent::CoolDownOver, now());
+    assert_eq!(
+        same.presence,
+        Presence::Offline,
+        "a worker who went offline stays offline"
+    );
+    assert!(commands.is_empty());
+}

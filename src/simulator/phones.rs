@@ -1,0 +1,277 @@
+//! Scripted phones: what the person or machine on a number does when a call reaches it
+//! (or, for a caller, how they behave once their call is answered by shiftline's TwiML).
+//!
+//! Each number has a list of [`Answer`]s used one per call, in order; the last one
+//! repeats. A number with no script never answers (`NoAnswer`); a caller with no script
+//! is a person who presses nothing. For a caller (`Simulator::place_call`) only the
+//! digits and talk time of a `Human` matter: shiftline answers at once, so `after_secs`
+//! is not used, and any other answer behaves as a person who presses nothing.
+
+use std::collections::{BTreeMap, VecDeque};
+
+/// How long a plain `human` lets the phone ring, in seconds.
+const HUMAN_AFTER: u32 = 3;
+/// `slow`: longer than a quick pick-up, still inside a 20 s ring timeout.
+const SLOW_AFTER: u32 = 15;
+/// `slow-human`: slower than shiftline's 20 s ring timeout.
+const SLOW_HUMAN_AFTER: u32 = 30;
+/// How long a person talks once bridged, and at most what they leave on a `<Record>`.
+const TALK: u32 = 60;
+/// When a voicemail box picks up: inside a 20 s ring timeout, so AMD has work to do.
+const VOICEMAIL_AFTER: u32 = 10;
+const FAX_AFTER: u32 = 3;
+
+/// How a phone answers a call (what the scripted person or machine on that number does).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// A person answers after `after_secs` of ringing, presses `digits` at the first
+    /// `<Gather>` (None: says nothing), and talks for `talk_secs` once bridged.
+    Human {
+        after_secs: u32,
+        digits: Option<String>,
+        talk_secs: u32,
+    },
+    /// A voicemail box answers after `after_secs`: AMD says `machine_start`
+    /// (`MachineDetection=Enable`) or `machine_end_beep` (`DetectMessageEnd`); never
+    /// presses keys.
+    Voicemail {
+        after_secs: u32,
+    },
+    Busy,
+    NoAnswer,
+    Fail,
+    Fax {
+        after_secs: u32,
+    },
+}
+
+impl Answer {
+    /// Reads one answer as dialogue files write it. The grammar (keywords lower case,
+    /// fields separated by `:`, surrounding spaces ignored):
+    ///
+    /// ```text
+    /// answer    = human | slow-human | voicemail | fax | "busy" | "no-answer" | "fail"
+    /// human     = "human" [ ":" digits [ ":" ring [ ":" talk ] ] ]
+    /// slow-human= "slow-human" [ ":" digits [ ":" talk ] ]
+    /// voicemail = "voicemail" [ ":" seconds ]         ring seconds, default 10
+    /// fax       = "fax" [ ":" seconds ]               ring seconds, default 3
+    /// digits    = { "0".."9" | "*" | "#" }             empty: presses nothing
+    /// ring      = "slow" | seconds                    default 3; slow = 15
+    /// talk      = seconds                             default 60
+    /// ```
+    ///
+    /// So `human` answers after 3 s, presses nothing and talks 60 s; `human:1` presses 1;
+    /// `human:1:slow` answers after 15 s; `human::slow` is slow and silent;
+    /// `human:1:5:30` answers after 5 s and talks 30 s; `slow-human:1` answers after 30 s
+    /// (slower than a 20 s ring timeout). `failed` and `noanswer` are accepted for
+    /// `fail` and `no-answer`.
+    pub fn parse(text: &str) -> Result<Answer, String> {
+        let text = text.trim();
+        let mut fields = text.split(':');
+        let keyword = fields.next().unwrap_or_default();
+        let rest: Vec<&str> = fields.collect();
+        let refuse = |why: &str| Err(format!("{text:?} is not a phone answer: {why}"));
+        let seconds = |raw: &str| -> Result<u32, String> {
+            raw.parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 3600)
+                .ok_or_else(|| format!("{text:?}: {raw:?} is not a number of seconds (0-3600)"))
+        };
+        let digits = |raw: &str| -> Result<Option<String>, String> {
+            if raw.is_empty() {
+                Ok(None)
+            } else if raw
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+            {
+                Ok(Some(raw.to_string()))
+            } else {
+                Err(format!("{text:?}: {raw:?} are not keypad digits"))
+            }
+        };
+        match keyword {
+            "human" | "slow-human" => {
+                let slow = keyword == "slow-human";
+                let max = if slow { 2 } else { 3 };
+                if rest.len() > max {
+                    return refuse("too many fields");
+                }
+                let digits = digits(rest.first().copied().unwrap_or_default())?;
+                let (after_secs, talk) = if slow {
+                    (SLOW_HUMAN_AFTER, rest.get(1))
+                } else {
+                    let after = match rest.get(1).copied() {
+                        None | Some("") => HUMAN_AFTER,
+                        Some("slow") => SLOW_AFTER,
+                        Some(raw) => seconds(raw)?,
+                    };
+                    (after, rest.get(2))
+                };
+                let talk_secs = match talk.copied() {
+                    None | Some("") => TALK,
+                    Some(raw) => seconds(raw)?,
+                };
+                Ok(Answer::Human {
+                    after_secs,
+                    digits,
+                    talk_secs,
+                })
+            }
+            "voicemail" | "fax" => {
+                let after_secs = match rest.as_slice() {
+                    [] | [""] if keyword == "fax" => FAX_AFTER,
+                    [] | [""] => VOICEMAIL_AFTER,
+                    [raw] => seconds(raw)?,
+                    _ => return refuse("too many fields"),
+                };
+                Ok(if keyword == "fax" {
+                    Answer::Fax { after_secs }
+                } else {
+                    Answer::Voicemail { after_secs }
+                })
+            }
+            "busy" | "no-answer" | "noanswer" | "fail" | "failed" if rest.is_empty() => {
+                Ok(match keyword {
+                    "busy" => Answer::Busy,
+                    "fail" | "failed" => Answer::Fail,
+                    _ => Answer::NoAnswer,
+                })
+            }
+            "busy" | "no-answer" | "noanswer" | "fail" | "failed" => refuse("takes no fields"),
+            _ => refuse("expected human, slow-human, voicemail, fax, busy, no-answer or fail"),
+        }
+    }
+
+    /// The person who calls in when a number has no script: answers at once (the
+    /// simulator does not wait on a caller), presses nothing, talks a minute.
+    pub(crate) fn default_caller() -> Answer {
+        Answer::Human {
+            after_secs: 0,
+            digits: None,
+            talk_secs: TALK,
+        }
+    }
+
+    /// What `answered by …` says in the call log.
+    pub(crate) fn who(&self) -> &'static str {
+        match self {
+            Answer::Human { .. } => "human",
+            Answer::Voicemail { .. } => "voicemail",
+            Answer::Fax { .. } => "fax",
+            Answer::Busy => "busy",
+            Answer::NoAnswer => "nobody",
+            Answer::Fail => "nobody",
+        }
+    }
+
+    /// Seconds of talk once bridged, or left on a `<Record>`.
+    pub(crate) fn talk_secs(&self) -> Option<u32> {
+        match self {
+            Answer::Human { talk_secs, .. } => Some(*talk_secs),
+            _ => None,
+        }
+    }
+}
+
+/// The scripts, by number.
+#[derive(Default)]
+pub(crate) struct Phones {
+    scripts: BTreeMap<String, VecDeque<Answer>>,
+}
+
+impl Phones {
+    pub fn script(&mut self, number: &str, answers: Vec<Answer>) {
+        if answers.is_empty() {
+            self.scripts.remove(number);
+        } else {
+            self.scripts.insert(number.to_string(), answers.into());
+        }
+    }
+
+    /// The answer for the next call to (or from) `number`: the script's next entry, the
+    /// last one repeating; `None` when the number has no script.
+    pub fn next(&mut self, number: &str) -> Option<Answer> {
+        let script = self.scripts.get_mut(number)?;
+        if script.len() > 1 {
+            script.pop_front()
+        } else {
+            script.front().cloned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn human(after_secs: u32, digits: Option<&str>, talk_secs: u32) -> Answer {
+        Answer::Human {
+            after_secs,
+            digits: digits.map(str::to_string),
+            talk_secs,
+        }
+    }
+
+    #[test]
+    fn answer_parse_accepts_the_documented_grammar() {
+        let cases = [
+            ("human", human(3, None, 60)),
+            ("human:1", human(3, Some("1"), 60)),
+            ("human:9", human(3, Some("9"), 60)),
+            ("human:1:slow", human(15, Some("1"), 60)),
+            ("human::slow", human(15, None, 60)),
+            ("human:12#:5:30", human(5, Some("12#"), 30)),
+            ("human:1::20", human(3, Some("1"), 20)),
+            ("slow-human:1", human(30, Some("1"), 60)),
+            ("slow-human", human(30, None, 60)),
+            ("slow-human:2:45", human(30, Some("2"), 45)),
+            ("  voicemail ", Answer::Voicemail { after_secs: 10 }),
+            ("voicemail:25", Answer::Voicemail { after_secs: 25 }),
+            ("fax", Answer::Fax { after_secs: 3 }),
+            ("fax:4", Answer::Fax { after_secs: 4 }),
+            ("busy", Answer::Busy),
+            ("no-answer", Answer::NoAnswer),
+            ("noanswer", Answer::NoAnswer),
+            ("fail", Answer::Fail),
+            ("failed", Answer::Fail),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Answer::parse(text), Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn answer_parse_refuses_garbage() {
+        for text in [
+            "",
+            "Human",
+            "person",
+            "human:one",
+            "human:1:fast",
+            "human:1:slow:long",
+            "human:1:2:3:4",
+            "human:1:-3",
+            "human:1:99999",
+            "slow-human:1:slow",
+            "voicemail:soon",
+            "voicemail:1:2",
+            "busy:1",
+            "no-answer:5",
+            "fax:x",
+            "human 1",
+        ] {
+            let refused = Answer::parse(text);
+            assert!(refused.is_err(), "{text:?} gave {refused:?}");
+        }
+    }
+
+    #[test]
+    fn a_script_is_used_in_order_and_its_last_answer_repeats() {
+        let mut phones = Phones::default();
+        phones.script("+1", vec![Answer::Busy, Answer::NoAnswer]);
+        assert_eq!(phones.next("+1"), Some(Answer::Busy));
+        assert_eq!(phones.next("+1"), Some(Answer::NoAnswer));
+        assert_eq!(phones.next("+1"), Some(Answer::NoAnswer));
+        assert_eq!(phones.next("+2"), None);
+    }
+}

@@ -1,0 +1,504 @@
+//! Voice webhooks: the customer line (greeting, menu, queue), the call to a reserved
+//! worker (answer, key, AMD verdict, status) and voicemail. Each answers TwiML; what the
+//! worker's call does is decided by the pure dispatcher (`crate::dispatch`).
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::error::WebError;
+use super::signed_form::SignedForm;
+use crate::commands::Command;
+use crate::config::MenuItem;
+use crate::dispatch::{self, DispatchRecord, Event, Voice};
+use crate::domain::{Locale, SkillKey};
+use crate::intake::reply::{Arg, Reply};
+use crate::store::{DispatchChange, VoicemailRecord};
+use crate::twilio::twiml;
+
+type Params = Query<HashMap<String, String>>;
+
+fn twiml_response(body: String) -> Response {
+    ([(CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// A value safe to put in a query string.
+pub fn query_value(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+fn locale_param(params: &HashMap<String, String>, state: &AppState) -> Locale {
+    params
+        .get("lang")
+        .and_then(|l| Locale::parse(l).ok())
+        .unwrap_or(state.settings.default_language)
+}
+
+fn skill_name(state: &AppState, skill: Option<&SkillKey>, locale: Locale) -> String {
+    skill
+        .and_then(|k| state.settings.catalog.get(k))
+        .map(|s| s.name(locale).to_string())
+        .unwrap_or_default()
+}
+
+fn text(state: &AppState, locale: Locale, reply: Reply) -> String {
+    state
+        .messages
+        .render(locale, &reply, &state.settings.catalog)
+}
+
+// ----- the customer line ---------------------------------------------------------------
+
+/// `POST /twilio/voice/customer`: greeting and menu, or straight into the queue.
+pub async fn customer(
+    State(state): State<AppState>,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    form.required("CallSid")?;
+    let menu = &state.settings.customer.menu;
+    if menu.len() < 2 {
+        return Ok(twiml_response(enqueue(&state, &form, menu.first())));
+    }
+    Ok(twiml_response(menu_twiml(&state, 1, None)))
+}
+
+fn menu_twiml(state: &AppState, attempt: u32, sorry: Option<&str>) -> String {
+    let default = state.settings.default_language;
+    let mut prompts: Vec<(String, &str)> = Vec::new();
+    if let Some(sorry) = sorry {
+        prompts.push((sorry.to_string(), default.voice_language()));
+    } else {
+        prompts.push((
+            text(state, default, Reply::new("customer-greeting")),
+            default.voice_language(),
+        ));
+    }
+    for item in &state.settings.customer.menu {
+        let locale = item.language.unwrap_or(default);
+        let reply = Reply::new("customer-menu-item")
+            .text("skill", skill_name(state, Some(&item.skill), locale))
+            .text("digit", item.digit.to_string());
+        prompts.push((text(state, locale, reply), locale.voice_language()));
+    }
+    let action = format!(
+        "{}/twilio/voice/customer/choice?try={attempt}",
+        state.settings.public_url
+    );
+    let prompts: Vec<(&str, &str)> = prompts.iter().map(|(t, l)| (t.as_str(), *l)).collect();
+    twiml::Response::new()
+        .gather(&action, 1, 6, true, &prompts)
+        .build()
+}
+
+/// `POST /twilio/voice/customer/choice?try=N`: the menu key. A wrong key or silence is
+/// asked once more, then the caller goes to the first department rather than nowhere.
+pub async fn customer_choice(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    let digits = form.get("Digits").unwrap_or_default();
+    let menu = &state.settings.customer.menu;
+    if let Some(item) = menu.iter().find(|m| digits.starts_with(m.digit)) {
+        return Ok(twiml_response(enqueue(&state, &form, Some(item))));
+    }
+    let attempt: u32 = params.get("try").and_then(|t| t.parse().ok()).unwrap_or(1);
+    if attempt >= 2 {
+        return Ok(twiml_response(enqueue(&state, &form, menu.first())));
+    }
+    let sorry = text(
+        &state,
+        state.settings.default_language,
+        Reply::new("customer-no-choice"),
+    );
+    Ok(twiml_response(menu_twiml(
+        &state,
+        attempt + 1,
+        Some(&sorry),
+    )))
+}
+
+/// `<Enqueue>` with the task TaskRouter routes on; without a workflow (not set up yet) the
+/// caller is sent to voicemail rather than left in silence.
+fn enqueue(state: &AppState, form: &SignedForm, item: Option<&MenuItem>) -> String {
+    let settings = &state.settings;
+    let skill = item
+        .map(|i| i.skill.clone())
+        .or_else(|| settings.catalog.skills.first().map(|s| s.key.clone()));
+    let language = item
+        .and_then(|i| i.language)
+        .unwrap_or(settings.default_language);
+    let caller = form.get("From").unwrap_or_default();
+    let base = &settings.public_url;
+    let Some(workflow_sid) = state.workflow_sid() else {
+        tracing::error!(
+            "no TaskRouter workflow known: run `shiftline twilio setup`; caller sent to voicemail"
+        );
+        let path = format!(
+            "{base}/twilio/voice/voicemail/start?skill={}&lang={}&caller={}",
+            query_value(skill.as_ref().map(|s| s.as_str()).unwrap_or_default()),
+            language,
+            query_value(caller)
+        );
+        return twiml::Response::new().redirect(&path).build();
+    };
+    let task = json!({
+        "skill": skill.as_ref().map(|s| s.as_str()),
+        "language": language.code(),
+        "caller": caller,
+        "caller_city": form.get("FromCity").unwrap_or_default(),
+    });
+    let wait_url = format!("{base}/twilio/voice/customer/wait?lang={language}");
+    twiml::Response::new()
+        .enqueue_task(&workflow_sid, &wait_url, &task)
+        .build()
+}
+
+/// `POST /twilio/voice/customer/wait`: what a waiting caller hears; Twilio plays it in a loop.
+pub async fn customer_wait(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    let locale = locale_param(&params, &state);
+    let lang = locale.voice_language();
+    let mut response =
+        twiml::Response::new().say(&text(&state, locale, Reply::new("customer-hold")), lang);
+    if let Some(position) = form
+        .get("QueuePosition")
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p > 1)
+    {
+        let reply = Reply::new("customer-position").arg("position", Arg::Number(position));
+        response = response.say(&text(&state, locale, reply), lang);
+    }
+    Ok(twiml_response(
+        response
+            .play(&state.settings.customer.hold_music_url)
+            .build(),
+    ))
+}
+
+// ----- the call to the reserved worker --------------------------------------------------
+
+/// Runs one event about a reservation through the dispatcher, durably, and returns the
+/// TwiML the dispatcher chose (empty for callbacks that answer none). An unknown
+/// reservation (not ours, or long gone) gets a hang-up.
+pub async fn dispatch_event(
+    state: &AppState,
+    reservation_sid: &str,
+    event_id: &str,
+    event: Event,
+) -> Result<String, WebError> {
+    let Some(existing) = state
+        .store
+        .dispatch_record(reservation_sid)
+        .map_err(WebError::internal)?
+    else {
+        tracing::warn!(reservation_sid, "event for an unknown reservation");
+        return Ok(twiml::Response::new().hangup().build());
+    };
+    let now = state.clock.now();
+    let applied = state
+        .store
+        .apply_dispatch(
+            event_id,
+            reservation_sid,
+            &existing.worker,
+            now,
+            |record, worker| {
+                let Some(record) = record else {
+                    return DispatchChange {
+                        record: None,
+                        worker: None,
+                        commands: Vec::new(),
+                        reply: String::new(),
+                    };
+                };
+                let d = dispatch::decide(record, worker, &event, now, &state.settings.dispatch);
+                let locale = worker.map(|w| w.language).unwrap_or(record.language);
+                let reply = voice_twiml(state, &d.record, d.voice.clone(), locale);
+                let mut commands = d.commands;
+                commands.extend(d.texts.iter().map(|t| {
+                    Command::SendSms {
+                        to: t.to.clone(),
+                        body: state
+                            .messages
+                            .render(t.locale, &t.reply, &state.settings.catalog),
+                    }
+                }));
+                DispatchChange {
+                    record: Some(d.record),
+                    worker: d.worker,
+                    commands,
+                    reply,
+                }
+            },
+        )
+        .map_err(WebError::internal)?;
+    state.store.durable().await.map_err(WebError::internal)?;
+    state.outbox_wake.notify_one();
+    Ok(applied.reply().to_string())
+}
+
+/// The whisper and prompt the worker hears, in the worker's language.
+fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: Locale) -> String {
+    let lang = locale.voice_language();
+    let skill = skill_name(state, record.skill.as_ref(), locale);
+    let caller = record
+        .caller_city
+        .clone()
+        .unwrap_or_else(|| spoken_number(&record.caller));
+    let whisper = |key| {
+        text(
+            state,
+            locale,
+            Reply::new(key)
+                .text("skill", skill.clone())
+                .text("caller", caller.clone()),
+        )
+    };
+    let base = &state.settings.public_url;
+    match voice {
+        Voice::AskKey => {
+            let action = format!(
+                "{base}/twilio/voice/dispatch/key?reservation={}",
+                record.reservation_sid
+            );
+            // Silence posts too (actionOnEmptyResult), so "no key" is decided here.
+            twiml::Response::new()
+                .gather(&action, 1, 6, true, &[(&whisper("whisper-press1"), lang)])
+                .build()
+        }
+        Voice::Bridge => {
+            let words = match record.mode {
+                crate::config::ConfirmMode::Amd => whisper("whisper-connect"),
+                _ => text(state, locale, Reply::new("connecting")),
+            };
+            twiml::Response::new()
+                .say(&words, lang)
+                .dial_reservation(&record.reservation_sid)
+                .build()
+        }
+        Voice::Goodbye => twiml::Response::new()
+            .say(&text(state, locale, Reply::new("whisper-goodbye")), lang)
+            .hangup()
+            .build(),
+        Voice::HangUp => twiml::Response::new().hangup().build(),
+        Voice::Nothing => String::new(),
+    }
+}
+
+/// "+15559990000" read digit by digit, which text-to-speech otherwise reads as a sum.
+fn spoken_number(number: &str) -> String {
+    let digits: Vec<String> = number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .map(String::from)
+        .collect();
+    if digits.is_empty() {
+        number.to_string()
+    } else {
+        digits.join(" ")
+    }
+}
+
+fn reservation(params: &HashMap<String, String>) -> Result<&str, WebError> {
+    params
+        .get("reservation")
+        .map(String::as_str)
+        .filter(|r| r.starts_with("WR") && r.len() == 34)
+        .ok_or_else(|| WebError::BadRequest("the URL has no reservation".into()))
+}
+
+/// `POST /twilio/voice/dispatch/answer?reservation=WR..`: the worker's phone was answered.
+pub async fn dispatch_answer(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    let reservation_sid = reservation(&params)?;
+    let call_sid = form.required("CallSid")?.to_string();
+    let answered_by = form.get("AnsweredBy").map(str::to_string);
+    let id = format!("answer:{call_sid}");
+    let twiml = dispatch_event(
+        &state,
+        reservation_sid,
+        &id,
+        Event::Answered {
+            call_sid,
+            answered_by,
+        },
+    )
+    .await?;
+    Ok(twiml_response(if twiml.is_empty() {
+        twiml::empty()
+    } else {
+        twiml
+    }))
+}
+
+/// `POST /twilio/voice/dispatch/key?reservation=WR..`: what the worker pressed (or nothing).
+pub async fn dispatch_key(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    let reservation_sid = reservation(&params)?;
+    let call_sid = form.required("CallSid")?;
+    let digits = form.get("Digits").unwrap_or_default().to_string();
+    let id = format!("key:{call_sid}");
+    let twiml = dispatch_event(&state, reservation_sid, &id, Event::Keys { digits }).await?;
+    Ok(twiml_response(if twiml.is_empty() {
+        twiml::empty()
+    } else {
+        twiml
+    }))
+}
+
+/// `POST /twilio/voice/dispatch/amd?reservation=WR..`: the asynchronous AMD verdict.
+pub async fn dispatch_amd(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<StatusCode, WebError> {
+    let reservation_sid = reservation(&params)?;
+    let call_sid = form.required("CallSid")?;
+    let answered_by = form.required("AnsweredBy")?.to_string();
+    dispatch_event(
+        &state,
+        reservation_sid,
+        &format!("amd:{call_sid}"),
+        Event::Amd { answered_by },
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /twilio/voice/dispatch/status?reservation=WR..`: the call's status callback.
+pub async fn dispatch_status(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<StatusCode, WebError> {
+    let reservation_sid = reservation(&params)?;
+    let call_sid = form.required("CallSid")?.to_string();
+    let status = form.required("CallStatus")?.to_string();
+    let id = format!("status:{call_sid}:{status}");
+    let event = match status.as_str() {
+        "busy" | "failed" | "no-answer" | "canceled" | "completed" => Event::CallStatus { status },
+        _ => Event::CallStarted { call_sid },
+    };
+    dispatch_event(&state, reservation_sid, &id, event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ----- voicemail -------------------------------------------------------------------------
+
+/// `POST /twilio/voice/voicemail/start?skill=&lang=&caller=`: the caller leaves a message.
+pub async fn voicemail_start(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    form.required("CallSid")?;
+    let locale = locale_param(&params, &state);
+    let base = &state.settings.public_url;
+    let skill = params.get("skill").cloned().unwrap_or_default();
+    let caller = params
+        .get("caller")
+        .cloned()
+        .or_else(|| form.get("From").map(str::to_string))
+        .unwrap_or_default();
+    let action = format!("{base}/twilio/voice/voicemail/done?lang={locale}");
+    let callback = format!(
+        "{base}/twilio/voice/voicemail/recorded?skill={}&caller={}&lang={locale}",
+        query_value(&skill),
+        query_value(&caller)
+    );
+    let body = twiml::Response::new()
+        .say(
+            &text(&state, locale, Reply::new("voicemail-prompt")),
+            locale.voice_language(),
+        )
+        .record(&action, state.settings.voicemail.max_length_secs, &callback)
+        .build();
+    Ok(twiml_response(body))
+}
+
+/// `POST /twilio/voice/voicemail/done`: after the recording.
+pub async fn voicemail_done(
+    State(state): State<AppState>,
+    Query(params): Params,
+    _form: SignedForm,
+) -> Result<Response, WebError> {
+    let locale = locale_param(&params, &state);
+    let body = twiml::Response::new()
+        .say(
+            &text(&state, locale, Reply::new("voicemail-thanks")),
+            locale.voice_language(),
+        )
+        .hangup()
+        .build();
+    Ok(twiml_response(body))
+}
+
+/// `POST /twilio/voice/voicemail/recorded`: the recording is ready: keep it, tell the
+/// notify list.
+pub async fn voicemail_recorded(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<StatusCode, WebError> {
+    if form
+        .get("RecordingStatus")
+        .is_some_and(|s| s != "completed")
+    {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let now = state.clock.now();
+    let skill = params.get("skill").filter(|s| !s.is_empty()).cloned();
+    let voicemail = VoicemailRecord {
+        recording_sid: form.required("RecordingSid")?.to_string(),
+        call_sid: form.required("CallSid")?.to_string(),
+        caller: params.get("caller").cloned().unwrap_or_default(),
+        skill: skill.clone(),
+        recording_url: form.required("RecordingUrl")?.to_string(),
+        duration_secs: form
+            .get("RecordingDuration")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0),
+        at: now,
+    };
+    let locale = state.settings.default_language;
+    let skill_key = skill.and_then(|s| SkillKey::parse(&s).ok());
+    let reply = Reply::new("voicemail-notify")
+        .text("caller", voicemail.caller.clone())
+        .text("skill", skill_name(&state, skill_key.as_ref(), locale))
+        .arg("seconds", Arg::Number(i64::from(voicemail.duration_secs)))
+        .text("url", voicemail.recording_url.clone());
+    let body = text(&state, locale, reply);
+    let commands: Vec<Command> = state
+        .settings
+        .voicemail
+        .notify
+        .iter()
+        .map(|to| Command::SendSms {
+            to: to.clone(),
+            body: body.clone(),
+        })
+        .collect();
+    let added = state
+        .store
+        .add_voicemail(&voicemail, &commands, now)
+        .map_err(WebError::internal)?;
+    state.store.durable().await.map_err(WebError::internal)?;
+    state.outbox_wake.notify_one();
+    tracing::info!(recording = %voicemail.recording_sid, added, "voicemail");
+    Ok(StatusCode::NO_CONTENT)
+}
