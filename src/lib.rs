@@ -14,6 +14,7 @@ pub mod domain;
 pub mod i18n;
 pub mod intake;
 pub mod outbox;
+pub mod schedule;
 pub mod setup;
 pub mod simulator;
 pub mod store;

@@ -47,7 +47,10 @@ async fn a_billing_task_reserves_the_online_billing_worker() {
     let workflow = report.workflow_sid.unwrap();
     let task = app
         .sim
-        .create_task(&workflow, serde_json::json!({"skill": "billing", "language": "en"}))
+        .create_task(
+            &workflow,
+            serde_json::json!({"skill": "billing", "language": "en"}),
+        )
         .unwrap();
     app.settle().await;
 
@@ -81,7 +84,10 @@ async fn a_task_for_a_skill_nobody_serves_goes_to_voicemail() {
         .unwrap();
     let task = app
         .sim
-        .create_task(&workflow, serde_json::json!({"skill": "spanish", "language": "es"}))
+        .create_task(
+            &workflow,
+            serde_json::json!({"skill": "spanish", "language": "es"}),
+        )
         .unwrap();
     app.settle().await;
     let tasks = app.sim.tasks();

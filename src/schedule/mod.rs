@@ -1,0 +1,1 @@
+//! Weekly schedules (being written).

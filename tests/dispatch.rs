@@ -1,0 +1,365 @@
+//! The dispatcher's HTTP contract: TaskRouter's assignment callback and events, and the
+//! TwiML every voice route answers. With `SHIFTLINE_TWIML_DIR` set, every TwiML reply is
+//! also written there, so CI can lint it with Twilio's grammar (`twiml_lint.py`).
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use chrono::{TimeZone, Utc};
+use common::{Options, Signing, TestApp};
+use shiftline::clock::ManualClock;
+
+const ANA: &str = "+15550001111";
+const WR: &str = "WR00000000000000000000000000000abc";
+
+async fn app(dir: &std::path::Path) -> TestApp {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
+    ));
+    TestApp::start(dir, clock, &Options::set_up()).await
+}
+
+/// Checks a TwiML reply parses with a `<Response>` root, and keeps it for the linter.
+fn twiml(name: &str, body: &str) -> roxmltree::Document<'static> {
+    if let Ok(dir) = std::env::var("SHIFTLINE_TWIML_DIR") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/{name}.xml"), body).unwrap();
+    }
+    let leaked: &'static str = Box::leak(body.to_string().into_boxed_str());
+    let doc = roxmltree::Document::parse(leaked).unwrap_or_else(|e| panic!("{name}: {e}: {body}"));
+    assert_eq!(
+        doc.root_element().tag_name().name(),
+        "Response",
+        "{name}: {body}"
+    );
+    doc
+}
+
+fn verbs(doc: &roxmltree::Document) -> Vec<String> {
+    doc.root_element()
+        .children()
+        .filter(|n| n.is_element())
+        .map(|n| n.tag_name().name().to_string())
+        .collect()
+}
+
+fn assignment_params(reservation: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AccountSid", "AC00000000000000000000000000000000".into()),
+        ("WorkspaceSid", "WS00000000000000000000000000000000".into()),
+        ("WorkflowSid", "WW00000000000000000000000000000001".into()),
+        ("TaskQueueSid", "WQ00000000000000000000000000000001".into()),
+        ("WorkerSid", "WK00000000000000000000000000000001".into()),
+        ("TaskSid", "WT00000000000000000000000000000001".into()),
+        ("ReservationSid", reservation.into()),
+        ("TaskAttributes", r#"{"skill":"billing","language":"en","caller":"+15559990000","caller_city":"Chicago"}"#.into()),
+        ("WorkerAttributes", format!(r#"{{"skills":["billing"],"contact_uri":"{ANA}","languages":["en"]}}"#)),
+        ("TaskAge", "3".into()),
+        ("TaskPriority", "0".into()),
+    ]
+}
+
+async fn post(app: &TestApp, path: &str, params: &[(&str, String)]) -> (StatusCode, String) {
+    let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post_form(path, &borrowed, Signing::Twilio).await
+}
+
+fn place_calls(app: &TestApp) -> usize {
+    let outbox = app.state.store.outbox().unwrap();
+    outbox
+        .iter()
+        .filter(|e| e.command.describe().starts_with("call worker"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_repeated_assignment_callback_places_one_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    for _ in 0..3 {
+        let (status, body) = post(
+            &app,
+            "/twilio/taskrouter/assignment",
+            &assignment_params(WR),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.is_empty(), "the decision is deferred: an empty 200");
+    }
+    assert_eq!(place_calls(&app), 1);
+    let record = app.state.store.dispatch_record(WR).unwrap().unwrap();
+    assert_eq!(record.caller_city.as_deref(), Some("Chicago"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_assignment_is_a_400_and_an_unsigned_one_a_403() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let mut params = assignment_params("WR-not-a-sid");
+    let (status, body) = post(&app, "/twilio/taskrouter/assignment", &params).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("ReservationSid"));
+    params = assignment_params(WR);
+    params.retain(|(k, _)| *k != "WorkerAttributes");
+    assert_eq!(
+        post(&app, "/twilio/taskrouter/assignment", &params).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let full = assignment_params(WR);
+    let borrowed: Vec<(&str, &str)> = full.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _) = app
+        .post_form("/twilio/taskrouter/assignment", &borrowed, Signing::Missing)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(place_calls(&app), 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_worker_call_is_asked_for_a_key_then_bridged_on_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    for text in ["on", "1", "yes"] {
+        app.sms(ANA, text, &format!("SM{text}")).await;
+    }
+    post(
+        &app,
+        "/twilio/taskrouter/assignment",
+        &assignment_params(WR),
+    )
+    .await;
+    let call = [
+        ("CallSid", "CA00000000000000000000000000000099".to_string()),
+        ("CallStatus", "in-progress".into()),
+    ];
+    let (status, body) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/answer?reservation={WR}"),
+        &call,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = twiml("dispatch_ask_key", &body);
+    assert_eq!(verbs(&doc), ["Gather"]);
+    assert!(
+        body.contains("Billing call from Chicago. Press 1 to take it."),
+        "{body}"
+    );
+    let keys = [call[0].clone(), ("Digits".into(), "1".to_string())];
+    let keys: Vec<(&str, String)> = keys.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/key?reservation={WR}"),
+        &keys,
+    )
+    .await;
+    let doc = twiml("dispatch_bridge", &body);
+    assert_eq!(verbs(&doc), ["Say", "Dial"]);
+    assert!(
+        body.contains(&format!("<Queue reservationSid=\"{WR}\"/>")),
+        "{body}"
+    );
+    // Twilio retrying the same Gather action gets the same answer and bridges nothing new.
+    let (_, again) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/key?reservation={WR}"),
+        &keys,
+    )
+    .await;
+    assert_eq!(again, body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_machine_answer_is_hung_up_and_an_unknown_reservation_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    post(
+        &app,
+        "/twilio/taskrouter/assignment",
+        &assignment_params(WR),
+    )
+    .await;
+    let call = [
+        ("CallSid", "CA00000000000000000000000000000099".to_string()),
+        ("AnsweredBy", "machine_start".into()),
+    ];
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/answer?reservation={WR}"),
+        &call,
+    )
+    .await;
+    assert_eq!(verbs(&twiml("dispatch_machine", &body)), ["Hangup"]);
+    let other = "WR000000000000000000000000000000ff";
+    let (status, body) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/answer?reservation={other}"),
+        &call,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verbs(&twiml("dispatch_unknown", &body)), ["Hangup"]);
+    let (status, _) = post(&app, "/twilio/voice/dispatch/answer", &call).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no reservation in the URL");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_key_says_goodbye() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    post(
+        &app,
+        "/twilio/taskrouter/assignment",
+        &assignment_params(WR),
+    )
+    .await;
+    let call = [("CallSid", "CA00000000000000000000000000000099".to_string())];
+    post(
+        &app,
+        &format!("/twilio/voice/dispatch/answer?reservation={WR}"),
+        &call,
+    )
+    .await;
+    let keys = [("CallSid", call[0].1.clone()), ("Digits", "7".to_string())];
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/key?reservation={WR}"),
+        &keys,
+    )
+    .await;
+    assert_eq!(verbs(&twiml("dispatch_goodbye", &body)), ["Say", "Hangup"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_customer_line_greets_offers_the_menu_and_enqueues_the_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let call = [
+        ("CallSid", "CA00000000000000000000000000000001".to_string()),
+        ("From", "+15559990000".into()),
+        ("FromCity", "CHICAGO".into()),
+    ];
+    let (_, body) = post(&app, "/twilio/voice/customer", &call).await;
+    let doc = twiml("customer_menu", &body);
+    assert_eq!(verbs(&doc), ["Gather"]);
+    assert!(
+        body.contains("Para Español, oprima 3.") && body.contains("es-MX"),
+        "{body}"
+    );
+
+    let mut choice: Vec<(&str, String)> = call.to_vec();
+    choice.push(("Digits", "3".into()));
+    let (_, body) = post(&app, "/twilio/voice/customer/choice?try=1", &choice).await;
+    let doc = twiml("customer_enqueue", &body);
+    assert_eq!(verbs(&doc), ["Enqueue"]);
+    let task = doc
+        .descendants()
+        .find(|n| n.has_tag_name("Task"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let task: serde_json::Value = serde_json::from_str(task).unwrap();
+    assert_eq!(task["skill"], "spanish");
+    assert_eq!(task["language"], "es");
+    assert_eq!(task["caller"], "+15559990000");
+
+    choice.last_mut().unwrap().1 = "8".into();
+    let (_, body) = post(&app, "/twilio/voice/customer/choice?try=1", &choice).await;
+    assert!(
+        twiml("customer_retry", &body)
+            .descendants()
+            .any(|n| n.has_tag_name("Gather"))
+    );
+    let (_, body) = post(&app, "/twilio/voice/customer/choice?try=2", &choice).await;
+    assert_eq!(
+        verbs(&twiml("customer_default", &body)),
+        ["Enqueue"],
+        "after two misses the caller still gets in line"
+    );
+
+    let wait = [
+        ("CallSid", call[0].1.clone()),
+        ("QueuePosition", "3".to_string()),
+    ];
+    let (_, body) = post(&app, "/twilio/voice/customer/wait?lang=es", &wait).await;
+    assert_eq!(
+        verbs(&twiml("customer_wait", &body)),
+        ["Say", "Say", "Play"]
+    );
+    assert!(body.contains("número 3"), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn voicemail_records_stores_once_and_announces() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let call = [("CallSid", "CA00000000000000000000000000000001".to_string())];
+    let (_, body) = post(
+        &app,
+        "/twilio/voice/voicemail/start?skill=billing&lang=en&caller=%2B15559990000",
+        &call,
+    )
+    .await;
+    assert_eq!(verbs(&twiml("voicemail_start", &body)), ["Say", "Record"]);
+    let (_, body) = post(&app, "/twilio/voice/voicemail/done?lang=en", &call).await;
+    assert_eq!(verbs(&twiml("voicemail_done", &body)), ["Say", "Hangup"]);
+    let recorded = [
+        ("CallSid", call[0].1.clone()),
+        (
+            "RecordingSid",
+            "RE00000000000000000000000000000001".to_string(),
+        ),
+        (
+            "RecordingUrl",
+            "https://api.twilio.com/recordings/RE1".to_string(),
+        ),
+        ("RecordingDuration", "42".to_string()),
+        ("RecordingStatus", "completed".to_string()),
+    ];
+    for _ in 0..2 {
+        let (status, _) = post(
+            &app,
+            "/twilio/voice/voicemail/recorded?skill=billing&caller=%2B15559990000&lang=en",
+            &recorded,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let voicemails = app.state.store.voicemails().unwrap();
+    assert_eq!(voicemails.len(), 1, "a repeated callback stores it once");
+    assert_eq!(voicemails[0].caller, "+15559990000");
+    let texts: Vec<String> = app
+        .state
+        .store
+        .outbox()
+        .unwrap()
+        .iter()
+        .map(|e| e.command.describe())
+        .filter(|d| d.starts_with("text"))
+        .collect();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("+15550009999") && texts[0].contains("42 s"),
+        "{texts:?}"
+    );
+    let (status, body) = app.get("/api/voicemails", Some(common::API_TOKEN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("RE00000000000000000000000000000001"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_sms_reply_is_twiml_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (_, body) = app.sms(ANA, "help & <more>", "SM1").await;
+    assert_eq!(verbs(&twiml("sms_reply", &body)), ["Message"]);
+    app.stop().await;
+}
