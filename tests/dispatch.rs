@@ -148,7 +148,7 @@ async fn the_worker_call_is_asked_for_a_key_then_bridged_on_1() {
         body.contains("Billing call from Chicago. Press 1 to take it."),
         "{body}"
     );
-    let keys = [call[0].clone(), ("Digits".into(), "1".to_string())];
+    let keys = [call[0].clone(), ("Digits", "1".to_string())];
     let keys: Vec<(&str, String)> = keys.iter().map(|(k, v)| (*k, v.clone())).collect();
     let (_, body) = post(
         &app,
