@@ -337,6 +337,7 @@ async fn replay(path: &Path) -> String {
         pin: dialogue.pin.clone(),
         confirm,
         set_up: !dialogue.fresh_workspace,
+        roster: None,
     };
     let mut app = TestApp::start(dir.path(), clock.clone(), &options).await;
     let mut out = vec![format!("# {}", dialogue.title)];

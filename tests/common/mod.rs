@@ -51,6 +51,8 @@ pub struct Options {
     pub confirm: Option<shiftline::config::ConfirmMode>,
     /// Start-up sets up the simulated workspace, as `serve` does.
     pub set_up: bool,
+    /// A whole configuration to use instead of the fixture roster.
+    pub roster: Option<String>,
 }
 
 impl Options {
@@ -64,7 +66,8 @@ impl Options {
 
 pub fn settings(data_dir: &Path, options: &Options) -> Settings {
     let pin = options.pin.as_deref();
-    let mut settings = Settings::parse(ROSTER, |name| match name {
+    let roster = options.roster.as_deref().unwrap_or(ROSTER);
+    let mut settings = Settings::parse(roster, |name| match name {
         n if n == ENV_AUTH_TOKEN => Some(AUTH_TOKEN.into()),
         n if n == ENV_API_TOKEN => Some(API_TOKEN.into()),
         n if n == ENV_ENROLMENT_PIN => pin.map(str::to_string),

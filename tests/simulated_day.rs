@@ -1,0 +1,262 @@
+//! A simulated day: 30 workers whose phones behave in mixed ways (people who press 1, slow
+//! people, voicemail boxes, busy lines, phones nobody answers, fax tones, people who press
+//! the wrong key) and 300 customer calls, all through the built-in Twilio simulator.
+//!
+//! What must hold: no customer is ever bridged to a machine; no reservation is left to time
+//! out; every caller either reaches a person or leaves a voicemail; every voicemail is stored
+//! and announced. The counts are printed (`cargo test --test simulated_day -- --nocapture`).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+use std::sync::Arc;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use common::{Options, TestApp};
+use shiftline::clock::ManualClock;
+use shiftline::simulator::Answer;
+
+const WORKERS: usize = 30;
+const CALLS: usize = 300;
+
+fn roster() -> String {
+    let mut toml = String::from(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\
+         [[skills]]\nkey = \"billing\"\nnames = { en = \"Billing\", es = \"Facturación\" }\n\
+         [[skills]]\nkey = \"support\"\nnames = { en = \"Support\", es = \"Soporte\" }\n\
+         [[skills]]\nkey = \"spanish\"\nnames = { en = \"Spanish\", es = \"Español\" }\n\
+         [customer]\nmenu = [{ digit = \"1\", skill = \"billing\" }, { digit = \"2\", skill = \"support\" }, { digit = \"3\", skill = \"spanish\", language = \"es\" }]\n\
+         [voicemail]\nnotify = [\"+15550009999\"]\n",
+    );
+    for i in 0..WORKERS {
+        let languages = if i % 3 == 0 {
+            "[\"es\", \"en\"]"
+        } else {
+            "[\"en\"]"
+        };
+        writeln!(
+            toml,
+            "[[workers]]\nphone = \"{}\"\nname = \"W{i}\"\nlanguages = {languages}",
+            worker(i)
+        )
+        .unwrap();
+    }
+    toml
+}
+
+fn worker(i: usize) -> String {
+    format!("+1555100{i:04}")
+}
+
+/// How worker `i`'s phone answers, call after call (the last one repeats).
+fn behaviour(i: usize) -> Vec<&'static str> {
+    match i % 10 {
+        0..=3 => vec!["human:1"],
+        4 => vec!["human:1:slow"],
+        5 => vec!["voicemail", "human:1"],
+        6 => vec!["busy", "human:1", "no-answer", "human:1"],
+        7 => vec!["no-answer"],
+        8 => vec!["fax", "human:1"],
+        _ => vec!["human:9", "human:1"],
+    }
+}
+
+/// The skills worker `i` serves, as a menu answer.
+fn skills(i: usize) -> &'static str {
+    match i % 4 {
+        0 => "1 2",
+        1 => "2",
+        2 => "1 3",
+        _ => "all",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 14, 0, 0).unwrap(),
+    ));
+    let options = Options {
+        set_up: true,
+        roster: Some(roster()),
+        ..Options::default()
+    };
+    let app = TestApp::start(dir.path(), clock.clone(), &options).await;
+    let mut sid = 0;
+    let mut next_sid = || {
+        sid += 1;
+        format!("SM{sid:032}")
+    };
+    for i in 0..WORKERS {
+        let answers = behaviour(i)
+            .iter()
+            .map(|a| Answer::parse(a).unwrap())
+            .collect();
+        app.sim.script_phone(&worker(i), answers);
+        for body in ["on", skills(i), "yes"] {
+            app.sms(&worker(i), body, &next_sid()).await;
+        }
+    }
+    app.settle().await;
+
+    // The shortened call SIDs the simulator logs: what answered each, and who was bridged.
+    let mut answered_by: HashMap<String, String> = HashMap::new();
+    let mut bridged_to_machine = Vec::new();
+    let mut bridges = 0;
+    let mut watch = |app: &TestApp| {
+        for line in app.sim.take_call_log() {
+            let mut words = line.split_whitespace();
+            let call = words.next().unwrap_or_default().to_string();
+            if let Some(kind) = line.split(" answered by ").nth(1) {
+                answered_by.insert(call.clone(), kind.to_string());
+            }
+            if line.contains(" bridged with ") {
+                bridges += 1;
+                if answered_by.get(&call).map(String::as_str) != Some("human") {
+                    bridged_to_machine.push(line.clone());
+                }
+            }
+        }
+    };
+
+    let mut customers = Vec::new();
+    let business = app.state.settings.business_number().to_string();
+    let url = format!("{}/twilio/voice/customer", app.public_url());
+    for call in 0..CALLS {
+        let from = format!("+1555800{call:04}");
+        let digit = ["1", "2", "3"][call % 3];
+        app.sim.script_phone(
+            &from,
+            vec![Answer::parse(&format!("human:{digit}")).unwrap()],
+        );
+        customers.push(app.sim.place_call(&from, &business, &url));
+        // Workers taken offline after missed calls come back every five minutes or so.
+        if call % 100 == 99 {
+            for i in 0..WORKERS {
+                app.sms(&worker(i), "on", &next_sid()).await;
+            }
+        }
+        // A call every 3 seconds: more than 30 workers can take, so some callers wait past
+        // the queue's limit and go to voicemail.
+        for _ in 0..3 {
+            clock.advance(TimeDelta::seconds(1));
+            app.settle().await;
+            watch(&app);
+        }
+    }
+    for _ in 0..900 {
+        clock.advance(TimeDelta::seconds(1));
+        app.settle().await;
+        watch(&app);
+    }
+
+    // Which customer calls reached a person, which left a voicemail.
+    let tasks = app.sim.tasks();
+    let task_of_call: HashMap<String, &shiftline::simulator::SimTask> = tasks
+        .iter()
+        .filter_map(|t| {
+            t.attributes
+                .get("call_sid")
+                .and_then(|c| c.as_str())
+                .map(|c| (c.to_string(), t))
+        })
+        .collect();
+    let recordings = app.sim.recordings();
+    let recorded: HashSet<&str> = recordings.iter().map(|r| r.call_sid.as_str()).collect();
+    let mut reached_person = 0;
+    let mut left_voicemail = 0;
+    let mut lost = Vec::new();
+    for call in &customers {
+        let accepted = task_of_call.get(call).is_some_and(|t| {
+            t.reservations
+                .iter()
+                .any(|r| r.status == "accepted" || r.status == "completed")
+        });
+        match (accepted, recorded.contains(call.as_str())) {
+            (true, _) => reached_person += 1,
+            (false, true) => left_voicemail += 1,
+            (false, false) => lost.push(call.clone()),
+        }
+    }
+    let reservations: Vec<&shiftline::simulator::SimReservation> =
+        tasks.iter().flat_map(|t| &t.reservations).collect();
+    let count = |status: &str| reservations.iter().filter(|r| r.status == status).count();
+    let voicemails = app.state.store.voicemails().unwrap();
+    let announced = app
+        .sim
+        .messages()
+        .iter()
+        .filter(|m| m.to == "+15550009999")
+        .count();
+    let texts_to_workers = app
+        .sim
+        .messages()
+        .iter()
+        .filter(|m| m.to.starts_with("+1555100"))
+        .count();
+    let parked = app.state.store.parked().unwrap();
+
+    println!("simulated day: {WORKERS} workers, {CALLS} customer calls");
+    println!(
+        "  reached a person: {reached_person}, left a voicemail: {left_voicemail}, lost: {}",
+        lost.len()
+    );
+    println!(
+        "  bridges: {bridges}, bridged to a machine: {}",
+        bridged_to_machine.len()
+    );
+    println!(
+        "  reservations: {} accepted/completed, {} rejected, {} canceled, {} timed out, {} still pending",
+        count("accepted") + count("completed"),
+        count("rejected"),
+        count("canceled"),
+        count("timeout"),
+        count("pending")
+    );
+    println!(
+        "  voicemails: {} recorded, {} stored, {announced} announced",
+        recordings.len(),
+        voicemails.len()
+    );
+    println!(
+        "  workers texted after missed calls: {texts_to_workers}; parked commands: {}",
+        parked.len()
+    );
+
+    assert!(
+        bridged_to_machine.is_empty(),
+        "customers bridged to a machine: {bridged_to_machine:#?}"
+    );
+    assert_eq!(
+        count("timeout"),
+        0,
+        "no reservation may be left to time out"
+    );
+    assert_eq!(count("pending"), 0, "no reservation may stay pending");
+    assert!(
+        lost.is_empty(),
+        "callers who reached nobody and left no voicemail: {lost:?}"
+    );
+    assert_eq!(reached_person + left_voicemail, CALLS);
+    assert_eq!(
+        voicemails.len(),
+        recordings.len(),
+        "every recording is stored"
+    );
+    assert_eq!(announced, voicemails.len(), "every voicemail is announced");
+    assert!(
+        reached_person > CALLS / 2,
+        "most callers should reach a person: {reached_person}"
+    );
+    assert!(
+        left_voicemail > 0,
+        "the day is busy enough that some callers leave a voicemail"
+    );
+    assert!(
+        parked.is_empty(),
+        "nothing should be refused by Twilio: {parked:#?}"
+    );
+    app.stop().await;
+}
