@@ -5,48 +5,82 @@
 ## Numbers that are not on the roster
 not-registered = Sorry, this number isn't registered for shift work. Please ask your manager to add you.
 not-registered-join = Sorry, this number isn't registered. If your manager gave you a PIN, text JOIN, the PIN and your name, like: JOIN 1234 Ana
+    .voice = This phone number is not registered.
 join-usage = To register, text JOIN, your PIN and your name, like: JOIN 1234 Ana
+    .voice = Please enter your enrolment PIN, then press pound.
 join-wrong-pin = That PIN didn't work. Check it with your manager and try again.
+    .voice = That PIN didn't work.
 join-locked = Too many wrong PINs from this number. Please try again in an hour.
+    .voice = Too many wrong PINs from this number. Please try again in an hour.
 join-welcome = Welcome, { $name }! You're registered. Text ON to take calls or HELP for commands.
+    .voice = Welcome. You're registered.
 join-already = You're already registered as { $name }. Text HELP for commands.
+    .voice = This phone is already registered as { $name }.
 
 ## Going online and offline
 online = You're online for { $skills }. Text OFF when you're done.
+    .voice = You're online for { $skills }.
 already-online = You're already online for { $skills }. Text OFF when you're done.
+    .voice = You're already online for { $skills }.
 offline = You're offline. Text ON when you're ready.
+    .voice = You're offline.
 already-offline = You're already offline. Text ON when you're ready.
+    .voice = You're already offline.
 
 ## The skill menu
 skill-menu = Pick your skills: { $menu }. Reply with numbers like 1 3, or ALL.
+    .voice = Enter the numbers of your skills, then press pound. { $menu }.
 skill-menu-first = Hi { $name }! First pick your skills: { $menu }. Reply with numbers like 1 3, or ALL.
+    .voice = Hi { $name }. First choose your skills: enter their numbers, then press pound. { $menu }.
 menu-no-such-number = There's no skill { $number }. Reply with numbers from 1 to { $count }, like 1 3, or ALL. NO cancels.
+    .voice = There is no skill { $number }.
 menu-unmatched = I couldn't match "{ $text }" to a skill. Reply with numbers like 1 3, or ALL. NO cancels.
+    .voice = Sorry, I didn't catch that.
 menu-blank = Reply with skill numbers like 1 3, or ALL. NO cancels.
+    .voice = Sorry, I didn't catch that.
 menu-expired = That menu timed out after 15 minutes, so nothing changed. Text SKILLS to start again.
+    .voice = That menu timed out, so nothing changed.
 confirm-skills = You picked { $skills }. Reply YES to save or NO to cancel.
+    .voice = You chose { $skills }. Press 1 to save, or 2 to cancel.
 confirm-skills-online = You picked { $skills }. Reply YES to save and go online, or NO to cancel.
+    .voice = You chose { $skills }. Press 1 to save and go online, or 2 to cancel.
 confirm-unclear = Reply YES to save { $skills }, or NO to cancel.
+    .voice = Press 1 to save { $skills }, or 2 to cancel.
 skills-saved = Saved. Your skills: { $skills }.
+    .voice = Saved. Your skills are { $skills }.
 skills-saved-online = Saved. You're online for { $skills }. Text OFF when you're done.
+    .voice = Saved. You're online for { $skills }.
 cancelled-offline = Cancelled, nothing changed. You're offline.
+    .voice = Cancelled, nothing changed. You're offline.
 cancelled-online = Cancelled, nothing changed. You're still online.
+    .voice = Cancelled, nothing changed. You're online.
 nothing-to-confirm = There's nothing to confirm right now. Text HELP for commands.
+    .voice = There is nothing to confirm.
 no-skills = none yet
 
 ## Status, help, language
 status-online = { $name }, you're online for { $skills }.
+    .voice = { $name }, you're online for { $skills }.
 status-offline = { $name }, you're offline. Your skills: { $skills }. Text ON to take calls.
+    .voice = { $name }, you're offline. Your skills are { $skills }.
 status-offline-no-skills = { $name }, you're offline and have no skills yet. Text ON to pick skills and start.
+    .voice = { $name }, you're offline, and you have no skills yet.
 help = Text ON to take calls, OFF to stop, SKILLS to change skills, STATUS to check, LANG ES for Spanish.
+    .voice = Press 1 to go online, 2 to go offline, 3 to change your skills, or 4 to hear your status.
 lang-set = OK, I'll text you in English. Text HELP for commands.
+    .voice = OK, I'll speak English.
 lang-options = Text LANG EN for English or LANG ES for Spanish.
+    .voice = You can use English or Spanish.
 not-understood = Sorry, I didn't understand "{ $text }". Text ON, OFF, SKILLS, STATUS or HELP.
+    .voice = Sorry, I didn't catch that.
 not-understood-blank = Sorry, I couldn't read that. Text ON, OFF, SKILLS, STATUS or HELP.
+    .voice = Sorry, I didn't catch that.
 schedule-unavailable = Weekly schedules aren't available yet. Text ON or OFF to change your status.
+    .voice = Weekly schedules aren't available yet.
 
 ## Carrier opt-out
 opted-out = You're offline and won't get texts from us. Text START to undo.
+    .voice = You're offline, and you won't get texts from us.
 opted-in = Welcome back, you'll get our texts again.
 
 ## Calls: what customers and workers hear (spoken), and the texts about calls
@@ -63,3 +97,12 @@ voicemail-prompt = Sorry, nobody can take your call right now. Please leave a me
 voicemail-thanks = Thank you. Goodbye.
 voicemail-notify = New voicemail from { $caller } ({ $skill }, { $seconds } s): { $url }
 missed-calls-offline = You missed { $count } calls in a row, so you're offline now. Text ON when you're ready to take calls again.
+
+## The intake line (spoken only)
+ivr-hello-online = Hi { $name }, you're online.
+ivr-hello-offline = Hi { $name }, you're offline.
+ivr-menu = Press 1 to go online, 2 to go offline, 3 to change your skills, 4 to hear your status, or 9 to repeat. You can also say online or offline.
+ivr-no-input = I didn't hear anything.
+ivr-goodbye = Goodbye.
+ivr-not-registered = This phone number is not registered for shift work. Please ask your manager to add you. Goodbye.
+ivr-pin = This phone number is not registered. If you have an enrolment PIN, enter it now, then press pound.

@@ -5,48 +5,82 @@
 ## Números que no están en la lista
 not-registered = Este número no está registrado para turnos. Pide a tu encargado que te agregue.
 not-registered-join = Este número no está registrado. Si tienes un PIN, envía JOIN, el PIN y tu nombre. Ej: JOIN 1234 Ana
+    .voice = Este número no está registrado.
 join-usage = Para registrarte, envía JOIN, tu PIN y tu nombre. Ej: JOIN 1234 Ana
+    .voice = Marca tu PIN de registro y luego la tecla numeral.
 join-wrong-pin = Ese PIN no es correcto. Revísalo con tu encargado e inténtalo de nuevo.
+    .voice = Ese PIN no es correcto.
 join-locked = Demasiados PIN incorrectos desde este número. Inténtalo en una hora.
+    .voice = Demasiados PIN incorrectos desde este número. Inténtalo en una hora.
 join-welcome = ¡Hola, { $name }! Registro completo. Envía ACTIVO para recibir llamadas o AYUDA para ver los comandos.
+    .voice = Bienvenido. Registro completo.
 join-already = Este número ya está registrado a nombre de { $name }. Envía AYUDA para ver los comandos.
+    .voice = Este número ya está registrado a nombre de { $name }.
 
 ## Conectarse y desconectarse
 online = Estás en línea para { $skills }. Envía SALIR cuando termines.
+    .voice = Estás en línea para { $skills }.
 already-online = Ya estás en línea para { $skills }. Envía SALIR cuando termines.
+    .voice = Ya estás en línea para { $skills }.
 offline = Estás fuera de línea. Envía ACTIVO cuando quieras volver.
+    .voice = Estás fuera de línea.
 already-offline = Ya estás fuera de línea. Envía ACTIVO cuando quieras volver.
+    .voice = Ya estás fuera de línea.
 
 ## El menú de habilidades
 skill-menu = Elige tus habilidades: { $menu }. Responde con números (ej. 1 3) o TODAS.
+    .voice = Marca los números de tus habilidades y luego la tecla numeral. { $menu }.
 skill-menu-first = ¡Hola { $name }! Elige tus habilidades: { $menu }. Responde con números (ej. 1 3) o TODAS.
+    .voice = Hola { $name }. Primero elige tus habilidades: marca sus números y luego la tecla numeral. { $menu }.
 menu-no-such-number = No hay habilidad { $number }. Responde con números del 1 al { $count }, o TODAS. NO cancela.
+    .voice = No hay habilidad { $number }.
 menu-unmatched = No encontré "{ $text }" en la lista. Responde con números, como 1 3, o TODAS. NO cancela.
+    .voice = Perdón, no te entendí.
 menu-blank = Responde con números, como 1 3, o TODAS. NO cancela.
+    .voice = Perdón, no te entendí.
 menu-expired = Ese menú caducó tras 15 minutos y no cambió nada. Envía HABILIDADES para empezar otra vez.
+    .voice = Ese menú caducó y no cambió nada.
 confirm-skills = Elegiste { $skills }. Responde SI para guardar o NO para cancelar.
+    .voice = Elegiste { $skills }. Oprime 1 para guardar o 2 para cancelar.
 confirm-skills-online = Elegiste { $skills }. Responde SI para guardar y entrar en línea, o NO para cancelar.
+    .voice = Elegiste { $skills }. Oprime 1 para guardar y entrar en línea, o 2 para cancelar.
 confirm-unclear = Responde SI para guardar { $skills }, o NO para cancelar.
+    .voice = Oprime 1 para guardar { $skills }, o 2 para cancelar.
 skills-saved = Guardado. Tus habilidades: { $skills }.
+    .voice = Guardado. Tus habilidades son { $skills }.
 skills-saved-online = Guardado. Estás en línea para { $skills }. Envía SALIR cuando termines.
+    .voice = Guardado. Estás en línea para { $skills }.
 cancelled-offline = Cancelado, no cambió nada. Sigues fuera de línea.
+    .voice = Cancelado, no cambió nada. Sigues fuera de línea.
 cancelled-online = Cancelado, no cambió nada. Sigues en línea.
+    .voice = Cancelado, no cambió nada. Sigues en línea.
 nothing-to-confirm = No hay nada que confirmar ahora. Envía AYUDA para ver los comandos.
+    .voice = No hay nada que confirmar.
 no-skills = ninguna
 
 ## Estado, ayuda, idioma
 status-online = { $name }, estás en línea para { $skills }.
+    .voice = { $name }, estás en línea para { $skills }.
 status-offline = { $name }, estás fuera de línea. Habilidades: { $skills }. Envía ACTIVO para recibir llamadas.
+    .voice = { $name }, estás fuera de línea. Tus habilidades son { $skills }.
 status-offline-no-skills = { $name }, estás fuera de línea y sin habilidades. Envía ACTIVO para elegirlas.
+    .voice = { $name }, estás fuera de línea y aún no tienes habilidades.
 help = ACTIVO para recibir llamadas, SALIR para parar, HABILIDADES para cambiarlas, ESTADO, LANG EN para inglés.
+    .voice = Oprime 1 para entrar en línea, 2 para salir, 3 para cambiar tus habilidades o 4 para oír tu estado.
 lang-set = Listo, te escribiré en español. Envía AYUDA para ver los comandos.
+    .voice = Listo, te hablaré en español.
 lang-options = Envía LANG ES para español o LANG EN para inglés.
+    .voice = Puedes usar inglés o español.
 not-understood = No entendí "{ $text }". Envía ACTIVO, SALIR, HABILIDADES, ESTADO o AYUDA.
+    .voice = Perdón, no te entendí.
 not-understood-blank = No pude leer eso. Envía ACTIVO, SALIR, HABILIDADES, ESTADO o AYUDA.
+    .voice = Perdón, no te entendí.
 schedule-unavailable = Los horarios semanales aún no están disponibles. Envía ACTIVO o SALIR para cambiar tu estado.
+    .voice = Los horarios semanales aún no están disponibles.
 
 ## Baja del operador
 opted-out = Estás fuera de línea y no recibirás más mensajes nuestros. Envía START para deshacerlo.
+    .voice = Estás fuera de línea y no recibirás mensajes nuestros.
 opted-in = Listo, volverás a recibir nuestros mensajes.
 
 ## Llamadas: lo que oyen clientes y trabajadores, y los mensajes sobre llamadas
@@ -63,3 +97,12 @@ voicemail-prompt = Lo sentimos, nadie puede atender su llamada ahora. Deje un me
 voicemail-thanks = Gracias. Adiós.
 voicemail-notify = Nuevo mensaje de voz de { $caller } ({ $skill }, { $seconds } s): { $url }
 missed-calls-offline = No contestaste { $count } llamadas seguidas, así que estás fuera de línea. Envía ACTIVO cuando quieras volver.
+
+## La línea de registro (solo voz)
+ivr-hello-online = Hola { $name }, estás en línea.
+ivr-hello-offline = Hola { $name }, estás fuera de línea.
+ivr-menu = Oprime 1 para entrar en línea, 2 para salir, 3 para cambiar tus habilidades, 4 para oír tu estado, o 9 para repetir. También puedes decir en línea o fuera de línea.
+ivr-no-input = No escuché nada.
+ivr-goodbye = Adiós.
+ivr-not-registered = Este número no está registrado para turnos. Pide a tu encargado que te agregue. Adiós.
+ivr-pin = Este número no está registrado. Si tienes un PIN de registro, márcalo ahora y luego la tecla numeral.

@@ -10,6 +10,9 @@
 //!   phone = { worker = "ana", answers = "busy, human:1" }  # how her phone answers the next calls
 //!   call = { from = "+15559990000", digits = "1" }          # a customer calls the business line
 //!   caller_hangs_up = true                    # the last customer hangs up
+//!   ivr = { from = "ana" }                    # a worker calls the intake line
+//!   ivr = { press = "1" }  | { say = "online" } | { silence = true }   # at the last prompt
+//!   ivr = { retry = true }                    # Twilio sends the last Gather action again
 //!   wait = "15m"                              # let time pass (s, m, h)
 //!   restart = true                            # stop the service and start it on the same store
 //!   twilio = { status = 500, times = 1 }      # the next REST requests to Twilio fail (times = 0: Twilio is back)
@@ -54,6 +57,7 @@ struct Step {
     call: Option<Call>,
     #[serde(default)]
     caller_hangs_up: bool,
+    ivr: Option<Ivr>,
     wait: Option<String>,
     #[serde(default)]
     restart: bool,
@@ -83,6 +87,45 @@ struct Sms {
 struct Phone {
     worker: String,
     answers: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ivr {
+    from: Option<String>,
+    press: Option<String>,
+    say: Option<String>,
+    #[serde(default)]
+    silence: bool,
+    #[serde(default)]
+    retry: bool,
+}
+
+/// A worker's call to the intake line, as Twilio would drive it.
+struct IvrCall {
+    who: String,
+    from: String,
+    call_sid: String,
+    /// Where the last prompt posts (path and query), and the last request sent.
+    action: Option<String>,
+    last: Option<(String, Vec<(String, String)>)>,
+}
+
+/// What the caller hears in a TwiML answer, and where its prompt posts.
+fn hear(twiml: &str, public_url: &str) -> (Vec<String>, Option<String>, bool) {
+    let doc = roxmltree::Document::parse(twiml).unwrap_or_else(|e| panic!("TwiML: {e}: {twiml}"));
+    let said = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("Say"))
+        .map(|n| n.text().unwrap_or_default().to_string())
+        .collect();
+    let action = doc
+        .descendants()
+        .find(|n| n.has_tag_name("Gather"))
+        .and_then(|g| g.attribute("action"))
+        .map(|a| a.trim_start_matches(public_url).to_string());
+    let hangs_up = doc.descendants().any(|n| n.has_tag_name("Hangup"));
+    (said, action, hangs_up)
 }
 
 #[derive(Deserialize)]
@@ -347,6 +390,8 @@ async fn replay(path: &Path) -> String {
     };
     let mut counter = 0;
     let mut last_customer_call = None;
+    let mut ivr_call: Option<IvrCall> = None;
+    let mut ivr_calls = 0;
     let stamp = || {
         use shiftline::clock::Clock;
         clock
@@ -428,6 +473,71 @@ async fn replay(path: &Path) -> String {
                 .expect("a customer call to hang up");
             seen.print(&mut out, &now, "the caller hangs up");
             app.sim.hang_up(call);
+        }
+        if let Some(ivr) = &step.ivr {
+            if let Some(who) = &ivr.from {
+                ivr_calls += 1;
+                let from = phone_of(who);
+                seen.print(
+                    &mut out,
+                    &now,
+                    &format!("{} calls the intake line", who_is(&from)),
+                );
+                ivr_call = Some(IvrCall {
+                    who: who_is(&from),
+                    call_sid: format!("CA{ivr_calls:032x}"),
+                    from,
+                    action: Some("/twilio/voice/intake".into()),
+                    last: None,
+                });
+            }
+            let call = ivr_call
+                .as_mut()
+                .expect("an intake call (ivr = { from = ... }) comes first");
+            let request = if ivr.retry {
+                seen.print(&mut out, &now, "(Twilio sends the same request again)");
+                call.last.clone().expect("a request to retry")
+            } else {
+                let path = call.action.clone().expect("the line is still open");
+                let mut params = vec![
+                    ("CallSid".to_string(), call.call_sid.clone()),
+                    (
+                        "AccountSid".to_string(),
+                        "AC00000000000000000000000000000000".to_string(),
+                    ),
+                    ("From".to_string(), call.from.clone()),
+                    ("To".to_string(), "+15550100000".to_string()),
+                    ("CallStatus".to_string(), "in-progress".to_string()),
+                ];
+                if let Some(keys) = &ivr.press {
+                    seen.print(&mut out, &now, &format!("{} presses {keys}", call.who));
+                    params.push(("Digits".into(), keys.clone()));
+                } else if let Some(words) = &ivr.say {
+                    seen.print(&mut out, &now, &format!("{} says {words:?}", call.who));
+                    params.push(("SpeechResult".into(), words.clone()));
+                    params.push(("Confidence".into(), "0.91".into()));
+                } else if ivr.silence {
+                    seen.print(&mut out, &now, &format!("{} says nothing", call.who));
+                    params.push(("Digits".into(), String::new()));
+                }
+                (path, params)
+            };
+            call.last = Some(request.clone());
+            let borrowed: Vec<(&str, &str)> = request
+                .1
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let (status, body) = app.post_form(&request.0, &borrowed, Signing::Twilio).await;
+            assert!(status.is_success(), "{}: HTTP {status} {body}", request.0);
+            let (said, action, hangs_up) = hear(&body, app.public_url());
+            for words in said {
+                seen.print(&mut out, &now, &format!("hears {words:?}"));
+            }
+            call.action = if hangs_up { None } else { action };
+            if hangs_up {
+                seen.print(&mut out, &now, "the line hangs up");
+            }
         }
         if let Some(sms) = &step.sms {
             counter += 1;

@@ -363,3 +363,72 @@ async fn the_sms_reply_is_twiml_too() {
     assert_eq!(verbs(&twiml("sms_reply", &body)), ["Message"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_intake_line_answers_twiml_for_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let call = |extra: &[(&'static str, &str)]| {
+        let mut params = vec![
+            ("CallSid", "CA00000000000000000000000000000042".to_string()),
+            ("From", ANA.to_string()),
+        ];
+        params.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        params
+    };
+    let (_, body) = post(&app, "/twilio/voice/intake", &call(&[])).await;
+    let doc = twiml("ivr_hello", &body);
+    assert_eq!(verbs(&doc), ["Gather"]);
+    assert!(
+        body.contains("input=\"dtmf speech\"") && body.contains("Hi Ana, you&apos;re offline."),
+        "{body}"
+    );
+    let (_, body) = post(
+        &app,
+        "/twilio/voice/intake/menu?step=1&tries=0",
+        &call(&[("Digits", "3")]),
+    )
+    .await;
+    assert!(
+        body.contains("finishOnKey=\"#\""),
+        "the skill prompt takes several keys: {body}"
+    );
+    twiml("ivr_skills", &body);
+    let (_, body) = post(
+        &app,
+        "/twilio/voice/intake/skills?step=2&tries=0",
+        &call(&[("Digits", "13")]),
+    )
+    .await;
+    assert!(body.contains("You chose Billing, Spanish."), "{body}");
+    twiml("ivr_confirm", &body);
+    let (_, body) = post(
+        &app,
+        "/twilio/voice/intake/confirm?step=3&tries=0",
+        &call(&[("Digits", "1")]),
+    )
+    .await;
+    twiml("ivr_saved", &body);
+    let record = app
+        .state
+        .store
+        .worker(&shiftline::domain::PhoneNumber::parse(ANA).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.skills.len(),
+        2,
+        "the phone saved the same skills a text would"
+    );
+    let (_, body) = post(
+        &app,
+        "/twilio/voice/intake/menu?step=4&tries=2",
+        &call(&[("Digits", "")]),
+    )
+    .await;
+    assert_eq!(
+        verbs(&twiml("ivr_goodbye", &body)),
+        ["Say", "Say", "Hangup"]
+    );
+    app.stop().await;
+}

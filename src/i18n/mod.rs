@@ -53,6 +53,20 @@ impl Messages {
         Ok(Self { bundles })
     }
 
+    /// Messages only ever spoken (IVR, customer line, whisper), never sent as an SMS, so
+    /// SMS length rules do not apply to them. They are named by these prefixes.
+    pub fn spoken_only(id: &str) -> bool {
+        const SPOKEN: [&str; 6] = [
+            "ivr-",
+            "customer-",
+            "whisper-",
+            "connecting",
+            "voicemail-prompt",
+            "voicemail-thanks",
+        ];
+        SPOKEN.iter().any(|prefix| id.starts_with(prefix))
+    }
+
     /// Every message id of a locale, for tests that render them all.
     pub fn ids(&self, locale: Locale) -> Vec<String> {
         let source = SOURCES.iter().find(|(l, _)| *l == locale).map(|(_, s)| *s);
@@ -68,6 +82,13 @@ impl Messages {
     /// The SMS text of a reply. A key missing from a locale falls back to English and then
     /// to the key itself, so a worker always gets an answer.
     pub fn render(&self, locale: Locale, reply: &Reply, catalog: &Catalog) -> String {
+        let args = self.args(locale, reply, catalog);
+        self.format(locale, reply.key, &args)
+            .or_else(|| self.format(Locale::En, reply.key, &args))
+            .unwrap_or_else(|| reply.key.to_string())
+    }
+
+    fn args(&self, locale: Locale, reply: &Reply, catalog: &Catalog) -> FluentArgs<'static> {
         let mut args = FluentArgs::new();
         for (name, value) in &reply.args {
             let value = match value {
@@ -78,9 +99,24 @@ impl Messages {
             };
             args.set(*name, value);
         }
-        self.format(locale, reply.key, &args)
-            .or_else(|| self.format(Locale::En, reply.key, &args))
-            .unwrap_or_else(|| reply.key.to_string())
+        args
+    }
+
+    /// The spoken wording of a reply: the message's `.voice` attribute where it has one
+    /// (SMS wording says "text ON", a caller needs "press 1"), else the SMS text.
+    pub fn render_voice(&self, locale: Locale, reply: &Reply, catalog: &Catalog) -> String {
+        let args = self.args(locale, reply, catalog);
+        self.format_voice(locale, reply.key, &args)
+            .or_else(|| self.format_voice(Locale::En, reply.key, &args))
+            .unwrap_or_else(|| self.render(locale, reply, catalog))
+    }
+
+    fn format_voice(&self, locale: Locale, key: &str, args: &FluentArgs) -> Option<String> {
+        let bundle = self.bundles.get(&locale)?;
+        let pattern = bundle.get_message(key)?.get_attribute("voice")?.value();
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, Some(args), &mut errors);
+        errors.is_empty().then(|| text.into_owned())
     }
 
     /// Several replies of one turn, sent as one SMS.

@@ -42,12 +42,23 @@ pub fn on_text(
     now: DateTime<Utc>,
     attempts: Option<&PinAttempts>,
 ) -> Outcome {
+    on_intent(ctx, phone, understand(text), now, attempts)
+}
+
+/// What an unknown number asked for (by SMS or by phone) and what comes of it.
+pub fn on_intent(
+    ctx: &Context,
+    phone: &PhoneNumber,
+    intent: Option<Intent>,
+    now: DateTime<Utc>,
+    attempts: Option<&PinAttempts>,
+) -> Outcome {
     let locale = ctx.default_language;
     let reply = |r: Reply| Outcome::reply_only(locale, r);
     let Some(enrolment) = ctx.enrolment else {
         return reply(Reply::new("not-registered"));
     };
-    let Some(Intent::Join { pin, name }) = understand(text) else {
+    let Some(Intent::Join { pin, name }) = intent else {
         return reply(Reply::new("not-registered-join"));
     };
     let attempts = PinAttempts::current(attempts, now);

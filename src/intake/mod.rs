@@ -29,6 +29,7 @@ use catalog::Catalog;
 use enrol::PinAttempts;
 use record::WorkerRecord;
 use reply::Reply;
+pub use turn::Input;
 
 /// What the core needs to know about the business, from its configuration.
 #[derive(Clone, Copy, Debug)]
@@ -88,9 +89,21 @@ pub fn on_text(
     record: Option<&WorkerRecord>,
     attempts: Option<&PinAttempts>,
 ) -> Outcome {
+    on_input(ctx, phone, &Input::Text(text), now, record, attempts)
+}
+
+/// One input from `phone`, by SMS or by phone, given what is stored for that number.
+pub fn on_input(
+    ctx: &Context,
+    phone: &PhoneNumber,
+    input: &Input,
+    now: DateTime<Utc>,
+    record: Option<&WorkerRecord>,
+    attempts: Option<&PinAttempts>,
+) -> Outcome {
     match record {
         Some(record) => {
-            let turn = turn::on_text(ctx, record, text, now);
+            let turn = turn::on_input(ctx, record, input, now);
             Outcome {
                 locale: turn.record.language,
                 record: Some(turn.record),
@@ -99,6 +112,6 @@ pub fn on_text(
                 commands: turn.commands,
             }
         }
-        None => enrol::on_text(ctx, phone, text, now, attempts),
+        None => enrol::on_intent(ctx, phone, input.intent(), now, attempts),
     }
 }

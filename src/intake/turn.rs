@@ -30,7 +30,38 @@ pub struct Turn {
 /// How much of an unrecognised text is quoted back to the worker.
 const ECHO_CHARS: usize = 24;
 
+/// What the worker sent: free text (an SMS, or speech the IVR heard), or a command chosen
+/// from a keypad menu, which needs no reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    Text(&'a str),
+    Key(Intent),
+}
+
+impl Input<'_> {
+    pub fn intent(&self) -> Option<Intent> {
+        match self {
+            Input::Text(text) => understand(text),
+            Input::Key(intent) => Some(intent.clone()),
+        }
+    }
+
+    /// The text to read as a menu answer or quote back; a keypad command has none.
+    fn text(&self) -> &str {
+        match self {
+            Input::Text(text) => text,
+            Input::Key(_) => "",
+        }
+    }
+}
+
+/// One SMS from a rostered worker.
 pub fn on_text(ctx: &Context, before: &WorkerRecord, text: &str, now: DateTime<Utc>) -> Turn {
+    on_input(ctx, before, &Input::Text(text), now)
+}
+
+/// One input from a rostered worker, by SMS or by phone: the same machines either way.
+pub fn on_input(ctx: &Context, before: &WorkerRecord, input: &Input, now: DateTime<Utc>) -> Turn {
     let mut t = Step {
         ctx,
         now,
@@ -44,9 +75,9 @@ pub fn on_text(ctx: &Context, before: &WorkerRecord, text: &str, now: DateTime<U
         t.expired = true;
     }
     match t.record.dialogue {
-        Dialogue::SkillMenu => t.menu_answer(text),
-        Dialogue::Confirm => t.confirm_answer(text),
-        Dialogue::Idle => t.idle(text),
+        Dialogue::SkillMenu => t.menu_answer(input),
+        Dialogue::Confirm => t.confirm_answer(input),
+        Dialogue::Idle => t.idle(input),
     }
     t.finish(before)
 }
@@ -80,8 +111,9 @@ impl Step<'_> {
         output
     }
 
-    fn idle(&mut self, text: &str) {
-        match understand(text) {
+    fn idle(&mut self, input: &Input) {
+        let text = input.text();
+        match input.intent() {
             Some(intent) => self.command(intent),
             None if self.expired && menu::parse(text, self.ctx.catalog).is_ok() => {
                 self.say(Reply::new("menu-expired"))
@@ -90,7 +122,8 @@ impl Step<'_> {
         }
     }
 
-    fn menu_answer(&mut self, text: &str) {
+    fn menu_answer(&mut self, input: &Input) {
+        let text = input.text();
         let count = self.ctx.catalog.len() as i64;
         match menu::parse(text, self.ctx.catalog) {
             Ok(skills) => self.pick(skills),
@@ -106,7 +139,7 @@ impl Step<'_> {
                 self.dialogue(DialogueInput::InvalidAnswer);
                 self.say(Reply::new("menu-unmatched").text("text", echo(&word)));
             }
-            Err(MenuError::NotAnAnswer) => match understand(text) {
+            Err(MenuError::NotAnAnswer) => match input.intent() {
                 Some(Intent::No) => self.cancel(DialogueInput::Cancel),
                 // YES before picking anything: there is nothing to say yes to yet.
                 Some(Intent::Yes) => {
@@ -126,8 +159,9 @@ impl Step<'_> {
         }
     }
 
-    fn confirm_answer(&mut self, text: &str) {
-        match understand(text) {
+    fn confirm_answer(&mut self, input: &Input) {
+        let text = input.text();
+        match input.intent() {
             Some(Intent::Yes) => {
                 self.dialogue(DialogueInput::Yes);
                 self.save();

@@ -94,6 +94,42 @@ impl Response {
         self
     }
 
+    /// A `<Gather>` that takes keys or speech; `num_digits` 0 means any number of keys,
+    /// ended by `#`. Silence still posts to the action (empty `Digits`), so the caller's
+    /// handler decides what silence means.
+    pub fn gather_speech(
+        mut self,
+        action: &str,
+        num_digits: u32,
+        timeout: u32,
+        language: &str,
+        hints: &str,
+        prompts: &[(&str, &str)],
+    ) -> Self {
+        let inner: String = prompts.iter().map(|(text, lang)| say(text, lang)).collect();
+        let digits = match num_digits {
+            0 => " finishOnKey=\"#\"".to_string(),
+            n => format!(" numDigits=\"{n}\""),
+        };
+        self.body.push_str(&format!(
+            "<Gather input=\"dtmf speech\"{digits} timeout=\"{timeout}\" speechTimeout=\"auto\" language=\"{}\" hints=\"{}\" action=\"{}\" method=\"POST\" actionOnEmptyResult=\"true\">{inner}</Gather>",
+            escape(language),
+            escape(hints),
+            escape(action)
+        ));
+        self
+    }
+
+    /// A `<Gather>` for a code keyed in and ended with `#` (a PIN).
+    pub fn gather_keys(mut self, action: &str, timeout: u32, prompts: &[(&str, &str)]) -> Self {
+        let inner: String = prompts.iter().map(|(text, lang)| say(text, lang)).collect();
+        self.body.push_str(&format!(
+            "<Gather input=\"dtmf\" finishOnKey=\"#\" timeout=\"{timeout}\" action=\"{}\" method=\"POST\" actionOnEmptyResult=\"true\">{inner}</Gather>",
+            escape(action)
+        ));
+        self
+    }
+
     /// `<Enqueue workflowSid=.. waitUrl=..><Task>{json}</Task></Enqueue>`: a TaskRouter task.
     pub fn enqueue_task(
         mut self,

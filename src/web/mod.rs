@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod error;
+pub mod ivr;
 pub mod signed_form;
 pub mod sms;
 pub mod taskrouter;
@@ -59,6 +60,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/twilio/sms", post(sms::inbound))
+        .route("/twilio/voice/intake", post(ivr::intake))
+        .route("/twilio/voice/intake/pin", post(ivr::pin))
+        .route("/twilio/voice/intake/menu", post(ivr::menu))
+        .route("/twilio/voice/intake/skills", post(ivr::skills))
+        .route("/twilio/voice/intake/confirm", post(ivr::confirm))
         .route("/twilio/voice/customer", post(voice::customer))
         .route(
             "/twilio/voice/customer/choice",
