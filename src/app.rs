@@ -79,6 +79,7 @@ pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Star
         messages: Arc::new(messages),
         clock,
         outbox_wake: Arc::new(Notify::new()),
+        metrics: Arc::new(crate::metrics::Metrics::new()),
         workflow: Arc::new(std::sync::RwLock::new(configured_workflow)),
     })
 }
@@ -142,6 +143,29 @@ pub fn assemble(
     })
 }
 
+/// Looks the `shiftline` workflow up by name when the configuration gives no `workflow_sid`,
+/// retrying until `twilio setup` has made it; until then callers go to voicemail.
+async fn find_workflow(state: AppState, twilio: TwilioClient) {
+    loop {
+        match twilio.list_workflows(Some(setup::WORKFLOW)).await {
+            Ok(found) => {
+                if let Some(sid) = found.into_iter().find_map(|w| w.sid) {
+                    tracing::info!(workflow = %sid, "TaskRouter workflow found");
+                    state.set_workflow_sid(sid);
+                    return;
+                }
+                tracing::warn!(
+                    "no `shiftline` workflow in TaskRouter yet: run `shiftline twilio setup`"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look up the TaskRouter workflow; will retry")
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight and makes the
 /// store durable. Without a `[twilio]` section it runs against the built-in simulator,
 /// whose workspace it sets up first.
@@ -172,6 +196,9 @@ pub async fn serve(
         let report = setup::run(&services.twilio, &services.state.settings)
             .await
             .map_err(StartError::Setup)?;
+        if let Some(sid) = report.workflow_sid {
+            services.state.set_workflow_sid(sid);
+        }
         tracing::info!(url = %sim.base_url(), changes = report.changes, "no [twilio] section: running against the built-in Twilio simulator");
         let sim = sim.clone();
         tokio::spawn(async move {
@@ -180,6 +207,12 @@ pub async fn serve(
                 sim.tick().await;
             }
         });
+    }
+    if services.state.workflow_sid().is_none() {
+        tokio::spawn(find_workflow(
+            services.state.clone(),
+            services.twilio.clone(),
+        ));
     }
     tokio::spawn(services.delivery.clone().run());
     let state = services.state;

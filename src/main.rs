@@ -31,13 +31,133 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Work with the Twilio account.
+    Twilio {
+        #[command(subcommand)]
+        command: TwilioCommand,
+    },
+    /// Try shiftline on this machine, without a Twilio account.
+    ///
+    /// Starts the service and a simulated Twilio, then a prompt to text as workers, call as
+    /// a customer and watch what happens. Commands can also be piped in
+    /// (`shiftline demo < script.txt`); type `help` for the list.
+    Demo {
+        /// The configuration file [default: shiftline.example.toml if present, else a
+        /// built-in copy of it]. A [twilio] section is ignored.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Keep the store in this directory instead of a temporary one removed on exit.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TwilioCommand {
+    /// Make the TaskRouter workspace ready (idempotent) and print the webhook URLs.
+    Setup {
+        /// The configuration file.
+        #[arg(
+            long,
+            short,
+            default_value = "shiftline.toml",
+            env = "SHIFTLINE_CONFIG"
+        )]
+        config: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logs(cli.log_json);
+    // The demo's terminal is for the conversation; only warnings and errors are logged.
+    let level = match cli.command {
+        Command::Demo { .. } => "warn",
+        _ => "info",
+    };
+    init_logs(cli.log_json, level);
     match cli.command {
         Command::Serve { config } => serve(config),
+        Command::Demo { config, data_dir } => demo(config, data_dir),
+        Command::Twilio {
+            command: TwilioCommand::Setup { config },
+        } => twilio_setup(config),
+    }
+}
+
+/// Sets up the configured account's workspace and prints what it did.
+fn twilio_setup(config: PathBuf) -> ExitCode {
+    let settings = match Settings::load(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("shiftline: {}: {e}", config.display());
+            return ExitCode::from(2);
+        }
+    };
+    if settings.twilio.is_none() {
+        println!(
+            "No [twilio] section in {}: `shiftline serve` sets up its built-in simulator by itself.",
+            config.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shiftline: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let client = shiftline::app::twilio_client(&settings, None);
+    let report = match runtime.block_on(shiftline::setup::run(&client, &settings)) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("shiftline: twilio setup: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for line in &report.lines {
+        println!("{line}");
+    }
+    if report.changes == 0 {
+        println!("Nothing to change: the workspace was already set up.");
+    } else {
+        println!("{} change(s) made.", report.changes);
+    }
+    println!("\nPaste these into the phone numbers in the Twilio console:");
+    for line in shiftline::setup::webhook_urls(&settings) {
+        println!("  {line}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn demo(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
+    let loaded = match shiftline::demo::load_settings(config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("shiftline demo: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shiftline: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = shiftline::demo::Options {
+        data_dir,
+        source: loaded.source,
+    };
+    let result = runtime.block_on(shiftline::demo::run(loaded.settings, options));
+    // Background work (the simulator's server, idle connections) is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shiftline demo: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -69,9 +189,10 @@ fn serve(config: PathBuf) -> ExitCode {
     }
 }
 
-fn init_logs(json: bool) {
+/// Logs to stderr; `RUST_LOG` overrides `default_level`.
+fn init_logs(json: bool, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -24,7 +24,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::commands::{Activity, Command, WorkerSpec};
 use crate::config::ConfirmMode;
 use crate::dispatch::{self, Event};
-use crate::store::{DispatchChange, OutboxEntry, StoreError};
+use crate::store::{OutboxEntry, StoreError};
 use crate::twilio::rest::{
     CallCreate, CallUpdate, MessageCreate, ReservationPath, ReservationUpdate, TwilioClient,
     TwilioError, WorkerFilter, WorkerUpdate,
@@ -65,6 +65,8 @@ pub struct Delivery {
     client: TwilioClient,
     /// Activity SIDs by name; looked up once, then kept (setup creates them).
     activities: Arc<Mutex<HashMap<&'static str, String>>>,
+    /// One pass at a time: two passes at once could both send the same command.
+    pass: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Delivery {
@@ -73,6 +75,7 @@ impl Delivery {
             state,
             client,
             activities: Arc::default(),
+            pass: Arc::default(),
         }
     }
 
@@ -98,6 +101,7 @@ impl Delivery {
 
     /// One pass: every entry that is due is delivered, retried later or parked.
     pub async fn deliver_due(&self) -> Result<Report, StoreError> {
+        let _one_at_a_time = self.pass.lock().await;
         let now = self.state.clock.now();
         let mut report = Report::default();
         let mut lanes: Vec<(String, Vec<OutboxEntry>)> = Vec::new();
@@ -164,12 +168,14 @@ impl Delivery {
                     tracing::info!(command = %last.command.describe(), "outbox: delivered");
                 }
                 Outcome::Parked(e) => {
+                    self.state.metrics.outbox_failure("parked");
                     self.state.store.outbox_park(&ids, &e.to_string(), now)?;
                     report.parked += run;
                     tracing::error!(command = %last.command.describe(), error = %e, "outbox: Twilio refused a command for good; parked");
                 }
                 Outcome::Retry(e) => {
-                    let due = now + backoff(batch[0].attempts, batch[0].id);
+                    self.state.metrics.outbox_failure("retry");
+                    let due = now + backoff(batch[0].attempts, &last.command.lane());
                     self.state
                         .store
                         .outbox_retry(batch[0].id, due, &e.to_string())?;
@@ -193,7 +199,9 @@ impl Delivery {
                 let event = *event;
                 self.state
                     .store
-                    .apply_worker(worker, now, |w| dispatch::on_timer(w, event, now))?;
+                    .apply_worker(worker, now, crate::store::Via::Dispatch, |w| {
+                        dispatch::on_timer(w, event, now)
+                    })?;
                 self.state.outbox_wake.notify_one();
                 Outcome::Done
             }
@@ -239,10 +247,8 @@ impl Delivery {
                         if let Some(call_sid) = created.sid {
                             self.dispatch_event(
                                 reservation_sid,
-                                worker,
                                 &format!("placed:{reservation_sid}"),
                                 Event::CallStarted { call_sid },
-                                now,
                             )?;
                         }
                         Outcome::Done
@@ -255,10 +261,8 @@ impl Delivery {
                         };
                         self.dispatch_event(
                             reservation_sid,
-                            worker,
                             &format!("failed:{reservation_sid}"),
                             event,
-                            now,
                         )?;
                         Outcome::Parked(e)
                     }
@@ -342,38 +346,10 @@ impl Delivery {
     fn dispatch_event(
         &self,
         reservation_sid: &str,
-        worker: &crate::domain::PhoneNumber,
         event_id: &str,
         event: Event,
-        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let settings = &self.state.settings.dispatch;
-        let messages = &self.state.messages;
-        let catalog = &self.state.settings.catalog;
-        self.state
-            .store
-            .apply_dispatch(event_id, reservation_sid, worker, now, |record, w| {
-                let Some(record) = record else {
-                    return DispatchChange {
-                        record: None,
-                        worker: None,
-                        commands: Vec::new(),
-                        reply: String::new(),
-                    };
-                };
-                let d = dispatch::decide(record, w, &event, now, settings);
-                let mut commands = d.commands;
-                commands.extend(d.texts.iter().map(|t| Command::SendSms {
-                    to: t.to.clone(),
-                    body: messages.render(t.locale, &t.reply, catalog),
-                }));
-                DispatchChange {
-                    record: Some(d.record),
-                    worker: d.worker,
-                    commands,
-                    reply: String::new(),
-                }
-            })?;
+        crate::web::voice::apply_dispatch_event(&self.state, reservation_sid, event_id, &event)?;
         self.state.outbox_wake.notify_one();
         Ok(())
     }
@@ -492,13 +468,17 @@ fn settled<T>(result: Result<T, TwilioError>, why: &str) -> Outcome {
 }
 
 /// 1 s, 2 s, 4 s ... up to five minutes, with up to 20% jitter so that many workers' retries
-/// do not all land on Twilio in the same second. The jitter comes from the entry's id, not
-/// a random number: entries still spread out, and a replayed scenario retries at the same
-/// moments every time.
-fn backoff(attempts: u32, id: u64) -> TimeDelta {
+/// do not all land on Twilio in the same second. The jitter comes from the lane (the worker),
+/// not a random number: workers still spread out, and a replayed scenario retries at the
+/// same moments every time.
+fn backoff(attempts: u32, lane: &str) -> TimeDelta {
     let base = TimeDelta::seconds(1i64 << attempts.min(9)).min(MAX_BACKOFF);
     let spread = (base.num_milliseconds() / 5).max(1) as u64;
-    let mixed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) ^ u64::from(attempts);
+    // FNV-1a: a stable hash (std's is randomly seeded per process).
+    let hash = lane.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mixed = hash ^ u64::from(attempts).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     base + TimeDelta::milliseconds((mixed % spread) as i64)
 }
 
@@ -509,16 +489,18 @@ mod tests {
     #[test]
     fn backoff_doubles_and_stops_at_five_minutes() {
         assert!(
-            backoff(0, 7) >= TimeDelta::seconds(1)
-                && backoff(0, 7) <= TimeDelta::milliseconds(1200)
+            backoff(0, "a") >= TimeDelta::seconds(1)
+                && backoff(0, "a") <= TimeDelta::milliseconds(1200)
         );
-        assert!(backoff(3, 7) >= TimeDelta::seconds(8));
-        assert!(backoff(30, 7) <= MAX_BACKOFF + MAX_BACKOFF / 5);
+        assert!(backoff(3, "a") >= TimeDelta::seconds(8));
+        assert!(backoff(30, "a") <= MAX_BACKOFF + MAX_BACKOFF / 5);
     }
 
     #[test]
-    fn different_entries_back_off_by_different_amounts() {
-        let waits: std::collections::HashSet<_> = (0..50).map(|id| backoff(4, id)).collect();
+    fn different_workers_back_off_by_different_amounts() {
+        let waits: std::collections::HashSet<_> = (0..50)
+            .map(|n| backoff(4, &format!("+1555000{n:04}")))
+            .collect();
         assert!(
             waits.len() > 25,
             "jitter spreads retries: {} distinct waits",

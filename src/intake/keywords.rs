@@ -420,6 +420,26 @@ fn split_all(phrases: &[&'static str]) -> Vec<Vec<&'static str>> {
     phrases.iter().map(|p| p.split(' ').collect()).collect()
 }
 
+impl Intent {
+    /// A short stable name, for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Intent::On => "on",
+            Intent::Off => "off",
+            Intent::Skills => "skills",
+            Intent::Schedule(_) => "schedule",
+            Intent::Status => "status",
+            Intent::Help => "help",
+            Intent::Lang(_) => "lang",
+            Intent::Yes => "yes",
+            Intent::No => "no",
+            Intent::Stop => "stop",
+            Intent::Start => "start",
+            Intent::Join { .. } => "join",
+        }
+    }
+}
+
 /// Lowercase, accents stripped (NFD, combining marks removed: "sí" -> "si", "facturación" -> "facturacion", "ñ" -> "n"),
 /// every char that is not alphanumeric replaced by a space (punctuation, emoji, apostrophes: "I'm" -> "i m"),
 /// whitespace collapsed to single spaces, trimmed. Also used by the skill-menu parser.

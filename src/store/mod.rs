@@ -111,6 +111,27 @@ pub struct ParkedEntry {
     pub error: String,
 }
 
+/// Where a change came from, for the audit trail of presence changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Sms,
+    Ivr,
+    Schedule,
+    Dispatch,
+    Operator,
+    Config,
+}
+
+/// One presence change in a worker's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceChange {
+    pub at: DateTime<Utc>,
+    pub from: String,
+    pub to: String,
+    pub via: Via,
+}
+
 /// What an event does to one number's stored state, decided by the pure core.
 #[derive(Clone, Debug)]
 pub struct Change {
@@ -125,8 +146,14 @@ pub struct Change {
 /// The result of applying an event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Applied {
-    /// Applied now; the outbox ids of the commands it wrote.
-    Fresh { reply: String, outbox: Vec<u64> },
+    /// Applied now; the outbox ids of the commands it wrote, and the worker's record before
+    /// and after (for metrics).
+    Fresh {
+        reply: String,
+        outbox: Vec<u64>,
+        before: Option<Box<WorkerRecord>>,
+        after: Option<Box<WorkerRecord>>,
+    },
     /// This webhook id was handled before; nothing changed.
     Replayed { reply: String },
 }
@@ -149,6 +176,7 @@ pub struct Store {
     pins: sled::Tree,
     dispatch: sled::Tree,
     voicemails: sled::Tree,
+    history: sled::Tree,
     commit: GroupCommit,
 }
 
@@ -167,6 +195,7 @@ impl Store {
             parked: db.open_tree("parked")?,
             dispatch: db.open_tree("dispatch")?,
             voicemails: db.open_tree("voicemails")?,
+            history: db.open_tree("history")?,
             pins: db.open_tree("pins")?,
             db,
             commit: GroupCommit::start(),
@@ -274,7 +303,7 @@ impl Store {
         sid: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.apply(None, phone, now, |record, _| Change {
+        self.apply(None, phone, now, Via::Dispatch, |record, _| Change {
             record: record
                 .filter(|r| r.worker_sid.as_deref() != Some(sid))
                 .map(|r| WorkerRecord {
@@ -296,11 +325,18 @@ impl Store {
         event_id: Option<&str>,
         phone: &PhoneNumber,
         now: DateTime<Utc>,
+        via: Via,
         decide: impl Fn(Option<&WorkerRecord>, Option<&PinAttempts>) -> Change,
     ) -> Result<Applied, StoreError> {
         let key = phone.as_str().as_bytes();
-        let result = (&self.workers, &self.seen, &self.outbox, &self.pins).transaction(
-            |(workers, seen, outbox, pins)| {
+        let result = (
+            &self.workers,
+            &self.seen,
+            &self.outbox,
+            &self.pins,
+            &self.history,
+        )
+            .transaction(|(workers, seen, outbox, pins, history)| {
                 if let Some(old) = event_id.map(|id| seen.get(id)).transpose()?.flatten() {
                     let old: Seen = decode(&old)?;
                     return Ok(Applied::Replayed { reply: old.reply });
@@ -314,6 +350,7 @@ impl Store {
                 if let Some(new) = &change.record {
                     if record.as_ref() != Some(new) {
                         workers.insert(key, encode(new)?)?;
+                        note_presence(history, record.as_ref(), new, via, now)?;
                     }
                 }
                 match &change.pins {
@@ -340,9 +377,10 @@ impl Store {
                 Ok(Applied::Fresh {
                     reply: change.reply,
                     outbox: ids,
+                    before: record.map(Box::new),
+                    after: change.record.map(Box::new),
                 })
-            },
-        )?;
+            })?;
         Ok(result)
     }
 
@@ -375,6 +413,17 @@ impl Store {
         Ok(all)
     }
 
+    /// A worker's presence changes, oldest first.
+    pub fn history(&self, phone: &PhoneNumber) -> Result<Vec<PresenceChange>, StoreError> {
+        let mut prefix = phone.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        self.history
+            .scan_prefix(prefix)
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
     /// Applies one event about a reservation atomically: the dispatch record, the worker's
     /// record (`phone`), the outbox commands and the idempotency record under `event_id`.
     pub fn apply_dispatch(
@@ -389,8 +438,14 @@ impl Store {
         ) -> DispatchChange,
     ) -> Result<Applied, StoreError> {
         let key = phone.as_str().as_bytes();
-        let result = (&self.dispatch, &self.workers, &self.seen, &self.outbox).transaction(
-            |(dispatch, workers, seen, outbox)| {
+        let result = (
+            &self.dispatch,
+            &self.workers,
+            &self.seen,
+            &self.outbox,
+            &self.history,
+        )
+            .transaction(|(dispatch, workers, seen, outbox, history)| {
                 if let Some(old) = seen.get(event_id)? {
                     let old: Seen = decode(&old)?;
                     return Ok(Applied::Replayed { reply: old.reply });
@@ -407,6 +462,7 @@ impl Store {
                 }
                 if let Some(new) = &change.worker {
                     workers.insert(key, encode(new)?)?;
+                    note_presence(history, worker.as_ref(), new, Via::Dispatch, now)?;
                 }
                 let ids = write_commands(outbox, &change.commands, now)?;
                 seen.insert(
@@ -419,9 +475,10 @@ impl Store {
                 Ok(Applied::Fresh {
                     reply: change.reply,
                     outbox: ids,
+                    before: worker.map(Box::new),
+                    after: change.worker.map(Box::new),
                 })
-            },
-        )?;
+            })?;
         Ok(result)
     }
 
@@ -430,24 +487,28 @@ impl Store {
         &self,
         phone: &PhoneNumber,
         now: DateTime<Utc>,
+        via: Via,
         decide: impl Fn(&WorkerRecord) -> (WorkerRecord, Vec<Command>),
     ) -> Result<(), StoreError> {
         let key = phone.as_str().as_bytes();
-        (&self.workers, &self.outbox).transaction(|(workers, outbox)| {
-            let Some(worker) = workers
-                .get(key)?
-                .map(|v| decode::<WorkerRecord>(&v))
-                .transpose()?
-            else {
-                return Ok(());
-            };
-            let (new, commands) = decide(&worker);
-            if new != worker {
-                workers.insert(key, encode(&new)?)?;
-            }
-            write_commands(outbox, &commands, now)?;
-            Ok(())
-        })?;
+        (&self.workers, &self.outbox, &self.history).transaction(
+            |(workers, outbox, history)| {
+                let Some(worker) = workers
+                    .get(key)?
+                    .map(|v| decode::<WorkerRecord>(&v))
+                    .transpose()?
+                else {
+                    return Ok(());
+                };
+                let (new, commands) = decide(&worker);
+                if new != worker {
+                    workers.insert(key, encode(&new)?)?;
+                    note_presence(history, Some(&worker), &new, via, now)?;
+                }
+                write_commands(outbox, &commands, now)?;
+                Ok(())
+            },
+        )?;
         Ok(())
     }
 
@@ -505,7 +566,7 @@ impl Store {
         for entry in roster {
             // Set, not added to: sled may run the closure more than once.
             let differs_now = std::cell::Cell::new(false);
-            self.apply(None, &entry.phone, now, |record, _| {
+            self.apply(None, &entry.phone, now, Via::Config, |record, _| {
                 let new = match record {
                     None => WorkerRecord::new(
                         entry.phone.clone(),
@@ -563,6 +624,38 @@ impl Store {
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<serde_json::Error>>;
+
+/// Appends to the audit trail when a worker's presence changed. Keys are the phone, a zero
+/// byte and a sequence number, so one worker's history is a prefix scan in time order.
+fn note_presence(
+    history: &sled::transaction::TransactionalTree,
+    old: Option<&WorkerRecord>,
+    new: &WorkerRecord,
+    via: Via,
+    now: DateTime<Utc>,
+) -> TxResult<()> {
+    let Some(old) = old.filter(|o| o.presence != new.presence) else {
+        return Ok(());
+    };
+    let mut key = new.phone.as_str().as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(&history.generate_id()?.to_be_bytes());
+    let change = PresenceChange {
+        at: now,
+        from: presence_name(old),
+        to: presence_name(new),
+        via,
+    };
+    history.insert(key, encode(&change)?)?;
+    Ok(())
+}
+
+fn presence_name(record: &WorkerRecord) -> String {
+    serde_json::to_value(record.presence)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
 
 fn write_commands(
     outbox: &sled::transaction::TransactionalTree,

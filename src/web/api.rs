@@ -152,3 +152,30 @@ pub async fn voicemails(
     authorize(&state, &headers)?;
     Ok(Json(state.store.voicemails().map_err(WebError::internal)?))
 }
+
+/// A worker's presence changes and where each came from (sms, ivr, schedule, dispatch,
+/// operator).
+pub async fn history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(phone): Path<String>,
+) -> Result<Json<Vec<crate::store::PresenceChange>>, WebError> {
+    authorize(&state, &headers)?;
+    let phone = if phone.starts_with('+') {
+        phone
+    } else {
+        format!("+{phone}")
+    };
+    let phone = PhoneNumber::parse(phone.trim()).map_err(WebError::BadRequest)?;
+    if state
+        .store
+        .worker(&phone)
+        .map_err(WebError::internal)?
+        .is_none()
+    {
+        return Err(WebError::NotFound(format!("no worker with phone {phone}")));
+    }
+    Ok(Json(
+        state.store.history(&phone).map_err(WebError::internal)?,
+    ))
+}

@@ -460,19 +460,36 @@ async fn apply(
     let ctx = state.context();
     let applied = state
         .store
-        .apply(Some(event_id), from, now, |record, attempts| {
-            let outcome = intake::on_input(&ctx, from, input, now, record, attempts);
-            Change {
-                reply: render(&outcome, outcome.record.as_ref()),
-                record: outcome.record,
-                pins: outcome.pins,
-                commands: outcome.commands,
-            }
-        })
+        .apply(
+            Some(event_id),
+            from,
+            now,
+            crate::store::Via::Ivr,
+            |record, attempts| {
+                let outcome = intake::on_input(&ctx, from, input, now, record, attempts);
+                Change {
+                    reply: render(&outcome, outcome.record.as_ref()),
+                    record: outcome.record,
+                    pins: outcome.pins,
+                    commands: outcome.commands,
+                }
+            },
+        )
         .map_err(WebError::internal)?;
     state.store.durable().await.map_err(WebError::internal)?;
-    if matches!(&applied, crate::store::Applied::Fresh { outbox, .. } if !outbox.is_empty()) {
-        state.outbox_wake.notify_one();
+    if let crate::store::Applied::Fresh {
+        outbox,
+        before,
+        after,
+        ..
+    } = &applied
+    {
+        if !outbox.is_empty() {
+            state.outbox_wake.notify_one();
+        }
+        state
+            .metrics
+            .worker_changed(before.as_deref(), after.as_deref());
     }
     tracing::info!(from = %from.masked(), event_id, "ivr step");
     Ok(applied.reply().to_string())

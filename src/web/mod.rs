@@ -12,6 +12,7 @@ pub mod voice;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::routing::{get, post};
 
 use crate::clock::Clock;
@@ -29,6 +30,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Wakes the outbox delivery after a commit that wrote commands.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The TaskRouter workflow customers' calls are enqueued to: from the configuration,
     /// or found by name once the workspace is set up.
     pub workflow: Arc<std::sync::RwLock<Option<String>>>,
@@ -59,6 +61,9 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/workers/{phone}/history", get(api::history))
         .route("/twilio/sms", post(sms::inbound))
         .route("/twilio/voice/intake", post(ivr::intake))
         .route("/twilio/voice/intake/pin", post(ivr::pin))
@@ -99,7 +104,69 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workers", get(api::list_workers))
         .route("/api/workers/{phone}", get(api::get_worker))
         .route("/api/outbox", get(api::outbox))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), timed))
         .with_state(state)
+}
+
+/// Measures every request for the latency histogram, by route (never by raw path, which
+/// would carry phone numbers).
+async fn timed(
+    State(state): State<AppState>,
+    matched: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let route = matched.as_ref().map(|m| m.as_str()).unwrap_or("unmatched");
+    state.metrics.webhook(
+        route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// Prometheus text exposition.
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(&state.store),
+    )
+}
+
+/// How long the oldest command may wait in the outbox before the service reports itself
+/// not ready: Twilio has been failing (or unreachable) for that long.
+const OUTBOX_STUCK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Ready: the store answers and the outbox is moving.
+async fn readyz(State(state): State<AppState>) -> (axum::http::StatusCode, String) {
+    use axum::http::StatusCode;
+    let now = state.clock.now();
+    match state.store.outbox() {
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}\n")),
+        Ok(pending) => {
+            // Timers wait on purpose; only commands that failed and keep failing count.
+            let stuck = pending
+                .iter()
+                .filter(|e| e.attempts > 0 && now - e.enqueued_at > OUTBOX_STUCK)
+                .count();
+            if stuck > 0 {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("outbox stuck: {stuck} command(s) failing for over 10 minutes\n"),
+                )
+            } else {
+                (
+                    StatusCode::OK,
+                    format!("ready ({} pending)\n", pending.len()),
+                )
+            }
+        }
+    }
 }
 
 /// The store was opened before the router was built, so answering at all means ready.

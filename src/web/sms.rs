@@ -43,6 +43,7 @@ pub async fn inbound(
             Some(&format!("sms:{sid}")),
             &from,
             now,
+            crate::store::Via::Sms,
             |record, attempts| {
                 let outcome = intake::on_text(&ctx, &from, &text, now, record, attempts);
                 Change {
@@ -59,8 +60,24 @@ pub async fn inbound(
     // The reply reports stored state, so it waits until that state is on disk.
     state.store.durable().await.map_err(WebError::internal)?;
 
-    if matches!(&applied, Applied::Fresh { outbox, .. } if !outbox.is_empty()) {
-        state.outbox_wake.notify_one();
+    if let Applied::Fresh {
+        outbox,
+        before,
+        after,
+        ..
+    } = &applied
+    {
+        if !outbox.is_empty() {
+            state.outbox_wake.notify_one();
+        }
+        state
+            .metrics
+            .worker_changed(before.as_deref(), after.as_deref());
+        let keyword = crate::intake::keywords::understand(&text).map_or("other", |i| i.name());
+        let language = after
+            .as_ref()
+            .map_or(state.settings.default_language, |w| w.language);
+        state.metrics.message(keyword, language.code());
     }
     let replayed = matches!(applied, Applied::Replayed { .. });
     tracing::info!(from = %from.masked(), sid, replayed, "sms handled");

@@ -195,55 +195,81 @@ pub async fn dispatch_event(
     event_id: &str,
     event: Event,
 ) -> Result<String, WebError> {
-    let Some(existing) = state
-        .store
-        .dispatch_record(reservation_sid)
+    let Some(reply) = apply_dispatch_event(state, reservation_sid, event_id, &event)
         .map_err(WebError::internal)?
     else {
         tracing::warn!(reservation_sid, "event for an unknown reservation");
         return Ok(twiml::Response::new().hangup().build());
     };
-    let now = state.clock.now();
-    let applied = state
-        .store
-        .apply_dispatch(
-            event_id,
-            reservation_sid,
-            &existing.worker,
-            now,
-            |record, worker| {
-                let Some(record) = record else {
-                    return DispatchChange {
-                        record: None,
-                        worker: None,
-                        commands: Vec::new(),
-                        reply: String::new(),
-                    };
-                };
-                let d = dispatch::decide(record, worker, &event, now, &state.settings.dispatch);
-                let locale = worker.map(|w| w.language).unwrap_or(record.language);
-                let reply = voice_twiml(state, &d.record, d.voice.clone(), locale);
-                let mut commands = d.commands;
-                commands.extend(d.texts.iter().map(|t| {
-                    Command::SendSms {
-                        to: t.to.clone(),
-                        body: state
-                            .messages
-                            .render(t.locale, &t.reply, &state.settings.catalog),
-                    }
-                }));
-                DispatchChange {
-                    record: Some(d.record),
-                    worker: d.worker,
-                    commands,
-                    reply,
-                }
-            },
-        )
-        .map_err(WebError::internal)?;
     state.store.durable().await.map_err(WebError::internal)?;
     state.outbox_wake.notify_one();
-    Ok(applied.reply().to_string())
+    Ok(reply)
+}
+
+/// The dispatcher's decision for one event, stored in one transaction with the TwiML it
+/// answers, the commands (texts rendered in the reader's language) and the worker's record.
+/// Used by the webhooks and by the outbox (which learns a call's SID, or that it failed).
+/// None when shiftline has no record of the reservation.
+pub fn apply_dispatch_event(
+    state: &AppState,
+    reservation_sid: &str,
+    event_id: &str,
+    event: &Event,
+) -> Result<Option<String>, crate::store::StoreError> {
+    let Some(existing) = state.store.dispatch_record(reservation_sid)? else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let ended = std::cell::Cell::new(None);
+    let applied = state.store.apply_dispatch(
+        event_id,
+        reservation_sid,
+        &existing.worker,
+        now,
+        |record, worker| {
+            let Some(record) = record else {
+                return DispatchChange {
+                    record: None,
+                    worker: None,
+                    commands: Vec::new(),
+                    reply: String::new(),
+                };
+            };
+            let d = dispatch::decide(record, worker, event, now, &state.settings.dispatch);
+            // Set, not counted here: sled may run this closure more than once.
+            ended.set(
+                (d.record.outcome != record.outcome)
+                    .then(|| d.record.outcome.clone())
+                    .flatten(),
+            );
+            let locale = worker.map(|w| w.language).unwrap_or(record.language);
+            let reply = voice_twiml(state, &d.record, d.voice.clone(), locale);
+            let mut commands = d.commands;
+            commands.extend(d.texts.iter().map(|t| {
+                Command::SendSms {
+                    to: t.to.clone(),
+                    body: state
+                        .messages
+                        .render(t.locale, &t.reply, &state.settings.catalog),
+                }
+            }));
+            DispatchChange {
+                record: Some(d.record),
+                worker: d.worker,
+                commands,
+                reply,
+            }
+        },
+    )?;
+    if let crate::store::Applied::Fresh { before, after, .. } = &applied {
+        state
+            .metrics
+            .worker_changed(before.as_deref(), after.as_deref());
+        if let Some(outcome) = ended.take() {
+            state.metrics.dispatch_outcome(&outcome);
+        }
+    }
+    Ok(Some(applied.reply().to_string()))
 }
 
 /// The whisper and prompt the worker hears, in the worker's language.
@@ -325,6 +351,9 @@ pub async fn dispatch_answer(
     let reservation_sid = reservation(&params)?;
     let call_sid = form.required("CallSid")?.to_string();
     let answered_by = form.get("AnsweredBy").map(str::to_string);
+    if let Some(verdict) = &answered_by {
+        state.metrics.amd_result(verdict);
+    }
     let id = format!("answer:{call_sid}");
     let twiml = dispatch_event(
         &state,
@@ -370,6 +399,7 @@ pub async fn dispatch_amd(
     let reservation_sid = reservation(&params)?;
     let call_sid = form.required("CallSid")?;
     let answered_by = form.required("AnsweredBy")?.to_string();
+    state.metrics.amd_result(&answered_by);
     dispatch_event(
         &state,
         reservation_sid,
