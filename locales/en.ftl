@@ -65,7 +65,7 @@ status-offline = { $name }, you're offline. Your skills: { $skills }. Text ON to
     .voice = { $name }, you're offline. Your skills are { $skills }.
 status-offline-no-skills = { $name }, you're offline and have no skills yet. Text ON to pick skills and start.
     .voice = { $name }, you're offline, and you have no skills yet.
-help = Text ON to take calls, OFF to stop, SKILLS to change skills, STATUS to check, LANG ES for Spanish.
+help = Text ON to take calls, OFF to stop, SKILLS, SCHEDULE mon-fri 9-17, STATUS, or LANG ES for Spanish.
     .voice = Press 1 to go online, 2 to go offline, 3 to change your skills, or 4 to hear your status.
 lang-set = OK, I'll text you in English. Text HELP for commands.
     .voice = OK, I'll speak English.
@@ -75,8 +75,6 @@ not-understood = Sorry, I didn't understand "{ $text }". Text ON, OFF, SKILLS, S
     .voice = Sorry, I didn't catch that.
 not-understood-blank = Sorry, I couldn't read that. Text ON, OFF, SKILLS, STATUS or HELP.
     .voice = Sorry, I didn't catch that.
-schedule-unavailable = Weekly schedules aren't available yet. Text ON or OFF to change your status.
-    .voice = Weekly schedules aren't available yet.
 
 ## Carrier opt-out
 opted-out = You're offline and won't get texts from us. Text START to undo.
@@ -106,3 +104,23 @@ ivr-no-input = I didn't hear anything.
 ivr-goodbye = Goodbye.
 ivr-not-registered = This phone number is not registered for shift work. Please ask your manager to add you. Goodbye.
 ivr-pin = This phone number is not registered. If you have an enrolment PIN, enter it now, then press pound.
+
+## Weekly schedules and time zones
+schedule-ask = Send your weekly hours, like: mon-fri 9-17, or sat 22-6. Times are { $zone } time. NO cancels.
+    .voice = Please text your weekly hours to this number, like mon-fri 9-17.
+confirm-schedule = { $schedule } { $zone } time. Reply YES to save or NO to cancel.
+    .voice = { $schedule } { $zone } time. Press 1 to save, or 2 to cancel.
+confirm-schedule-clear = Clear your weekly schedule? Reply YES or NO.
+    .voice = Clear your weekly schedule? Press 1 for yes, or 2 for no.
+confirm-schedule-unclear = Reply YES to save the schedule, or NO to cancel.
+    .voice = Press 1 to save the schedule, or 2 to cancel.
+schedule-invalid = { $error }. Nothing changed.
+schedule-saved = Saved: { $schedule } { $zone } time. Next: { $next }.
+schedule-cleared = Your weekly schedule is cleared.
+status-schedule = Schedule: { $schedule } { $zone } time. Next: { $next }.
+tz-set = OK, your time zone is { $zone }.
+tz-unknown = I don't know that place. Text TZ and a city, like TZ Chicago, or a zone like TZ America/Chicago.
+    .voice = I don't know that place.
+shift-started = Your shift started: you're online for { $skills }. Text OFF to stop.
+shift-ended = Your shift ended: you're offline. Next shift: { $next }.
+shift-no-skills = Your shift started, but you have no skills yet. Text SKILLS to pick them.

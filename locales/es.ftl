@@ -65,7 +65,7 @@ status-offline = { $name }, estás fuera de línea. Habilidades: { $skills }. En
     .voice = { $name }, estás fuera de línea. Tus habilidades son { $skills }.
 status-offline-no-skills = { $name }, estás fuera de línea y sin habilidades. Envía ACTIVO para elegirlas.
     .voice = { $name }, estás fuera de línea y aún no tienes habilidades.
-help = ACTIVO para recibir llamadas, SALIR para parar, HABILIDADES para cambiarlas, ESTADO, LANG EN para inglés.
+help = ACTIVO para recibir llamadas, SALIR para parar, HABILIDADES, HORARIO lun-vie 9-17, ESTADO, LANG EN para inglés.
     .voice = Oprime 1 para entrar en línea, 2 para salir, 3 para cambiar tus habilidades o 4 para oír tu estado.
 lang-set = Listo, te escribiré en español. Envía AYUDA para ver los comandos.
     .voice = Listo, te hablaré en español.
@@ -75,8 +75,6 @@ not-understood = No entendí "{ $text }". Envía ACTIVO, SALIR, HABILIDADES, EST
     .voice = Perdón, no te entendí.
 not-understood-blank = No pude leer eso. Envía ACTIVO, SALIR, HABILIDADES, ESTADO o AYUDA.
     .voice = Perdón, no te entendí.
-schedule-unavailable = Los horarios semanales aún no están disponibles. Envía ACTIVO o SALIR para cambiar tu estado.
-    .voice = Los horarios semanales aún no están disponibles.
 
 ## Baja del operador
 opted-out = Estás fuera de línea y no recibirás más mensajes nuestros. Envía START para deshacerlo.
@@ -106,3 +104,23 @@ ivr-no-input = No escuché nada.
 ivr-goodbye = Adiós.
 ivr-not-registered = Este número no está registrado para turnos. Pide a tu encargado que te agregue. Adiós.
 ivr-pin = Este número no está registrado. Si tienes un PIN de registro, márcalo ahora y luego la tecla numeral.
+
+## Horarios semanales y zonas horarias
+schedule-ask = Envía tu horario semanal, por ejemplo: lun-vie 9-17, o sab 22-6. Hora de { $zone }. NO cancela.
+    .voice = Manda tu horario semanal por mensaje a este número, por ejemplo lun-vie 9-17.
+confirm-schedule = { $schedule }, hora de { $zone }. Responde SI para guardar o NO para cancelar.
+    .voice = { $schedule }, hora de { $zone }. Oprime 1 para guardar o 2 para cancelar.
+confirm-schedule-clear = ¿Borrar tu horario semanal? Responde SI o NO.
+    .voice = ¿Borrar tu horario semanal? Oprime 1 para sí o 2 para no.
+confirm-schedule-unclear = Responde SI para guardar el horario o NO para cancelar.
+    .voice = Oprime 1 para guardar el horario o 2 para cancelar.
+schedule-invalid = No entendí ese horario. Ejemplo: HORARIO lun-vie 9-17. No cambió nada.
+schedule-saved = Guardado: { $schedule }, hora de { $zone }. Próximo: { $next }.
+schedule-cleared = Tu horario semanal está borrado.
+status-schedule = Horario: { $schedule }, hora de { $zone }. Próximo: { $next }.
+tz-set = Listo, tu zona horaria es { $zone }.
+tz-unknown = No conozco ese lugar. Envía ZONA y una ciudad, por ejemplo: ZONA Madrid.
+    .voice = No conozco ese lugar.
+shift-started = Empezó tu turno: estás en línea para { $skills }. Envía SALIR para parar.
+shift-ended = Terminó tu turno: estás fuera de línea. Próximo turno: { $next }.
+shift-no-skills = Empezó tu turno, pero aún no tienes habilidades. Envía HABILIDADES para elegirlas.

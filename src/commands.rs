@@ -116,6 +116,9 @@ pub enum Command {
 pub enum TimerEvent {
     /// The rest after a missed call is over.
     CoolDownOver,
+    /// A shift of the worker's weekly schedule starts or ends now; `version` is the
+    /// schedule's, so a timer left from an older schedule does nothing.
+    ShiftBoundary { version: u32 },
 }
 
 impl Command {
@@ -187,7 +190,10 @@ impl Command {
             Command::RedirectCall { call_sid, path } => format!("redirect {call_sid} to {path}"),
             Command::SendSms { to, body } => format!("text {to}: {body:?}"),
             Command::Timer { worker, due, event } => {
-                format!("at {} {event:?} for {worker}", due.format("%H:%M:%S"))
+                format!(
+                    "timer {event:?} for {worker} at {} UTC",
+                    due.format("%Y-%m-%d %H:%M:%S")
+                )
             }
         }
     }

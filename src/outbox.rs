@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::commands::{Activity, Command, WorkerSpec};
 use crate::config::ConfirmMode;
-use crate::dispatch::{self, Event};
+use crate::dispatch::Event;
 use crate::store::{OutboxEntry, StoreError};
 use crate::twilio::rest::{
     CallCreate, CallUpdate, MessageCreate, ReservationPath, ReservationUpdate, TwilioClient,
@@ -128,6 +128,12 @@ impl Delivery {
         while i < entries.len() {
             if let Some(due) = entries[i].not_before.filter(|due| *due > now) {
                 report.due_at(due);
+                // A timer waits for its moment without holding back the lane; a command
+                // backing off after a failure does, to keep the worker's order.
+                if matches!(entries[i].command, Command::Timer { .. }) {
+                    i += 1;
+                    continue;
+                }
                 return Ok(());
             }
             // A run of consecutive syncs is one: the last carries the whole state.
@@ -196,12 +202,19 @@ impl Delivery {
         Ok(match command {
             Command::SyncWorker { .. } => unreachable!("syncs are delivered in runs"),
             Command::Timer { worker, event, .. } => {
-                let event = *event;
-                self.state
-                    .store
-                    .apply_worker(worker, now, crate::store::Via::Dispatch, |w| {
-                        dispatch::on_timer(w, event, now)
-                    })?;
+                let (event, state) = (*event, &self.state);
+                state.store.apply_worker(worker, now, via_of(event), |w| {
+                    let out =
+                        crate::intake::timers::on_timer(w, event, now, &state.settings.catalog);
+                    let texts = out.notices.iter().map(|reply| Command::SendSms {
+                        to: w.phone.clone(),
+                        body: state
+                            .messages
+                            .render(w.language, reply, &state.settings.catalog),
+                    });
+                    let commands = out.commands.into_iter().chain(texts).collect();
+                    (out.record, commands)
+                })?;
                 self.state.outbox_wake.notify_one();
                 Outcome::Done
             }
@@ -451,6 +464,14 @@ impl Delivery {
             .unwrap_or_else(|e| e.into_inner())
             .insert(name, sid.clone());
         Ok(sid)
+    }
+}
+
+/// Where a timer's change comes from, for the presence history.
+fn via_of(event: crate::commands::TimerEvent) -> crate::store::Via {
+    match event {
+        crate::commands::TimerEvent::CoolDownOver => crate::store::Via::Dispatch,
+        crate::commands::TimerEvent::ShiftBoundary { .. } => crate::store::Via::Schedule,
     }
 }
 

@@ -15,6 +15,7 @@
 //!   ivr = { retry = true }                    # Twilio sends the last Gather action again
 //!   wait = "15m"                              # let time pass (s, m, h)
 //!   restart = true                            # stop the service and start it on the same store
+//!   down = "2h"                               # stop it, let 2 hours pass, start it again
 //!   twilio = { status = 500, times = 1 }      # the next REST requests to Twilio fail (times = 0: Twilio is back)
 //!   setup = true                              # run `shiftline twilio setup` and show its report
 //! After each step 20 seconds pass (or the step's `wait`), second by second: the outbox
@@ -46,6 +47,8 @@ struct Dialogue {
     fresh_workspace: bool,
     /// The dispatcher's confirm mode: amd, press1 or amd+press1 (the default).
     confirm: Option<String>,
+    /// Show times in this IANA zone (with its DST) instead of the fixed offset of `start`.
+    zone: Option<String>,
     step: Vec<Step>,
 }
 
@@ -61,6 +64,7 @@ struct Step {
     wait: Option<String>,
     #[serde(default)]
     restart: bool,
+    down: Option<String>,
     twilio: Option<Failure>,
     #[serde(default)]
     setup: bool,
@@ -340,7 +344,9 @@ impl Seen {
     }
 }
 
-/// Lets `span` pass second by second, delivering and simulating what is due at each one.
+/// Lets `span` pass second by second, delivering and simulating what is due at each one;
+/// long waits go in bigger strides, but always stop exactly when a timer is due, so a shift
+/// that starts at 9:00 is seen at 9:00.
 async fn play(
     app: &TestApp,
     clock: &ManualClock,
@@ -349,15 +355,30 @@ async fn play(
     out: &mut Vec<String>,
     stamp: &dyn Fn() -> String,
 ) {
+    use shiftline::clock::Clock;
     let mut passed = TimeDelta::zero();
     while passed < span {
-        // Second by second for the first two minutes, then in bigger strides.
         let stride = if passed < TimeDelta::minutes(2) {
             TimeDelta::seconds(1)
-        } else {
+        } else if passed < TimeDelta::hours(1) {
             TimeDelta::seconds(30)
+        } else {
+            TimeDelta::minutes(10)
         };
-        let stride = stride.min(span - passed);
+        let now = clock.now();
+        let next_timer = app
+            .state
+            .store
+            .outbox()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e.not_before)
+            .filter(|due| *due > now)
+            .min();
+        let mut stride = stride.min(span - passed);
+        if let Some(due) = next_timer {
+            stride = stride.min(due - now);
+        }
         clock.advance(stride);
         passed += stride;
         app.settle().await;
@@ -392,13 +413,20 @@ async fn replay(path: &Path) -> String {
     let mut last_customer_call = None;
     let mut ivr_call: Option<IvrCall> = None;
     let mut ivr_calls = 0;
+    let zone: Option<chrono_tz::Tz> = dialogue
+        .zone
+        .as_deref()
+        .map(|z| z.parse().expect("an IANA zone"));
     let stamp = || {
         use shiftline::clock::Clock;
-        clock
-            .now()
-            .with_timezone(&offset)
-            .format("%a %H:%M:%S")
-            .to_string()
+        let now = clock.now();
+        match zone {
+            Some(zone) => now
+                .with_timezone(&zone)
+                .format("%a %H:%M:%S %Z")
+                .to_string(),
+            None => now.with_timezone(&offset).format("%a %H:%M:%S").to_string(),
+        }
     };
 
     for step in &dialogue.step {
@@ -417,6 +445,13 @@ async fn replay(path: &Path) -> String {
         if step.restart {
             app = app.restart(dir.path(), &options).await;
             seen.print(&mut out, &now, "~~ shiftline restarts ~~");
+        }
+        if let Some(down) = &step.down {
+            seen.print(&mut out, &now, &format!("~~ shiftline stops for {down} ~~"));
+            app = app
+                .restart_after(dir.path(), &options, duration(down))
+                .await;
+            seen.print(&mut out, &stamp(), "~~ shiftline starts again ~~");
         }
         if step.setup {
             seen.print(&mut out, &now, "operator runs `shiftline twilio setup`");

@@ -322,31 +322,5 @@ impl Step<'_> {
     }
 }
 
-/// A worker's timer went off.
-pub fn on_timer(
-    worker: &WorkerRecord,
-    event: TimerEvent,
-    now: DateTime<Utc>,
-) -> (WorkerRecord, Vec<Command>) {
-    let mut new = worker.clone();
-    match event {
-        TimerEvent::CoolDownOver => {
-            let (next, _) = fire::<presence::Impl>(worker.presence, &PresenceInput::Rested)
-                .expect("the presence table has a rule for every pair");
-            new.presence = next;
-        }
-    }
-    let (a, b) = (WorkerSpec::of(worker), WorkerSpec::of(&new));
-    if a == b {
-        return (worker.clone(), Vec::new());
-    }
-    new.updated_at = now;
-    let command = Command::SyncWorker {
-        spec: b,
-        reject_pending_reservations: false,
-    };
-    (new, vec![command])
-}
-
 #[cfg(test)]
 mod tests;

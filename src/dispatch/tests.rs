@@ -259,20 +259,3 @@ fn a_wrong_key_says_goodbye_and_counts_a_miss() {
     assert_eq!(d[2].voice, Voice::Goodbye);
     assert_eq!(worker.missed_calls, 1);
 }
-
-#[test]
-fn the_cool_down_timer_brings_the_worker_back_to_available() {
-    let mut w = worker();
-    w.presence = Presence::CoolDown;
-    let (back, commands) = on_timer(&w, TimerEvent::CoolDownOver, now());
-    assert_eq!(back.presence, Presence::Online);
-    assert!(commands[0].describe().contains("ActivitySid=Available"));
-    w.presence = Presence::Offline;
-    let (same, commands) = on_timer(&w, TimerEvent::CoolDownOver, now());
-    assert_eq!(
-        same.presence,
-        Presence::Offline,
-        "a worker who went offline stays offline"
-    );
-    assert!(commands.is_empty());
-}

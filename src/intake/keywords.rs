@@ -27,6 +27,8 @@ pub enum Intent {
     Stop,
     /// Carrier opt-in words.
     Start,
+    /// TZ and the zone or city asked for, e.g. "America/Chicago" or "Madrid" (may be empty).
+    TimeZone(String),
     /// `JOIN <pin> <name>` (also "unirse"/"registrar"); name is the rest of the text, trimmed, original case, may be empty.
     Join {
         pin: String,
@@ -436,6 +438,7 @@ impl Intent {
             Intent::Stop => "stop",
             Intent::Start => "start",
             Intent::Join { .. } => "join",
+            Intent::TimeZone(_) => "tz",
         }
     }
 }
@@ -470,11 +473,23 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
 }
 
+/// First words that set the worker's time zone.
+const TZ_WORDS: &[&str] = &["tz", "timezone", "zona", "zone"];
+
 /// The intent of a whole message, or None when it is not a command (then the caller replies with help and changes nothing).
 pub fn understand(text: &str) -> Option<Intent> {
     let (first, rest) = first_word(text);
     if SCHEDULE_WORDS.contains(&first.as_str()) {
         return Some(Intent::Schedule(free_text(rest).to_string()));
+    }
+    if TZ_WORDS.contains(&first.as_str()) {
+        return Some(Intent::TimeZone(free_text(rest).to_string()));
+    }
+    if first == "time"
+        && let (second, rest) = first_word(rest)
+        && second == "zone"
+    {
+        return Some(Intent::TimeZone(free_text(rest).to_string()));
     }
     if JOIN_WORDS.contains(&first.as_str()) {
         let rest = free_text(rest);

@@ -47,21 +47,24 @@ state_machine! {
     /// Where the worker is in a conversation. A step other than Idle expires after
     /// `MENU_TIMEOUT` of silence, so a worker who walks away comes back to a clean state.
     ///
-    /// - Idle: OpenSkillMenu -> SkillMenu [ShowMenu]; Leave/Expire -> Idle
+    /// - Idle: OpenSkillMenu -> SkillMenu [ShowMenu]; OpenScheduleEntry -> ScheduleEntry
+    ///   [AskSchedule]; Propose -> Confirm [AskConfirm] (a complete change, such as
+    ///   "SCHEDULE mon-fri 9-17"); Leave/Expire -> Idle
     /// - SkillMenu: ValidAnswer -> Confirm [AskConfirm]; InvalidAnswer -> SkillMenu [ExplainMenu];
     ///   OpenSkillMenu -> SkillMenu [ShowMenu]; Cancel -> Idle [Cancelled];
     ///   Leave -> Idle (another command interrupts); Expire -> Idle [Expired]
+    /// - ScheduleEntry: the same as SkillMenu, for weekly hours
     /// - Confirm: Yes -> Idle [Save]; No/Cancel -> Idle [Cancelled]; Unclear -> Confirm [AskAgain];
-    ///   ValidAnswer -> Confirm [AskConfirm] (a new pick replaces the pending one);
+    ///   ValidAnswer/Propose -> Confirm [AskConfirm] (a new answer replaces the pending one);
     ///   OpenSkillMenu -> SkillMenu [ShowMenu]; Leave -> Idle; Expire -> Idle [Expired]
-    ///
-    /// A ScheduleEntry step joins this table with weekly schedules.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub dialogue(Idle)
 
     Idle => {
         OpenSkillMenu => SkillMenu [ShowMenu],
+        OpenScheduleEntry => ScheduleEntry [AskSchedule],
+        Propose => Confirm [AskConfirm],
         Leave => Idle,
         Expire => Idle,
     },
@@ -69,6 +72,18 @@ state_machine! {
         ValidAnswer => Confirm [AskConfirm],
         InvalidAnswer => SkillMenu [ExplainMenu],
         OpenSkillMenu => SkillMenu [ShowMenu],
+        OpenScheduleEntry => ScheduleEntry [AskSchedule],
+        Propose => Confirm [AskConfirm],
+        Cancel => Idle [Cancelled],
+        Leave => Idle,
+        Expire => Idle [Expired],
+    },
+    ScheduleEntry => {
+        ValidAnswer => Confirm [AskConfirm],
+        InvalidAnswer => ScheduleEntry [ExplainMenu],
+        OpenSkillMenu => SkillMenu [ShowMenu],
+        OpenScheduleEntry => ScheduleEntry [AskSchedule],
+        Propose => Confirm [AskConfirm],
         Cancel => Idle [Cancelled],
         Leave => Idle,
         Expire => Idle [Expired],
@@ -79,7 +94,9 @@ state_machine! {
         Cancel => Idle [Cancelled],
         Unclear => Confirm [AskAgain],
         ValidAnswer => Confirm [AskConfirm],
+        Propose => Confirm [AskConfirm],
         OpenSkillMenu => SkillMenu [ShowMenu],
+        OpenScheduleEntry => ScheduleEntry [AskSchedule],
         Leave => Idle,
         Expire => Idle [Expired],
     }
@@ -118,6 +135,7 @@ impl Dialogue {
             Dialogue::Idle => "idle",
             Dialogue::SkillMenu => "skill_menu",
             Dialogue::Confirm => "confirm",
+            Dialogue::ScheduleEntry => "schedule_entry",
         }
     }
 }
@@ -126,13 +144,18 @@ impl Dialogue {
 mod tests {
     use super::*;
 
-    const DIALOGUE_STATES: [Dialogue; 3] = [Dialogue::Idle, Dialogue::SkillMenu, Dialogue::Confirm];
+    const DIALOGUE_STATES: [Dialogue; 4] = [
+        Dialogue::Idle,
+        Dialogue::SkillMenu,
+        Dialogue::ScheduleEntry,
+        Dialogue::Confirm,
+    ];
 
     #[test]
     fn every_pair_has_one_rule() {
         use DialogueInput::*;
         for state in DIALOGUE_STATES {
-            for input in [OpenSkillMenu, Leave, Expire] {
+            for input in [OpenSkillMenu, OpenScheduleEntry, Propose, Leave, Expire] {
                 assert!(
                     fire::<dialogue::Impl>(state, &input).is_some(),
                     "{state:?} {input:?}"

@@ -18,6 +18,7 @@ pub mod machines;
 pub mod menu;
 pub mod record;
 pub mod reply;
+pub mod timers;
 pub mod turn;
 
 use chrono::{DateTime, Utc};

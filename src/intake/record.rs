@@ -37,6 +37,13 @@ pub struct WorkerRecord {
     /// Calls offered and missed in a row (busy, no answer, voicemail, no key).
     #[serde(default)]
     pub missed_calls: u32,
+    /// Weekly hours in the worker's time zone; presence follows them at each boundary.
+    #[serde(default)]
+    pub schedule: Option<crate::schedule::Schedule>,
+    /// Bumped whenever the schedule or the zone changes, so a timer set for an older
+    /// schedule recognises itself as stale and does nothing.
+    #[serde(default)]
+    pub schedule_version: u32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -56,6 +63,11 @@ pub enum Pending {
         chosen: Vec<SkillKey>,
         /// The menu was opened by ON with no skills saved: saving also goes online.
         then_online: bool,
+    },
+    /// Weekly hours to save; None clears them. While the worker is still typing them
+    /// (ScheduleEntry) nothing is pending yet.
+    Schedule {
+        schedule: Option<crate::schedule::Schedule>,
     },
 }
 
@@ -85,6 +97,8 @@ impl WorkerRecord {
             source,
             worker_sid: None,
             missed_calls: 0,
+            schedule: None,
+            schedule_version: 0,
             updated_at: now,
         }
     }

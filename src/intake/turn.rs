@@ -16,8 +16,10 @@ use super::machines::{
 use super::menu::{self, MenuError};
 use super::record::{Pending, WorkerRecord};
 use super::reply::{Arg, Reply};
+use super::timers;
 use crate::commands::{Activity, Command, WorkerSpec};
 use crate::domain::SkillKey;
+use crate::schedule::Request;
 
 /// The new record, what to say, and what to ask TaskRouter to do.
 #[derive(Clone, Debug)]
@@ -67,6 +69,7 @@ pub fn on_input(ctx: &Context, before: &WorkerRecord, input: &Input, now: DateTi
         now,
         record: before.clone(),
         replies: Vec::new(),
+        timers: Vec::new(),
         expired: false,
     };
     if t.record.menu_expired(now) {
@@ -76,6 +79,7 @@ pub fn on_input(ctx: &Context, before: &WorkerRecord, input: &Input, now: DateTi
     }
     match t.record.dialogue {
         Dialogue::SkillMenu => t.menu_answer(input),
+        Dialogue::ScheduleEntry => t.schedule_answer(input),
         Dialogue::Confirm => t.confirm_answer(input),
         Dialogue::Idle => t.idle(input),
     }
@@ -87,6 +91,8 @@ struct Step<'a> {
     now: DateTime<Utc>,
     record: WorkerRecord,
     replies: Vec<Reply>,
+    /// Schedule timers to set, beside the TaskRouter sync.
+    timers: Vec<Command>,
     /// The text arrived after an open menu timed out.
     expired: bool,
 }
@@ -159,14 +165,66 @@ impl Step<'_> {
         }
     }
 
+    /// Weekly hours typed after a bare SCHEDULE.
+    fn schedule_answer(&mut self, input: &Input) {
+        let text = input.text();
+        match input.intent() {
+            Some(Intent::No) => self.cancel(DialogueInput::Cancel),
+            Some(Intent::Schedule(hours)) => {
+                self.propose_schedule(&hours, DialogueInput::ValidAnswer)
+            }
+            Some(intent) if crate::schedule::parse(text).is_err() => self.leave_for(intent),
+            _ => self.propose_schedule(text, DialogueInput::ValidAnswer),
+        }
+    }
+
+    /// Reads weekly hours and asks to confirm them; a mistake is explained with an example
+    /// and changes nothing.
+    fn propose_schedule(&mut self, hours: &str, input: DialogueInput) {
+        match crate::schedule::parse(hours) {
+            Ok(request) => {
+                self.dialogue(input);
+                let schedule = match request {
+                    Request::Set(schedule) => Some(schedule),
+                    Request::Clear => None,
+                };
+                let reply = match &schedule {
+                    Some(s) => Reply::new("confirm-schedule")
+                        .text("schedule", s.describe(self.record.language))
+                        .text("zone", zone_name(&self.record)),
+                    None => Reply::new("confirm-schedule-clear"),
+                };
+                self.record.pending = Some(Pending::Schedule { schedule });
+                self.say(reply);
+            }
+            Err(error) => {
+                if self.record.dialogue == Dialogue::ScheduleEntry {
+                    self.dialogue(DialogueInput::InvalidAnswer);
+                }
+                self.say(Reply::new("schedule-invalid").text("error", error.to_string()));
+            }
+        }
+    }
+
     fn confirm_answer(&mut self, input: &Input) {
         let text = input.text();
+        let schedule_pending = matches!(self.record.pending, Some(Pending::Schedule { .. }));
         match input.intent() {
             Some(Intent::Yes) => {
                 self.dialogue(DialogueInput::Yes);
                 self.save();
             }
             Some(Intent::No) => self.cancel(DialogueInput::No),
+            Some(Intent::Schedule(hours)) if schedule_pending => {
+                self.propose_schedule(&hours, DialogueInput::Propose)
+            }
+            None if schedule_pending && crate::schedule::parse(text).is_ok() => {
+                self.propose_schedule(text, DialogueInput::Propose)
+            }
+            None if schedule_pending => {
+                self.dialogue(DialogueInput::Unclear);
+                self.say(Reply::new("confirm-schedule-unclear"));
+            }
             intent => match (menu::parse(text, self.ctx.catalog), intent) {
                 (Ok(skills), _) => self.pick(skills),
                 (Err(_), Some(intent)) => self.leave_for(intent),
@@ -202,12 +260,13 @@ impl Step<'_> {
     }
 
     fn save(&mut self) {
-        let Some(Pending::Skills {
-            chosen,
-            then_online,
-        }) = self.record.pending.take()
-        else {
-            return;
+        let (chosen, then_online) = match self.record.pending.take() {
+            Some(Pending::Skills {
+                chosen,
+                then_online,
+            }) => (chosen, then_online),
+            Some(Pending::Schedule { schedule }) => return self.save_schedule(schedule),
+            None => return,
         };
         self.record.skills = self.ctx.catalog.in_menu_order(&chosen);
         if then_online {
@@ -216,6 +275,60 @@ impl Step<'_> {
             self.say(Reply::new("skills-saved-online").arg("skills", Arg::Skills(chosen)));
         } else {
             self.say(Reply::new("skills-saved").arg("skills", Arg::Skills(chosen)));
+        }
+    }
+
+    /// Saves (or clears) the weekly hours and sets the timer for the next boundary. Saving
+    /// does not change presence now: the next start or end does, and manual ON/OFF win
+    /// until then.
+    fn save_schedule(&mut self, schedule: Option<crate::schedule::Schedule>) {
+        self.record.schedule = schedule;
+        self.record.schedule_version += 1;
+        self.timers
+            .extend(timers::next_boundary(&self.record, self.now));
+        let reply = match &self.record.schedule {
+            Some(s) => Reply::new("schedule-saved")
+                .text("schedule", s.describe(self.record.language))
+                .text("zone", zone_name(&self.record))
+                .text("next", self.next_change()),
+            None => Reply::new("schedule-cleared"),
+        };
+        self.say(reply);
+    }
+
+    /// "online Mon 9:00" or "offline Fri 17:00": what the schedule does next, in the
+    /// worker's zone and language.
+    fn next_change(&self) -> String {
+        let Some(schedule) = &self.record.schedule else {
+            return String::new();
+        };
+        match schedule.next_change(self.now, self.record.time_zone) {
+            Some((at, starts)) => {
+                let when = timers::local(at, &self.record);
+                match (starts, self.record.language) {
+                    (true, crate::domain::Locale::Es) => format!("en línea {when}"),
+                    (false, crate::domain::Locale::Es) => format!("fuera de línea {when}"),
+                    (true, _) => format!("online {when}"),
+                    (false, _) => format!("offline {when}"),
+                }
+            }
+            None => "-".to_string(),
+        }
+    }
+
+    fn set_zone(&mut self, name: &str) {
+        match crate::schedule::zones::resolve(name) {
+            Some(zone) => {
+                self.record.time_zone = zone;
+                // The boundaries move with the zone: the old timer goes stale, a new one is set.
+                if self.record.schedule.is_some() {
+                    self.record.schedule_version += 1;
+                    self.timers
+                        .extend(timers::next_boundary(&self.record, self.now));
+                }
+                self.say(Reply::new("tz-set").text("zone", zone_name(&self.record)));
+            }
+            None => self.say(Reply::new("tz-unknown")),
         }
     }
 
@@ -294,11 +407,29 @@ impl Step<'_> {
                 let name = self.record.name.clone();
                 self.say(Reply::new("join-already").text("name", name));
             }
-            Intent::Schedule(_) => self.say(Reply::new("schedule-unavailable")),
+            Intent::Schedule(hours) if hours.trim().is_empty() => {
+                self.dialogue(DialogueInput::OpenScheduleEntry);
+                self.record.pending = None;
+                let reply = Reply::new("schedule-ask").text("zone", zone_name(&self.record));
+                self.say(reply);
+            }
+            Intent::Schedule(hours) => self.propose_schedule(&hours, DialogueInput::Propose),
+            Intent::TimeZone(name) => self.set_zone(&name),
         }
     }
 
     fn status(&mut self) {
+        self.presence_status();
+        if let Some(schedule) = &self.record.schedule {
+            let reply = Reply::new("status-schedule")
+                .text("schedule", schedule.describe(self.record.language))
+                .text("zone", zone_name(&self.record))
+                .text("next", self.next_change());
+            self.say(reply);
+        }
+    }
+
+    fn presence_status(&mut self) {
         let skills = self.skills();
         let name = self.record.name.clone();
         let key = match (self.record.presence, skills.is_empty()) {
@@ -329,7 +460,7 @@ impl Step<'_> {
     fn pending_skills(&self) -> Vec<SkillKey> {
         match &self.record.pending {
             Some(Pending::Skills { chosen, .. }) => chosen.clone(),
-            None => Vec::new(),
+            Some(Pending::Schedule { .. }) | None => Vec::new(),
         }
     }
 
@@ -338,11 +469,12 @@ impl Step<'_> {
         let (old, new) = (WorkerSpec::of(before), WorkerSpec::of(&self.record));
         if old != new {
             commands.push(Command::SyncWorker {
-                reject_pending_reservations: old.activity == Activity::Available
+                reject_pending_reservations: old.activity != Activity::Offline
                     && new.activity == Activity::Offline,
                 spec: new,
             });
         }
+        commands.append(&mut self.timers);
         if self.record != *before {
             self.record.updated_at = self.now;
         }
@@ -352,6 +484,12 @@ impl Step<'_> {
             commands,
         }
     }
+}
+
+/// The worker's zone as they would name it: "Chicago" for America/Chicago.
+fn zone_name(record: &WorkerRecord) -> String {
+    let name = record.time_zone.name();
+    name.rsplit('/').next().unwrap_or(name).replace('_', " ")
 }
 
 /// The start of a worker's text, safe to quote in a reply: characters outside GSM-7 (emoji,

@@ -72,6 +72,7 @@ mod describe;
 mod error;
 mod grammar;
 mod week;
+pub mod zones;
 
 use chrono::{NaiveTime, Timelike, Weekday};
 use serde::{Deserialize, Serialize};

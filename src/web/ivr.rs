@@ -61,7 +61,8 @@ impl Prompt {
 
     fn for_step(dialogue: Dialogue) -> Self {
         match dialogue {
-            Dialogue::Idle => Prompt::Main,
+            // Weekly hours are typed by SMS; by phone the main menu is offered instead.
+            Dialogue::Idle | Dialogue::ScheduleEntry => Prompt::Main,
             Dialogue::SkillMenu => Prompt::Skills,
             Dialogue::Confirm => Prompt::Confirm,
         }
@@ -437,13 +438,13 @@ fn reprompt(worker: &WorkerRecord, prompt: Prompt) -> Vec<Reply> {
     match prompt {
         Prompt::Main => vec![Reply::new("ivr-menu")],
         Prompt::Skills => vec![Reply::new("skill-menu").arg("menu", Arg::Menu)],
-        Prompt::Confirm => {
-            let chosen = match &worker.pending {
-                Some(Pending::Skills { chosen, .. }) => chosen.clone(),
-                None => Vec::new(),
-            };
-            vec![Reply::new("confirm-unclear").arg("skills", Arg::Skills(chosen))]
-        }
+        Prompt::Confirm => match &worker.pending {
+            Some(Pending::Schedule { .. }) => vec![Reply::new("confirm-schedule-unclear")],
+            Some(Pending::Skills { chosen, .. }) => {
+                vec![Reply::new("confirm-unclear").arg("skills", Arg::Skills(chosen.clone()))]
+            }
+            None => vec![Reply::new("confirm-unclear").arg("skills", Arg::Skills(Vec::new()))],
+        },
     }
 }
 

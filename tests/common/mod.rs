@@ -142,8 +142,20 @@ impl TestApp {
     /// Stops this instance and starts a new one on the same store, port and simulator. The
     /// simulator outlives the restart, as Twilio does, so its workspace is not set up again.
     pub async fn restart(self, dir: &Path, options: &Options) -> Self {
+        self.restart_after(dir, options, chrono::TimeDelta::zero())
+            .await
+    }
+
+    /// A restart after `downtime` with the service stopped: nothing is delivered meanwhile.
+    pub async fn restart_after(
+        self,
+        dir: &Path,
+        options: &Options,
+        downtime: chrono::TimeDelta,
+    ) -> Self {
         let (clock, sim, addr) = (self.clock.clone(), self.sim.clone(), self.addr);
         self.stop().await;
+        clock.advance(downtime);
         let options = Options {
             set_up: false,
             ..options.clone()

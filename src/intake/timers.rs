@@ -1,0 +1,291 @@
+//! Timers that come back to a worker's machines: the end of a cool-down after a missed call,
+//! and the boundaries of their weekly schedule.
+//!
+//! A schedule boundary does not replay history: when it fires (on time, or late after the
+//! service was down) it looks at where the schedule stands *now* in the worker's zone, moves
+//! presence there once, and sets the next boundary. So a worker whose shift started during
+//! an outage is online after the restart, and a week-long outage fires once, not seven times.
+//! Manual changes win until the next boundary: a boundary only brings an offline worker
+//! online at a start, and an online one offline at an end.
+
+use chrono::{DateTime, Utc};
+
+use super::catalog::Catalog;
+use super::machines::{Presence, PresenceInput, fire, presence};
+use super::record::WorkerRecord;
+use super::reply::{Arg, Reply};
+use crate::commands::{Command, TimerEvent, WorkerSpec};
+
+/// What a timer did.
+#[derive(Clone, Debug)]
+pub struct TimerOutcome {
+    pub record: WorkerRecord,
+    pub commands: Vec<Command>,
+    /// Texts to the worker (not sent to a worker who opted out).
+    pub notices: Vec<Reply>,
+}
+
+pub fn on_timer(
+    worker: &WorkerRecord,
+    event: TimerEvent,
+    now: DateTime<Utc>,
+    catalog: &Catalog,
+) -> TimerOutcome {
+    let mut record = worker.clone();
+    let mut commands = Vec::new();
+    let mut notices = Vec::new();
+    match event {
+        TimerEvent::CoolDownOver => {
+            record.presence = step(record.presence, PresenceInput::Rested);
+        }
+        TimerEvent::ShiftBoundary { version } if version == worker.schedule_version => {
+            let Some(schedule) = &worker.schedule else {
+                return unchanged(worker);
+            };
+            let skills = catalog.in_menu_order(&worker.skills);
+            let on_shift = schedule.is_on_shift(now, worker.time_zone);
+            match (on_shift, worker.presence) {
+                (true, Presence::Offline) if skills.is_empty() => {
+                    notices.push(Reply::new("shift-no-skills"))
+                }
+                (true, Presence::Offline) => {
+                    record.presence = step(record.presence, PresenceInput::GoOnline);
+                    record.missed_calls = 0;
+                    notices.push(Reply::new("shift-started").arg("skills", Arg::Skills(skills)));
+                }
+                (false, Presence::Online | Presence::CoolDown) => {
+                    record.presence = step(record.presence, PresenceInput::GoOffline);
+                    notices.push(Reply::new("shift-ended").text("next", next_start(&record, now)));
+                }
+                _ => {}
+            }
+            commands.extend(next_boundary(&record, now));
+        }
+        // A timer from a schedule since replaced or cleared.
+        TimerEvent::ShiftBoundary { .. } => return unchanged(worker),
+    }
+    let (a, b) = (WorkerSpec::of(worker), WorkerSpec::of(&record));
+    if a != b {
+        commands.insert(
+            0,
+            Command::SyncWorker {
+                reject_pending_reservations: b.activity == crate::commands::Activity::Offline,
+                spec: b,
+            },
+        );
+    }
+    if record != *worker {
+        record.updated_at = now;
+    }
+    if worker.opted_out {
+        notices.clear();
+    }
+    TimerOutcome {
+        record,
+        commands,
+        notices,
+    }
+}
+
+fn unchanged(worker: &WorkerRecord) -> TimerOutcome {
+    TimerOutcome {
+        record: worker.clone(),
+        commands: Vec::new(),
+        notices: Vec::new(),
+    }
+}
+
+fn step(state: Presence, input: PresenceInput) -> Presence {
+    fire::<presence::Impl>(state, &input)
+        .expect("the presence table has a rule for every pair")
+        .0
+}
+
+/// The timer for the worker's next schedule boundary after `now`, if they have one.
+pub fn next_boundary(record: &WorkerRecord, now: DateTime<Utc>) -> Option<Command> {
+    let schedule = record.schedule.as_ref()?;
+    let (due, _) = schedule.next_change(now, record.time_zone)?;
+    Some(Command::Timer {
+        worker: record.phone.clone(),
+        due,
+        event: TimerEvent::ShiftBoundary {
+            version: record.schedule_version,
+        },
+    })
+}
+
+/// When the worker's next shift starts, in their zone ("Mon 9:00"), or "" without one.
+pub fn next_start(record: &WorkerRecord, now: DateTime<Utc>) -> String {
+    let Some(schedule) = &record.schedule else {
+        return String::new();
+    };
+    let mut at = now;
+    // The next change may be an end (worker on shift now); the start is the one after.
+    for _ in 0..2 {
+        match schedule.next_change(at, record.time_zone) {
+            Some((due, true)) => return local(due, record),
+            Some((due, false)) => at = due,
+            None => break,
+        }
+    }
+    String::new()
+}
+
+/// A moment in the worker's zone and language, as they would say it: "Mon 9:00", "lun 9:00".
+pub fn local(at: DateTime<Utc>, record: &WorkerRecord) -> String {
+    use chrono::Datelike;
+    let local = at.with_timezone(&record.time_zone);
+    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const ES: [&str; 7] = ["lun", "mar", "mie", "jue", "vie", "sab", "dom"];
+    let days = match record.language {
+        crate::domain::Locale::En => EN,
+        crate::domain::Locale::Es => ES,
+    };
+    let day = days[local.weekday().num_days_from_monday() as usize];
+    format!("{day} {}", local.format("%-H:%M"))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::{Locale, PhoneNumber, SkillKey};
+    use crate::intake::record::Source;
+    use crate::schedule::{Request, parse};
+
+    fn catalog() -> Catalog {
+        Catalog {
+            skills: vec![crate::intake::catalog::Skill {
+                key: SkillKey::parse("billing").unwrap(),
+                names: [(Locale::En, "Billing".to_string())].into(),
+            }],
+        }
+    }
+
+    fn worker(schedule: &str) -> WorkerRecord {
+        let mut w = WorkerRecord::new(
+            PhoneNumber::parse("+15550001111").unwrap(),
+            "Ana".into(),
+            Locale::En,
+            vec![Locale::En],
+            chrono_tz::America::Chicago,
+            Source::Config,
+            Utc::now(),
+        );
+        w.skills = vec![SkillKey::parse("billing").unwrap()];
+        let Ok(Request::Set(s)) = parse(schedule) else {
+            panic!("{schedule}")
+        };
+        w.schedule = Some(s);
+        w.schedule_version = 3;
+        w
+    }
+
+    /// 2026-03-02 is a Monday; Chicago is UTC-6 then.
+    fn at(hour: i64, minute: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap()
+            + chrono::TimeDelta::minutes(hour * 60 + minute)
+    }
+
+    #[test]
+    fn a_shift_start_brings_an_offline_worker_online_and_sets_the_end() {
+        let out = on_timer(
+            &worker("mon-fri 9-17"),
+            TimerEvent::ShiftBoundary { version: 3 },
+            at(9, 0),
+            &catalog(),
+        );
+        assert_eq!(out.record.presence, Presence::Online);
+        assert_eq!(out.notices[0].key, "shift-started");
+        let Command::Timer { due, .. } = out.commands.last().unwrap() else {
+            panic!()
+        };
+        assert_eq!(*due, at(17, 0));
+    }
+
+    #[test]
+    fn a_shift_end_takes_an_online_worker_offline_and_says_when_the_next_starts() {
+        let mut w = worker("mon-fri 9-17");
+        w.presence = Presence::Online;
+        let out = on_timer(
+            &w,
+            TimerEvent::ShiftBoundary { version: 3 },
+            at(17, 0),
+            &catalog(),
+        );
+        assert_eq!(out.record.presence, Presence::Offline);
+        assert_eq!(out.notices[0].key, "shift-ended");
+        assert!(
+            out.notices[0]
+                .args
+                .iter()
+                .any(|(_, v)| *v == Arg::Text("Tue 9:00".into())),
+            "{:?}",
+            out.notices
+        );
+    }
+
+    #[test]
+    fn a_manual_off_in_the_shift_holds_until_the_next_start() {
+        let w = worker("mon-fri 9-17"); // offline by hand since 15:00
+        let out = on_timer(
+            &w,
+            TimerEvent::ShiftBoundary { version: 3 },
+            at(17, 0),
+            &catalog(),
+        );
+        assert_eq!(out.record.presence, Presence::Offline);
+        assert!(out.notices.is_empty(), "nothing to announce at the end");
+    }
+
+    #[test]
+    fn a_timer_from_an_older_schedule_does_nothing() {
+        let out = on_timer(
+            &worker("mon-fri 9-17"),
+            TimerEvent::ShiftBoundary { version: 2 },
+            at(9, 0),
+            &catalog(),
+        );
+        assert_eq!(out.record.presence, Presence::Offline);
+        assert!(out.commands.is_empty() && out.notices.is_empty());
+    }
+
+    #[test]
+    fn a_boundary_fired_late_applies_the_schedule_as_it_stands_now() {
+        // The 9:00 start was missed during an outage; at 11:00 the worker comes online once.
+        let out = on_timer(
+            &worker("mon-fri 9-17"),
+            TimerEvent::ShiftBoundary { version: 3 },
+            at(11, 0),
+            &catalog(),
+        );
+        assert_eq!(out.record.presence, Presence::Online);
+        // Missed the whole shift: nothing happens but the next boundary is set.
+        let out = on_timer(
+            &worker("mon-fri 9-17"),
+            TimerEvent::ShiftBoundary { version: 3 },
+            at(18, 0),
+            &catalog(),
+        );
+        assert_eq!(out.record.presence, Presence::Offline);
+        assert!(matches!(out.commands.last(), Some(Command::Timer { .. })));
+    }
+
+    #[test]
+    fn the_cool_down_timer_brings_a_resting_worker_back_to_available() {
+        let mut w = worker("mon-fri 9-17");
+        w.presence = Presence::CoolDown;
+        let out = on_timer(&w, TimerEvent::CoolDownOver, at(10, 0), &catalog());
+        assert_eq!(out.record.presence, Presence::Online);
+        assert!(out.commands[0].describe().contains("ActivitySid=Available"));
+        w.presence = Presence::Offline;
+        let out = on_timer(&w, TimerEvent::CoolDownOver, at(10, 0), &catalog());
+        assert_eq!(
+            out.record.presence,
+            Presence::Offline,
+            "a worker who went offline stays offline"
+        );
+        assert!(out.commands.is_empty());
+    }
+}
