@@ -124,3 +124,9 @@ tz-unknown = I don't know that place. Text TZ and a city, like TZ Chicago, or a 
 shift-started = Your shift started: you're online for { $skills }. Text OFF to stop.
 shift-ended = Your shift ended: you're offline. Next shift: { $next }.
 shift-no-skills = Your shift started, but you have no skills yet. Text SKILLS to pick them.
+
+## Temporary ON and OFF
+hold-online = You're online for { $skills } until { $until }.
+hold-offline = You're offline until { $until }.
+hold-over-online = Your break is over: you're online again for { $skills }. Text OFF to stop.
+hold-over-offline = Your time online is over: you're offline now. Text ON when you're ready.

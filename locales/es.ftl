@@ -124,3 +124,9 @@ tz-unknown = No conozco ese lugar. Envía ZONA y una ciudad, por ejemplo: ZONA M
 shift-started = Empezó tu turno: estás en línea para { $skills }. Envía SALIR para parar.
 shift-ended = Terminó tu turno: estás fuera de línea. Próximo turno: { $next }.
 shift-no-skills = Empezó tu turno, pero aún no tienes habilidades. Envía HABILIDADES para elegirlas.
+
+## ACTIVO y SALIR por un rato
+hold-online = Estás en línea para { $skills } hasta { $until }.
+hold-offline = Estás fuera de línea hasta { $until }.
+hold-over-online = Terminó tu pausa: estás en línea otra vez para { $skills }. Envía SALIR para parar.
+hold-over-offline = Terminó tu tiempo en línea: estás fuera de línea. Envía ACTIVO cuando quieras volver.

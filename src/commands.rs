@@ -119,6 +119,9 @@ pub enum TimerEvent {
     /// A shift of the worker's weekly schedule starts or ends now; `version` is the
     /// schedule's, so a timer left from an older schedule does nothing.
     ShiftBoundary { version: u32 },
+    /// A temporary ON or OFF ("ON until 6pm") ends; `version` is the hold's, so any later
+    /// ON or OFF by hand makes this timer inert.
+    HoldOver { version: u32, online: bool },
 }
 
 impl Command {

@@ -471,7 +471,8 @@ impl Delivery {
 fn via_of(event: crate::commands::TimerEvent) -> crate::store::Via {
     match event {
         crate::commands::TimerEvent::CoolDownOver => crate::store::Via::Dispatch,
-        crate::commands::TimerEvent::ShiftBoundary { .. } => crate::store::Via::Schedule,
+        crate::commands::TimerEvent::ShiftBoundary { .. }
+        | crate::commands::TimerEvent::HoldOver { .. } => crate::store::Via::Schedule,
     }
 }
 

@@ -27,6 +27,11 @@ pub enum Intent {
     Stop,
     /// Carrier opt-in words.
     Start,
+    /// ON or OFF for a while: "ON until 6pm", "OFF for 30m" (see `hold`).
+    Hold {
+        online: bool,
+        until: super::hold::Until,
+    },
     /// TZ and the zone or city asked for, e.g. "America/Chicago" or "Madrid" (may be empty).
     TimeZone(String),
     /// `JOIN <pin> <name>` (also "unirse"/"registrar"); name is the rest of the text, trimmed, original case, may be empty.
@@ -439,6 +444,8 @@ impl Intent {
             Intent::Start => "start",
             Intent::Join { .. } => "join",
             Intent::TimeZone(_) => "tz",
+            Intent::Hold { online: true, .. } => "on_until",
+            Intent::Hold { online: false, .. } => "off_for",
         }
     }
 }

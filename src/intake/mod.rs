@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod enrol;
+pub mod hold;
 pub mod keywords;
 pub mod machines;
 pub mod menu;

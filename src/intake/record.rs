@@ -44,6 +44,9 @@ pub struct WorkerRecord {
     /// schedule recognises itself as stale and does nothing.
     #[serde(default)]
     pub schedule_version: u32,
+    /// Bumped by every ON or OFF, so the end of an earlier temporary one does nothing.
+    #[serde(default)]
+    pub hold_version: u32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -99,6 +102,7 @@ impl WorkerRecord {
             missed_calls: 0,
             schedule: None,
             schedule_version: 0,
+            hold_version: 0,
             updated_at: now,
         }
     }

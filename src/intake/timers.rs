@@ -63,6 +63,26 @@ pub fn on_timer(
         }
         // A timer from a schedule since replaced or cleared.
         TimerEvent::ShiftBoundary { .. } => return unchanged(worker),
+        TimerEvent::HoldOver { version, online } if version == worker.hold_version => {
+            // Back to what the schedule says now, or the opposite of the hold without one.
+            let want_online = match &worker.schedule {
+                Some(schedule) => schedule.is_on_shift(now, worker.time_zone),
+                None => !online,
+            };
+            let skills = catalog.in_menu_order(&worker.skills);
+            match (want_online, worker.presence) {
+                (true, Presence::Offline) if !skills.is_empty() => {
+                    record.presence = step(record.presence, PresenceInput::GoOnline);
+                    notices.push(Reply::new("hold-over-online").arg("skills", Arg::Skills(skills)));
+                }
+                (false, Presence::Online | Presence::CoolDown) => {
+                    record.presence = step(record.presence, PresenceInput::GoOffline);
+                    notices.push(Reply::new("hold-over-offline"));
+                }
+                _ => {}
+            }
+        }
+        TimerEvent::HoldOver { .. } => return unchanged(worker),
     }
     let (a, b) = (WorkerSpec::of(worker), WorkerSpec::of(&record));
     if a != b {

@@ -43,7 +43,9 @@ pub enum Input<'a> {
 impl Input<'_> {
     pub fn intent(&self) -> Option<Intent> {
         match self {
-            Input::Text(text) => understand(text),
+            Input::Text(text) => understand(text).or_else(|| {
+                super::hold::parse(text).map(|(online, until)| Intent::Hold { online, until })
+            }),
             Input::Key(intent) => Some(intent.clone()),
         }
     }
@@ -364,7 +366,40 @@ impl Step<'_> {
     }
 
     fn command(&mut self, intent: Intent) {
+        if matches!(
+            intent,
+            Intent::On | Intent::Off | Intent::Hold { .. } | Intent::Stop
+        ) {
+            self.record.hold_version += 1;
+        }
         match intent {
+            Intent::Hold { online: true, .. } if self.skills().is_empty() => self.open_menu(true),
+            Intent::Hold { online, until } => {
+                let input = if online {
+                    PresenceInput::GoOnline
+                } else {
+                    PresenceInput::GoOffline
+                };
+                self.presence(input);
+                let at = until.at(self.now, self.record.time_zone);
+                self.timers.push(Command::Timer {
+                    worker: self.record.phone.clone(),
+                    due: at,
+                    event: crate::commands::TimerEvent::HoldOver {
+                        version: self.record.hold_version,
+                        online,
+                    },
+                });
+                let until = timers::local(at, &self.record);
+                let reply = if online {
+                    Reply::new("hold-online")
+                        .arg("skills", Arg::Skills(self.skills()))
+                        .text("until", until)
+                } else {
+                    Reply::new("hold-offline").text("until", until)
+                };
+                self.say(reply);
+            }
             Intent::On if self.skills().is_empty() => self.open_menu(true),
             Intent::On => {
                 let key = match self.presence(PresenceInput::GoOnline) {
