@@ -8,18 +8,8 @@
 
 use chrono::{NaiveTime, Timelike, Weekday};
 
-use super::{Schedule, Shift, TimeRange};
+use super::{Schedule, Shift, TimeRange, WEEK};
 use crate::domain::Locale;
-
-const WEEK: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
 
 impl Schedule {
     /// Short read-back in the worker's language, e.g. en `Mon-Fri 9:00-17:00`,

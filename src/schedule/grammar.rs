@@ -7,25 +7,15 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{NaiveTime, Weekday};
+use chrono::NaiveTime;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use super::error::quote;
-use super::{MINUTES_PER_DAY, ParseError, Request, Schedule, Shift, TimeRange};
+use super::{MINUTES_PER_DAY, ParseError, Request, Schedule, Shift, TimeRange, WEEK};
 
 /// Bit `i` is the weekday `i` days after Monday.
 type DaySet = u8;
-
-const WEEK: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
 
 // Day names, Monday first. Every entry is already folded (lowercase, no accents).
 const DAY_NAMES: [&[&str]; 7] = [
@@ -736,7 +726,7 @@ mod tests {
         }
     }
 
-    use Weekday::*;
+    use chrono::Weekday::{self, *};
     const MON_FRI: &[Weekday] = &[Mon, Tue, Wed, Thu, Fri];
 
     #[test]

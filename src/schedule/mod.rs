@@ -78,6 +78,17 @@ use chrono::{NaiveTime, Timelike, Weekday};
 use serde::{Deserialize, Serialize};
 
 pub use error::ParseError;
+
+/// The days of the week, Monday first (the order menus and read-backs use).
+pub(crate) const WEEK: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
 pub use grammar::parse;
 
 const MINUTES_PER_DAY: u32 = 24 * 60;

@@ -477,21 +477,7 @@ async fn apply(
             },
         )
         .map_err(WebError::internal)?;
-    state.store.durable().await.map_err(WebError::internal)?;
-    if let crate::store::Applied::Fresh {
-        outbox,
-        before,
-        after,
-        ..
-    } = &applied
-    {
-        if !outbox.is_empty() {
-            state.outbox_wake.notify_one();
-        }
-        state
-            .metrics
-            .worker_changed(before.as_deref(), after.as_deref());
-    }
+    state.committed(&applied).await?;
     tracing::info!(from = %from.masked(), event_id, "ivr step");
     Ok(applied.reply().to_string())
 }

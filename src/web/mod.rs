@@ -44,6 +44,30 @@ impl AppState {
             .clone()
     }
 
+    /// After a worker's event was applied: make it durable (the reply reports stored state,
+    /// so it waits until that state is on disk), wake the outbox if commands were written,
+    /// and count the state changes.
+    pub async fn committed(&self, applied: &crate::store::Applied) -> Result<(), error::WebError> {
+        self.store
+            .durable()
+            .await
+            .map_err(error::WebError::internal)?;
+        if let crate::store::Applied::Fresh {
+            outbox,
+            before,
+            after,
+            ..
+        } = applied
+        {
+            if !outbox.is_empty() {
+                self.outbox_wake.notify_one();
+            }
+            self.metrics
+                .worker_changed(before.as_deref(), after.as_deref());
+        }
+        Ok(())
+    }
+
     pub fn set_workflow_sid(&self, sid: String) {
         *self.workflow.write().unwrap_or_else(|e| e.into_inner()) = Some(sid);
     }

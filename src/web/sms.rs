@@ -57,22 +57,8 @@ pub async fn inbound(
             },
         )
         .map_err(WebError::internal)?;
-    // The reply reports stored state, so it waits until that state is on disk.
-    state.store.durable().await.map_err(WebError::internal)?;
-
-    if let Applied::Fresh {
-        outbox,
-        before,
-        after,
-        ..
-    } = &applied
-    {
-        if !outbox.is_empty() {
-            state.outbox_wake.notify_one();
-        }
-        state
-            .metrics
-            .worker_changed(before.as_deref(), after.as_deref());
+    state.committed(&applied).await?;
+    if let Applied::Fresh { after, .. } = &applied {
         let keyword = crate::intake::keywords::understand(&text).map_or("other", |i| i.name());
         let language = after
             .as_ref()
