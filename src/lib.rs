@@ -6,6 +6,7 @@
 //! edge (`web`). `app` wires them together.
 
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -50,6 +50,23 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Look at and change the roster: through the API while the service runs (set
+    /// SHIFTLINE_API_TOKEN), on the store directly while it is stopped.
+    ///
+    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage or input.
+    Workers {
+        /// The configuration file.
+        #[arg(
+            long,
+            short,
+            global = true,
+            default_value = "shiftline.toml",
+            env = "SHIFTLINE_CONFIG"
+        )]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: shiftline::cli::WorkersCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -72,6 +89,8 @@ fn main() -> ExitCode {
     // The demo's terminal is for the conversation; only warnings and errors are logged.
     let level = match cli.command {
         Command::Demo { .. } => "warn",
+        // The commands' output is the answer; the store's and HTTP client's news is not.
+        Command::Workers { .. } => "warn",
         _ => "info",
     };
     init_logs(cli.log_json, level);
@@ -81,17 +100,14 @@ fn main() -> ExitCode {
         Command::Twilio {
             command: TwilioCommand::Setup { config },
         } => twilio_setup(config),
+        Command::Workers { config, command } => shiftline::cli::run(&config, command),
     }
 }
 
 /// Sets up the configured account's workspace and prints what it did.
 fn twilio_setup(config: PathBuf) -> ExitCode {
-    let settings = match Settings::load(&config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("shiftline: {}: {e}", config.display());
-            return ExitCode::from(2);
-        }
+    let Some(settings) = load(&config) else {
+        return ExitCode::from(2);
     };
     if settings.twilio.is_none() {
         println!(
@@ -100,12 +116,8 @@ fn twilio_setup(config: PathBuf) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("shiftline: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let client = shiftline::app::twilio_client(&settings, None);
     let report = match runtime.block_on(shiftline::setup::run(&client, &settings)) {
@@ -138,12 +150,8 @@ fn demo(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("shiftline: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let options = shiftline::demo::Options {
         data_dir,
@@ -162,19 +170,11 @@ fn demo(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
 }
 
 fn serve(config: PathBuf) -> ExitCode {
-    let settings = match Settings::load(&config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("shiftline: {}: {e}", config.display());
-            return ExitCode::from(2);
-        }
+    let Some(settings) = load(&config) else {
+        return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("shiftline: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     match runtime.block_on(shiftline::app::serve(
         settings,
@@ -187,6 +187,20 @@ fn serve(config: PathBuf) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The settings in `config`, or None after saying what is wrong with them.
+fn load(config: &std::path::Path) -> Option<Settings> {
+    Settings::load(config)
+        .map_err(|e| eprintln!("shiftline: {}: {e}", config.display()))
+        .ok()
+}
+
+/// A tokio runtime, or None after saying why there is none.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| eprintln!("shiftline: cannot start the runtime: {e}"))
+        .ok()
 }
 
 /// Logs to stderr; `RUST_LOG` overrides `default_level`.

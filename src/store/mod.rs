@@ -9,6 +9,7 @@
 //! instances) can stand behind the same few methods.
 
 mod group_commit;
+pub mod roster;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};

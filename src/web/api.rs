@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::AppState;
 use super::error::WebError;
-use crate::domain::PhoneNumber;
 use crate::intake::record::WorkerRecord;
 
 /// A worker as operators see it.
@@ -45,7 +44,7 @@ impl WorkerView {
     }
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
     let Some(expected) = &state.settings.api_token else {
         return Err(WebError::Unauthorized(
             "the API is off: set SHIFTLINE_API_TOKEN".into(),
@@ -91,12 +90,7 @@ pub async fn get_worker(
 ) -> Result<Json<WorkerView>, WebError> {
     authorize(&state, &headers)?;
     // A "+" is easy to lose in a URL; accept the digits alone too.
-    let phone = if phone.starts_with('+') {
-        phone
-    } else {
-        format!("+{phone}")
-    };
-    let phone = PhoneNumber::parse(phone.trim()).map_err(WebError::BadRequest)?;
+    let phone = super::operator::path_phone(&phone)?;
     let record = state.store.worker(&phone).map_err(WebError::internal)?;
     let record =
         record.ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
@@ -161,12 +155,7 @@ pub async fn history(
     Path(phone): Path<String>,
 ) -> Result<Json<Vec<crate::store::PresenceChange>>, WebError> {
     authorize(&state, &headers)?;
-    let phone = if phone.starts_with('+') {
-        phone
-    } else {
-        format!("+{phone}")
-    };
-    let phone = PhoneNumber::parse(phone.trim()).map_err(WebError::BadRequest)?;
+    let phone = super::operator::path_phone(&phone)?;
     if state
         .store
         .worker(&phone)

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 pub mod ivr;
+pub mod operator;
 pub mod signed_form;
 pub mod sms;
 pub mod taskrouter;
@@ -128,6 +129,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workers", get(api::list_workers))
         .route("/api/workers/{phone}", get(api::get_worker))
         .route("/api/outbox", get(api::outbox))
+        .route("/api/workers", post(operator::add_worker))
+        .route(
+            "/api/workers/{phone}",
+            axum::routing::delete(operator::remove_worker),
+        )
+        .route(
+            "/api/workers/{phone}/offline",
+            post(operator::force_offline),
+        )
         .layer(axum::middleware::from_fn_with_state(state.clone(), timed))
         .with_state(state)
 }

@@ -1,0 +1,529 @@
+//! The operator's roster tools: `shiftline workers ...` on a stopped service's store and
+//! through a running service's API, and the API's answers to bad requests.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{TimeZone, Utc};
+use common::{API_TOKEN, Options, TestApp};
+use shiftline::clock::ManualClock;
+use shiftline::twilio::signature;
+
+const TWILIO_TOKEN: &str = "operator-test-token";
+const API: &str = "operator-api-token";
+const ANA: &str = "+15550001111";
+const SKILLS: &str = "[[skills]]\nkey = \"billing\"\nnames = { en = \"Billing\", es = \"Facturación\" }\n[[skills]]\nkey = \"support\"\nnames = { en = \"Support\", es = \"Soporte\" }\n";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A configuration like `tests/fixtures/roster.toml`: its skills, Ana in `[[workers]]`, a
+/// store in `data` and the service on `port`.
+fn config(dir: &Path, name: &str, data: &Path, port: u16) -> PathBuf {
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\n[defaults]\nlanguage = \"en\"\ntime_zone = \"America/Chicago\"\n\n{SKILLS}\n[[workers]]\nphone = \"{ANA}\"\nname = \"Ana\"\n",
+        data.display()
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `shiftline workers ARGS --config CONFIG`, with the API token only when given.
+fn workers(config: &Path, token: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shiftline"));
+    command
+        .arg("workers")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("SHIFTLINE_CONFIG")
+        .env_remove("SHIFTLINE_API_TOKEN")
+        .env_remove("SHIFTLINE_TWILIO_AUTH_TOKEN")
+        .env("RUST_LOG", "warn");
+    if let Some(token) = token {
+        command.env("SHIFTLINE_API_TOKEN", token);
+    }
+    command.output().expect("the shiftline binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+fn expect_code(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+#[test]
+fn the_cli_manages_the_roster_in_a_stopped_services_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "a.toml", &dir.path().join("a"), free_port());
+
+    // Reading a store that was never made is refused: it is most likely the wrong file.
+    let output = workers(&config, None, &["list"]);
+    expect_code(&output, 1);
+    assert!(stderr(&output).contains("no store"), "{}", stderr(&output));
+
+    let output = workers(
+        &config,
+        None,
+        &[
+            "add",
+            "+15550004444",
+            "Ortiz, Zoe",
+            "--languages",
+            "es,en",
+            "--time-zone",
+            "America/Denver",
+        ],
+    );
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), "added +15550004444 (Ortiz, Zoe)\n");
+    let output = workers(&config, None, &["add", "+15550004444", "Zoe"]);
+    expect_code(&output, 0);
+    assert!(stdout(&output).contains("already on the roster"));
+    let output = workers(&config, None, &["add", "555", "Bad"]);
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("phone: \"555\""),
+        "{}",
+        stderr(&output)
+    );
+    let output = workers(
+        &config,
+        None,
+        &["add", "+15550008888", "Eve", "--time-zone", "EST"],
+    );
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("time_zone:"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = workers(&config, None, &["list"]);
+    expect_code(&output, 0);
+    let list = stdout(&output);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    for column in [
+        "PHONE",
+        "NAME",
+        "PRESENCE",
+        "DIALOGUE",
+        "SKILLS",
+        "LANGUAGE",
+        "TIME ZONE",
+    ] {
+        assert!(lines[0].contains(column), "{list}");
+    }
+    for value in [
+        "+15550004444",
+        "Ortiz, Zoe",
+        "offline",
+        "idle",
+        "en",
+        "America/Denver",
+    ] {
+        assert!(lines[1].contains(value), "{list}");
+    }
+
+    // Export, then import the file with a new worker and a bad row into a new store.
+    let output = workers(&config, None, &["export"]);
+    expect_code(&output, 0);
+    let exported = stdout(&output);
+    assert_eq!(
+        exported,
+        "phone,name,language,languages,time_zone\n+15550004444,\"Ortiz, Zoe\",en,es en,America/Denver\n"
+    );
+    let file = dir.path().join("roster.csv");
+    let csv = format!("{exported}555-1234,Bad,en,,\n+15550005555,Ben,es,,\n");
+    std::fs::write(&file, csv).unwrap();
+    let other = config_for(dir.path(), "b");
+    let output = workers(&other, None, &["import", file.to_str().unwrap()]);
+    expect_code(&output, 2);
+    let report = stdout(&output);
+    assert!(report.contains("line 2: added +15550004444"), "{report}");
+    assert!(
+        report.contains("line 3: invalid: phone: \"555-1234\""),
+        "{report}"
+    );
+    assert!(report.contains("line 4: added +15550005555"), "{report}");
+    assert!(
+        report.contains("2 added, 0 already on the roster, 1 invalid"),
+        "{report}"
+    );
+    let output = workers(&other, None, &["export"]);
+    let mut imported: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
+    imported.sort();
+    assert_eq!(
+        imported,
+        vec![
+            "+15550004444,\"Ortiz, Zoe\",en,es en,America/Denver",
+            "+15550005555,Ben,es,es,America/Chicago",
+            "phone,name,language,languages,time_zone",
+        ]
+    );
+    // The same file again: nothing new.
+    let output = workers(&other, None, &["import", file.to_str().unwrap()]);
+    assert!(stdout(&output).contains("0 added, 2 already on the roster, 1 invalid"));
+
+    let output = workers(&config, None, &["show", "+15550004444"]);
+    expect_code(&output, 0);
+    assert!(
+        stdout(&output).contains("takes calls in: es, en"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = workers(&config, None, &["remove", "+15550004444"]);
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), "removed +15550004444\n");
+    let output = workers(&config, None, &["list"]);
+    assert!(
+        !stdout(&output).contains("+15550004444"),
+        "{}",
+        stdout(&output)
+    );
+    let output = workers(&config, None, &["remove", "+15550004444"]);
+    expect_code(&output, 1);
+    assert!(stderr(&output).contains("no worker with phone +15550004444"));
+}
+
+fn config_for(dir: &Path, name: &str) -> PathBuf {
+    config(dir, &format!("{name}.toml"), &dir.join(name), free_port())
+}
+
+/// A `shiftline serve` process, killed when the test ends however it ends.
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(config: &Path) -> Service {
+    let child = Command::new(env!("CARGO_BIN_EXE_shiftline"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("SHIFTLINE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+        .env("SHIFTLINE_API_TOKEN", API)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the shiftline binary starts");
+    Service(child)
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("shiftline did not become healthy");
+}
+
+/// A signed SMS webhook, as Twilio sends it; returns the status.
+async fn text(client: &reqwest::Client, base: &str, from: &str, body: &str, sid: &str) -> u16 {
+    let params = vec![
+        ("MessageSid".to_string(), sid.to_string()),
+        ("From".to_string(), from.to_string()),
+        ("To".to_string(), "+15550100000".to_string()),
+        ("Body".to_string(), body.to_string()),
+    ];
+    let sig = signature::sign(TWILIO_TOKEN, &format!("{base}/twilio/sms"), &params);
+    client
+        .post(format!("{base}/twilio/sms"))
+        .header("x-twilio-signature", sig)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&params).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn presence(client: &reqwest::Client, base: &str, phone: &str) -> String {
+    let view: serde_json::Value = client
+        .get(format!("{base}/api/workers/{phone}"))
+        .bearer_auth(API)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    view["presence"].as_str().unwrap().to_string()
+}
+
+/// Runs a CLI command off the test's runtime (it blocks until the process ends).
+async fn cli(config: &Path, token: Option<&'static str>, args: &[&str]) -> Output {
+    let config = config.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        workers(&config, token, &args)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_takes_a_worker_offline_through_the_running_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let data = dir.path().join("data");
+    let config = config(dir.path(), "shiftline.toml", &data, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let _service = serve(&config);
+    wait_healthy(&client, &base).await;
+
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        let sid = format!("SM{i:032}");
+        assert_eq!(text(&client, &base, ANA, body, &sid).await, 200);
+    }
+    assert_eq!(presence(&client, &base, ANA).await, "online");
+
+    // The service holds the store: without the API token the CLI cannot do anything.
+    let output = cli(&config, None, &["list"]).await;
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("SHIFTLINE_API_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+    // Pointed at the same store by a configuration the service does not answer on, the
+    // CLI says the store is in use rather than failing obscurely.
+    let elsewhere = self::config(dir.path(), "elsewhere.toml", &data, free_port());
+    let output = cli(&elsewhere, None, &["list"]).await;
+    expect_code(&output, 1);
+    assert!(stderr(&output).contains("in use"), "{}", stderr(&output));
+
+    let output = cli(&config, Some(API), &["offline", ANA]).await;
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), format!("{ANA} (Ana) is offline\n"));
+    assert_eq!(presence(&client, &base, ANA).await, "offline");
+
+    let output = cli(&config, Some(API), &["show", ANA]).await;
+    expect_code(&output, 0);
+    let shown = stdout(&output);
+    assert!(shown.contains("skills:         billing"), "{shown}");
+    let history: Vec<&str> = shown.lines().filter(|l| l.contains(" -> ")).collect();
+    assert_eq!(history.len(), 2, "{shown}");
+    assert!(
+        history[0].ends_with("offline -> online  via sms"),
+        "{shown}"
+    );
+    assert!(
+        history[1].ends_with("online -> offline  via operator"),
+        "{shown}"
+    );
+
+    // Adding and removing go through the API too.
+    let output = cli(&config, Some(API), &["add", "+15550007777", "Dee"]).await;
+    expect_code(&output, 0);
+    let output = cli(&config, Some(API), &["list"]).await;
+    expect_code(&output, 0);
+    assert!(
+        stdout(&output).contains("+15550007777  Dee"),
+        "{}",
+        stdout(&output)
+    );
+    let output = cli(&config, Some(API), &["remove", "+15550007777"]).await;
+    expect_code(&output, 0);
+    let output = cli(&config, Some(API), &["offline", "+15550007777"]).await;
+    expect_code(&output, 1);
+    let output = cli(&config, Some("not-the-token"), &["list"]).await;
+    expect_code(&output, 2);
+    assert!(stderr(&output).contains("refused"), "{}", stderr(&output));
+}
+
+async fn app(dir: &Path) -> TestApp {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
+    ));
+    TestApp::start(dir, clock, &Options::set_up()).await
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, String) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    app.send(request.body(Body::from(body.to_string())).unwrap())
+        .await
+}
+
+fn sim_worker(app: &TestApp, phone: &str) -> shiftline::simulator::SimWorker {
+    app.sim
+        .workers()
+        .into_iter()
+        .find(|w| w.friendly_name == phone)
+        .expect("the worker is in TaskRouter")
+}
+
+#[tokio::test]
+async fn the_roster_api_refuses_strangers_and_bad_input_and_reaches_taskrouter() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let zoe = r#"{"phone":"+15550004444","name":"Zoe","languages":["es","en"]}"#;
+
+    for token in [None, Some("wrong")] {
+        for (method, path) in [
+            ("POST", "/api/workers"),
+            ("DELETE", "/api/workers/+15550001111"),
+            ("POST", "/api/workers/+15550001111/offline"),
+        ] {
+            let (status, _) = call(&app, method, path, token, zoe).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        }
+    }
+    assert!(
+        app.state
+            .store
+            .worker(&phone("+15550004444"))
+            .unwrap()
+            .is_none()
+    );
+
+    let bad = [
+        (r#"{"phone":"555","name":"Zoe"}"#, "phone: "),
+        (r#"{"phone":"+15550004444","name":" "}"#, "name: "),
+        (
+            r#"{"phone":"+15550004444","name":"Zoe","language":"fr"}"#,
+            "language: ",
+        ),
+        (
+            r#"{"phone":"+15550004444","name":"Zoe","languages":["de"]}"#,
+            "languages: ",
+        ),
+        (
+            r#"{"phone":"+15550004444","name":"Zoe","time_zone":"EST"}"#,
+            "time_zone: ",
+        ),
+        (r#"{"phone":"+15550004444"}"#, "missing field `name`"),
+        (
+            r#"{"phone":"+15550004444","name":"Zoe","nmae":"x"}"#,
+            "unknown field `nmae`",
+        ),
+        ("not json", "body: "),
+    ];
+    for (body, reason) in bad {
+        let (status, text) = call(&app, "POST", "/api/workers", Some(API_TOKEN), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(text.contains(reason), "{body}: {text}");
+    }
+
+    let (status, body) = call(&app, "POST", "/api/workers", Some(API_TOKEN), zoe).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(view["presence"], "offline");
+    assert_eq!(view["languages"], serde_json::json!(["es", "en"]));
+    assert_eq!(view["time_zone"], "America/Chicago");
+    let (status, _) = call(&app, "POST", "/api/workers", Some(API_TOKEN), zoe).await;
+    assert_eq!(status, StatusCode::OK);
+
+    for (method, path) in [
+        ("DELETE", "/api/workers/+15559999999"),
+        ("POST", "/api/workers/+15559999999/offline"),
+    ] {
+        let (status, _) = call(&app, method, path, Some(API_TOKEN), "").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let (status, _) = call(&app, "DELETE", "/api/workers/abc", Some(API_TOKEN), "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Ana goes online by text; the operator takes her offline, and TaskRouter follows.
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        app.sms(ANA, body, &format!("SM{i}")).await;
+    }
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Available");
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/workers/15550001111/offline",
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(view["presence"], "offline");
+    assert_eq!(view["skills"], serde_json::json!(["billing"]));
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Offline");
+    let (_, history) = app
+        .get(&format!("/api/workers/{ANA}/history"), Some(API_TOKEN))
+        .await;
+    assert!(history.contains(r#""via":"operator""#), "{history}");
+
+    // Removed: gone from the roster, and TaskRouter's Worker matches no queue.
+    app.sms(ANA, "on", "SM9").await;
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Available");
+    let (status, _) = call(
+        &app,
+        "DELETE",
+        &format!("/api/workers/{ANA}"),
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .get(&format!("/api/workers/{ANA}"), Some(API_TOKEN))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.settle().await;
+    let worker = sim_worker(&app, ANA);
+    assert_eq!(worker.activity_name, "Offline");
+    assert_eq!(worker.attributes["skills"], serde_json::json!([]));
+    app.stop().await;
+}
+
+fn phone(raw: &str) -> shiftline::domain::PhoneNumber {
+    shiftline::domain::PhoneNumber::parse(raw).unwrap()
+}
