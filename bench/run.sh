@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# shiftline's benchmarks (issue 7), printed as one table. Not part of CI.
+#
+#   bench/run.sh
+#
+# Builds the release binaries, then measures on 127.0.0.1 only, each load bounded in time:
+#   1. intake: wrk (2 threads, 32 connections, 10 s) sending signed SMS webhooks, every one
+#      a fresh durable turn, to `shiftline serve` with 10,000 rostered workers, after 20 s
+#      idle (and for 5 s straight after start-up, separately); the same load against
+#      examples/bare_axum.rs; the ratio of the two.
+#   2. assignment callback -> outbound call request latency (examples/bench_dispatch.rs).
+#   3. start-up time and RSS with 100,000 stored workers (examples/bench_seed.rs,
+#      examples/bench_startup.rs), RSS again after 10 s of the intake load; start-up
+#      with the 100,000 workers in the configuration instead, for comparison.
+#   4. where an intake turn's time goes (examples/bench_store.rs), for reading the table.
+#
+# Needs wrk (installed with apt-get when missing and running as root) and curl. About two
+# minutes once the release build is done (a clean release build adds about three).
+# Environment: BENCH_DURATION (seconds per load, default 10), BENCH_SETTLE (idle seconds
+# after start-up before the intake load, default 20), BENCH_KEEP=1 (keep the temporary
+# directory with every log).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+DURATION=${BENCH_DURATION:-10}
+SETTLE=${BENCH_SETTLE:-20} # idle seconds between start-up and the intake load
+COLD=5                     # seconds of load straight after start-up
+THREADS=2
+CONNECTIONS=32
+WORKERS=10000
+REQUESTS=400000
+SEEDED_WORKERS=100000
+RESERVATIONS=2000
+DISPATCH_CONCURRENCY=16
+export SHIFTLINE_TWILIO_AUTH_TOKEN=bench-twilio-token
+export SHIFTLINE_API_TOKEN=bench-api-token
+export RUST_LOG=warn
+unset SHIFTLINE_ENROLMENT_PIN SHIFTLINE_LOG_JSON SHIFTLINE_CONFIG
+
+BIN=target/release/shiftline
+EX=target/release/examples
+CLK_TCK=$(getconf CLK_TCK)
+
+say() { printf '== %s\n' "$*" >&2; }
+die() {
+  printf 'bench/run.sh: %s\n' "$*" >&2
+  exit 1
+}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/shiftline-bench.XXXXXX")
+STARTED=() # every process this script started, by pid
+
+stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || {
+    wait "$pid" 2>/dev/null || true
+    return 0
+  }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in ${STARTED[@]+"${STARTED[@]}"}; do
+    stop_pid "$pid"
+  done
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    say "logs and data kept in $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts "$@" in the background with its output in $1's log; sets PID.
+start() {
+  local log=$TMP/$1.log
+  shift
+  "$@" >"$log" 2>&1 &
+  PID=$!
+  STARTED+=("$PID")
+}
+
+# A port nothing listens on (best effort).
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+}
+
+wait_healthy() { # port pid log
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    kill -0 "$2" 2>/dev/null || die "the server exited during start-up: $(tail -5 "$3")"
+    curl -sf --max-time 1 "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  die "no healthy answer on port $1 within 60 s"
+}
+
+proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+proc_writes() { awk '/^syscw:/{print $2}' "/proc/$1/io"; }
+machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+rss_mb() { awk '/^VmRSS:/{printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+hwm_mb() { awk '/^VmHWM:/{printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+
+# Value of key=value in a line.
+field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -1; }
+calc() { awk "BEGIN {print $*}"; }
+
+# Runs the intake load against the server $2 (pid) on port $3 for $4 seconds (default
+# DURATION); $1 labels the logs.
+# Sets BENCH (wrk's summary line), CPU_NOTE, SERVER_US (server CPU per request) and
+# WRITES (the server's write system calls per request).
+load() {
+  local label=$1 pid=$2 port=$3 duration=${4:-$DURATION} s0 m0 s1 m1 t0 t1 w0 w1 wrk_cpu
+  w0=$(proc_writes "$pid")
+  s0=$(proc_ticks "$pid")
+  m0=$(machine_ticks)
+  t0=$(date +%s.%N)
+  local TIMEFORMAT='%U %S'
+  { time timeout $((duration + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${duration}s" \
+    --latency -s bench/intake.lua "http://127.0.0.1:$port" -- "$TMP/requests" \
+    >"$TMP/wrk-$label.txt" 2>&1; } 2>"$TMP/wrk-$label.time" ||
+    die "wrk failed ($label): $(tail -5 "$TMP/wrk-$label.txt")"
+  t1=$(date +%s.%N)
+  s1=$(proc_ticks "$pid")
+  m1=$(machine_ticks)
+  w1=$(proc_writes "$pid")
+  BENCH=$(grep '^BENCH ' "$TMP/wrk-$label.txt") || die "no summary from wrk ($label): $(tail -5 "$TMP/wrk-$label.txt")"
+  wrk_cpu=$(awk '{print $1 + $2}' "$TMP/wrk-$label.time")
+  local secs server wrkc others
+  secs=$(calc "$t1 - $t0")
+  server=$(calc "($s1 - $s0) / $CLK_TCK / $secs")
+  wrkc=$(calc "$wrk_cpu / $secs")
+  others=$(calc "(($m1 - $m0) / $CLK_TCK - ($s1 - $s0) / $CLK_TCK - $wrk_cpu) / $secs")
+  SERVER_US=$(calc "($s1 - $s0) / $CLK_TCK * 1e6 / $(field "$BENCH" requests)")
+  WRITES=$(calc "($w1 - $w0) / $(field "$BENCH" requests)")
+  CPU_NOTE=$(printf 'CPU (cores of 2): server %.2f, wrk %.2f, everything else %.2f' "$server" "$wrkc" "$others")
+  say "$label: $BENCH"
+  say "$label: $CPU_NOTE"
+}
+
+command -v curl >/dev/null || die "curl is needed"
+if ! command -v wrk >/dev/null; then
+  [[ $(id -u) == 0 ]] || die "wrk is needed: apt-get install -y wrk"
+  say "installing wrk"
+  (apt-get update -qq && apt-get install -y -qq wrk) >"$TMP/apt.log" 2>&1 || die "cannot install wrk: $(tail -3 "$TMP/apt.log")"
+fi
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
+if awk "BEGIN {exit !($LOAD > 1.0)}"; then
+  say "warning: load average $LOAD before starting; other processes will lower the figures"
+fi
+
+say "building release binaries"
+cargo build --release --quiet --bin shiftline --examples
+
+PORT=$(free_port)
+BARE_PORT=$(free_port)
+[[ $PORT != "$BARE_PORT" ]] || BARE_PORT=$((PORT + 1))
+
+say "writing $REQUESTS signed requests from $WORKERS workers"
+"$EX/bench_requests" --public-url "http://127.0.0.1:$PORT" --token "$SHIFTLINE_TWILIO_AUTH_TOKEN" \
+  --workers "$WORKERS" --requests "$REQUESTS" --out "$TMP/requests" --split "$THREADS" \
+  --config "$TMP/intake.toml" --listen "127.0.0.1:$PORT" --data-dir "$TMP/intake-data"
+
+say "seeding a store with $SEEDED_WORKERS workers"
+"$EX/bench_seed" --data-dir "$TMP/seeded" --workers "$SEEDED_WORKERS" >&2
+# The start-up configuration: a few workers of its own (not among the seeded ones).
+cat >"$TMP/seeded.toml" <<EOF
+[server]
+listen = "127.0.0.1:$PORT"
+public_url = "http://127.0.0.1:$PORT"
+data_dir = "$TMP/seeded"
+
+[[skills]]
+key = "billing"
+[[skills]]
+key = "support"
+[[skills]]
+key = "spanish"
+
+[[workers]]
+phone = "+15550001111"
+name = "Ana"
+[[workers]]
+phone = "+15550002222"
+name = "Ben"
+[[workers]]
+phone = "+15550003333"
+name = "Luis"
+EOF
+
+# 1. Intake against shiftline, then the bare handler. Start-up writes the 10,000 workers,
+#    and sled's background work after that slows some requests for a while: measured
+#    first on its own, straight after start-up, then after SETTLE idle seconds.
+sed "s#^data_dir = .*#data_dir = \"$TMP/cold-data\"#" "$TMP/intake.toml" >"$TMP/cold.toml"
+say "intake: shiftline serve, $WORKERS rostered workers, ${COLD} s of load straight after start-up"
+start shiftline-cold "$BIN" serve --config "$TMP/cold.toml"
+SERVER=$PID
+wait_healthy "$PORT" "$SERVER" "$TMP/shiftline-cold.log"
+load cold "$SERVER" "$PORT" "$COLD"
+COLD_BENCH=$BENCH
+stop_pid "$SERVER"
+
+say "intake: shiftline serve, $WORKERS rostered workers, idle ${SETTLE} s, then wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+start shiftline-intake "$BIN" serve --config "$TMP/intake.toml"
+SERVER=$PID
+wait_healthy "$PORT" "$SERVER" "$TMP/shiftline-intake.log"
+sleep "$SETTLE"
+load intake "$SERVER" "$PORT"
+INTAKE=$BENCH
+INTAKE_US=$SERVER_US
+INTAKE_CPU=$CPU_NOTE
+INTAKE_WRITES=$WRITES
+INTAKE_RSS=$(rss_mb "$SERVER")
+OUTBOX=$(curl -sf -H "Authorization: Bearer $SHIFTLINE_API_TOKEN" "http://127.0.0.1:$PORT/api/outbox" |
+  grep -o '"id":' | wc -l || true)
+stop_pid "$SERVER"
+INTAKE_ERRORS=$(grep -c 'ERROR' "$TMP/shiftline-intake.log" || true)
+
+say "intake: bare axum handler"
+start bare "$EX/bare_axum" "127.0.0.1:$BARE_PORT"
+BARE_PID=$PID
+wait_healthy "$BARE_PORT" "$BARE_PID" "$TMP/bare.log"
+load bare "$BARE_PID" "$BARE_PORT"
+BARE=$BENCH
+BARE_US=$SERVER_US
+BARE_CPU=$CPU_NOTE
+stop_pid "$BARE_PID"
+
+# 2. Start-up and memory with 100,000 stored workers.
+say "start-up: 5 starts on the store with $SEEDED_WORKERS workers"
+STARTUP=$("$EX/bench_startup" --bin "$BIN" --config "$TMP/seeded.toml" --addr "127.0.0.1:$PORT" --runs 5 2>"$TMP/startup.log" |
+  grep '^STARTUP ') || die "start-up measurement failed: $(tail -5 "$TMP/startup.log")"
+say "$STARTUP"
+
+say "start-up: 3 starts with all $SEEDED_WORKERS workers in the configuration instead"
+"$EX/bench_requests" --public-url "http://127.0.0.1:$PORT" --token "$SHIFTLINE_TWILIO_AUTH_TOKEN" \
+  --workers "$SEEDED_WORKERS" --requests 0 --out "$TMP/unused" --split 1 \
+  --config "$TMP/roster.toml" --listen "127.0.0.1:$PORT" --data-dir "$TMP/roster-data"
+ROSTER_STARTUP=$("$EX/bench_startup" --bin "$BIN" --config "$TMP/roster.toml" --addr "127.0.0.1:$PORT" --runs 3 2>"$TMP/roster-startup.log" |
+  grep '^STARTUP ') || die "start-up measurement failed: $(tail -5 "$TMP/roster-startup.log")"
+say "$ROSTER_STARTUP"
+
+say "memory: RSS after start-up, then after ${DURATION} s of the intake load"
+start shiftline-seeded "$BIN" serve --config "$TMP/seeded.toml"
+SERVER=$PID
+wait_healthy "$PORT" "$SERVER" "$TMP/shiftline-seeded.log"
+sleep 1
+RSS_START=$(rss_mb "$SERVER")
+load seeded "$SERVER" "$PORT"
+SEEDED=$BENCH
+RSS_LOAD=$(rss_mb "$SERVER")
+RSS_PEAK=$(hwm_mb "$SERVER")
+stop_pid "$SERVER"
+
+# 3. Assignment callback -> call request.
+say "dispatch: $RESERVATIONS reservations one at a time, then $RESERVATIONS with $DISPATCH_CONCURRENCY senders"
+timeout 300 "$EX/bench_dispatch" --reservations "$RESERVATIONS" --concurrency "$DISPATCH_CONCURRENCY" \
+  >"$TMP/dispatch.txt" 2>&1 || die "bench_dispatch failed: $(tail -5 "$TMP/dispatch.txt")"
+cat "$TMP/dispatch.txt" >&2
+D_SERIAL=$(grep '^DISPATCH phase=serial ' "$TMP/dispatch.txt")
+D_CONC=$(grep "^DISPATCH phase=concurrent" "$TMP/dispatch.txt")
+
+# 4. Where an intake turn's time goes.
+say "breakdown of one intake turn (in-process, no HTTP)"
+timeout 300 "$EX/bench_store" --workers "$WORKERS" >"$TMP/store.txt" 2>&1 || die "bench_store failed: $(tail -5 "$TMP/store.txt")"
+cat "$TMP/store.txt" >&2
+
+# The table.
+ms() { calc "$1 / 1000"; }
+verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; fi; }
+row() { printf '%-48s %-17s %-11s %s\n' "$@"; }
+
+I_RPS=$(field "$INTAKE" rps)
+B_RPS=$(field "$BARE" rps)
+RATIO=$(calc "$I_RPS / $B_RPS")
+I_P50=$(ms "$(field "$INTAKE" p50_us)")
+I_P99=$(ms "$(field "$INTAKE" p99_us)")
+B_P50=$(ms "$(field "$BARE" p50_us)")
+B_P99=$(ms "$(field "$BARE" p99_us)")
+S_RPS=$(field "$SEEDED" rps)
+S_P99=$(ms "$(field "$SEEDED" p99_us)")
+START_MS=$(field "$STARTUP" median_ms)
+ROSTER_MS=$(field "$ROSTER_STARTUP" median_ms)
+DS_P50=$(field "$D_SERIAL" p50_ms)
+DS_P99=$(field "$D_SERIAL" p99_ms)
+DC_P50=$(field "$D_CONC" p50_ms)
+DC_P99=$(field "$D_CONC" p99_ms)
+RSS_MAX=$((RSS_START > RSS_LOAD ? RSS_START : RSS_LOAD))
+
+echo
+echo "shiftline benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+row figure value target result
+row "intake throughput (req/s)" "$(printf %.0f "$I_RPS")" - -
+row "bare axum throughput (req/s)" "$(printf %.0f "$B_RPS")" - -
+row "intake / bare" "$(printf %.2fx "$RATIO")" ">= 0.5x" "$(verdict "$RATIO >= 0.5")"
+row "intake p50 / p99 (ms)" "$(printf '%.2f / %.2f' "$I_P50" "$I_P99")" "p99 < 5" "$(verdict "$I_P99 < 5")"
+row "intake p50 / p99 in the first ${COLD} s after start (ms)" "$(printf '%.2f / %.2f' "$(ms "$(field "$COLD_BENCH" p50_us)")" "$(ms "$(field "$COLD_BENCH" p99_us)")")" "p99 < 5" "$(verdict "$(ms "$(field "$COLD_BENCH" p99_us)") < 5")"
+row "bare axum p50 / p99 (ms)" "$(printf '%.2f / %.2f' "$B_P50" "$B_P99")" - -
+row "server CPU per request, intake / bare (us)" "$(printf '%.0f / %.0f' "$INTAKE_US" "$BARE_US")" - -
+row "assignment -> call p50 / p99 (ms), serial" "$(printf '%.2f / %.2f' "$DS_P50" "$DS_P99")" "p99 < 5" "$(verdict "$DS_P99 < 5")"
+row "assignment -> call p50 / p99 (ms), $DISPATCH_CONCURRENCY at once" "$(printf '%.2f / %.2f' "$DC_P50" "$DC_P99")" "p99 < 5" "$(verdict "$DC_P99 < 5")"
+row "start-up with 100k workers (ms, median of 5)" "$START_MS" "< 1000" "$(verdict "$START_MS < 1000")"
+row "RSS after start / under load (MB), 100k" "$RSS_START / $RSS_LOAD" "< 100" "$(verdict "$RSS_MAX < 100")"
+row "start-up, 100k workers in the config (ms)" "$ROSTER_MS" "< 1000" "$(verdict "$ROSTER_MS < 1000")"
+row "intake on the 100k store (req/s, p99 ms)" "$(printf '%.0f, %.2f' "$S_RPS" "$S_P99")" - -
+echo
+echo "notes:"
+echo "  intake right after start: $(field "$COLD_BENCH" requests) requests in ${COLD} s ($(printf %.0f "$(field "$COLD_BENCH" rps)") req/s), non-2xx $(field "$COLD_BENCH" non2xx), max $(ms "$(field "$COLD_BENCH" max_us)") ms"
+echo "  intake: $(field "$INTAKE" requests) requests, non-2xx $(field "$INTAKE" non2xx), socket errors $(field "$INTAKE" socket_errors), replays $(field "$INTAKE" replays); $INTAKE_CPU"
+echo "  intake: $INTAKE_WRITES write system calls per request; RSS after the load $INTAKE_RSS MB; outbox entries left $OUTBOX; ERROR log lines $INTAKE_ERRORS"
+echo "  bare:   $(field "$BARE" requests) requests, non-2xx $(field "$BARE" non2xx), socket errors $(field "$BARE" socket_errors); $BARE_CPU"
+echo "  100k store: peak RSS $RSS_PEAK MB; start-up runs $(field "$STARTUP" runs_ms) ms; 100k in the config: runs $(field "$ROSTER_STARTUP" runs_ms) ms, RSS $(field "$ROSTER_STARTUP" rss_mb) MB"
+echo "  dispatch: webhook answered p50/p99 $(field "$D_SERIAL" webhook_p50_ms)/$(field "$D_SERIAL" webhook_p99_ms) ms serial, $(field "$D_CONC" webhook_p50_ms)/$(field "$D_CONC" webhook_p99_ms) ms concurrent; missing calls $(field "$D_SERIAL" missing)+$(field "$D_CONC" missing)"
+sed -n 's/^STORE phase=/  turn breakdown: /p' "$TMP/store.txt"
