@@ -104,15 +104,20 @@ impl Delivery {
         let _one_at_a_time = self.pass.lock().await;
         let now = self.state.clock.now();
         let mut report = Report::default();
-        let mut lanes: Vec<(String, Vec<OutboxEntry>)> = Vec::new();
+        // Lanes in the order their first entry was written, each in id order.
+        let mut lanes: Vec<Vec<OutboxEntry>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for entry in self.state.store.outbox()? {
             let lane = entry.command.lane();
-            match lanes.iter_mut().find(|(l, _)| *l == lane) {
-                Some((_, entries)) => entries.push(entry),
-                None => lanes.push((lane, vec![entry])),
+            match index.get(&lane) {
+                Some(&i) => lanes[i].push(entry),
+                None => {
+                    index.insert(lane, lanes.len());
+                    lanes.push(vec![entry]);
+                }
             }
         }
-        for (_, entries) in lanes {
+        for entries in lanes {
             self.deliver_lane(entries, now, &mut report).await?;
         }
         Ok(report)
