@@ -22,6 +22,9 @@ pub struct WorkerView {
     pub languages: Vec<String>,
     pub time_zone: String,
     pub opted_out: bool,
+    /// The weekly hours, as the worker would read them in English ("Mon-Fri 9:00-17:00").
+    pub schedule: Option<String>,
+    pub missed_calls: u32,
     pub worker_sid: Option<String>,
     pub updated_at: String,
 }
@@ -38,6 +41,11 @@ impl WorkerView {
             languages: r.languages.iter().map(|l| l.to_string()).collect(),
             time_zone: r.time_zone.name().to_string(),
             opted_out: r.opted_out,
+            schedule: r
+                .schedule
+                .as_ref()
+                .map(|s| s.describe(crate::domain::Locale::En)),
+            missed_calls: r.missed_calls,
             worker_sid: r.worker_sid.clone(),
             updated_at: r.updated_at.to_rfc3339(),
         }
