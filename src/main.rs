@@ -192,7 +192,14 @@ fn serve(config: PathBuf) -> ExitCode {
 /// The settings in `config`, or None after saying what is wrong with them.
 fn load(config: &std::path::Path) -> Option<Settings> {
     Settings::load(config)
-        .map_err(|e| eprintln!("shiftline: {}: {e}", config.display()))
+        .map_err(|e| {
+            eprintln!("shiftline: {}: {e}", config.display());
+            if !config.exists() {
+                eprintln!(
+                    "  (try --config shiftline.example.toml, or `shiftline demo` to see it work)"
+                );
+            }
+        })
         .ok()
 }
 
