@@ -1,7 +1,7 @@
 //! Group commit: one task makes every waiting write durable with a single blocking
 //! `flush()`, so a burst of webhooks shares one flush instead of queueing a flush each.
 //!
-//! sled's `flush_async()` deadlocks under concurrent load (upstream bug #1308, DESIGN 6), so
+//! sled's asynchronous flush deadlocks under concurrent load (upstream bug #1308, DESIGN 6), so
 //! the blocking `flush()` runs on tokio's blocking pool. Each request carries its own handle
 //! to the database and the task drops the handles before it answers, so the task keeps
 //! nothing open between batches and the database closes when the last `Store` is dropped.
