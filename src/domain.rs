@@ -58,6 +58,23 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
+/// `text` with every E.164-looking number masked like `PhoneNumber::masked`, for log lines
+/// that carry free text (a command's description, Twilio's error message).
+pub fn redact(text: &str) -> String {
+    static NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(\+|%2B)([1-9]\d{7,14})").expect("a valid pattern")
+    });
+    // Numbers also travel URL-encoded in query strings (`caller=%2B1555...`).
+    NUMBER
+        .replace_all(text, |caps: &regex::Captures| {
+            match PhoneNumber::parse(&format!("+{}", &caps[2])) {
+                Ok(p) => format!("{}{}", &caps[1], &p.masked()[1..]),
+                Err(_) => caps[0].to_string(),
+            }
+        })
+        .into_owned()
+}
+
 /// A skill's stable key (`billing`), used in TaskRouter attributes and expressions, so it is
 /// limited to lowercase letters, digits and `_` (TaskRouter expressions do not allow `-`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -175,6 +192,22 @@ mod tests {
     fn masked_numbers_keep_country_code_and_last_four() {
         let p = PhoneNumber::parse("+15550001111").unwrap();
         assert_eq!(p.masked(), "+1******1111");
+    }
+
+    #[test]
+    fn redact_masks_every_number_in_free_text() {
+        assert_eq!(
+            redact("text +15550001111: \"New voicemail from +15559990000\""),
+            "text +1******1111: \"New voicemail from +1******0000\""
+        );
+        assert_eq!(
+            redact("reject WR123, worker Unavailable"),
+            "reject WR123, worker Unavailable"
+        );
+        assert_eq!(
+            redact("/recorded?caller=%2B15559990000&x=1"),
+            "/recorded?caller=%2B1******0000&x=1"
+        );
     }
 
     #[test]

@@ -176,13 +176,13 @@ impl Delivery {
                     self.state.store.outbox_done(&ids)?;
                     report.delivered += 1;
                     report.superseded += run - 1;
-                    tracing::info!(command = %last.command.describe(), "outbox: delivered");
+                    tracing::info!(command = %crate::domain::redact(&last.command.describe()), "outbox: delivered");
                 }
                 Outcome::Parked(e) => {
                     self.state.metrics.outbox_failure("parked");
                     self.state.store.outbox_park(&ids, &e.to_string(), now)?;
                     report.parked += run;
-                    tracing::error!(command = %last.command.describe(), error = %e, "outbox: Twilio refused a command for good; parked");
+                    tracing::error!(command = %crate::domain::redact(&last.command.describe()), error = %crate::domain::redact(&e.to_string()), "outbox: Twilio refused a command for good; parked");
                 }
                 Outcome::Retry(e) => {
                     self.state.metrics.outbox_failure("retry");
@@ -192,7 +192,7 @@ impl Delivery {
                         .outbox_retry(batch[0].id, due, &e.to_string())?;
                     report.retrying += 1;
                     report.due_at(due);
-                    tracing::warn!(command = %last.command.describe(), error = %e, attempts = batch[0].attempts + 1, "outbox: will retry");
+                    tracing::warn!(command = %crate::domain::redact(&last.command.describe()), error = %crate::domain::redact(&e.to_string()), attempts = batch[0].attempts + 1, "outbox: will retry");
                     return Ok(());
                 }
             }
@@ -487,7 +487,7 @@ fn settled<T>(result: Result<T, TwilioError>, why: &str) -> Outcome {
     match result {
         Ok(_) => Outcome::Done,
         Err(e) if e.is_permanent() => {
-            tracing::info!(error = %e, "outbox: nothing to do, {why}");
+            tracing::info!(error = %crate::domain::redact(&e.to_string()), "outbox: nothing to do, {why}");
             Outcome::Done
         }
         Err(e) => Outcome::Retry(e),

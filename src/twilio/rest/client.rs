@@ -286,7 +286,7 @@ impl TwilioClient {
                         path = url.path(),
                         status = error.status,
                         code = error.code,
-                        message = %error.message,
+                        message = %crate::domain::redact(&error.message),
                         attempt,
                         attempts,
                         "Twilio request failed"
