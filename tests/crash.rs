@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shiftline::twilio::signature;
+mod common;
+
+use common::{post_sms, wait_healthy};
 
 const TOKEN: &str = "crash-test-token";
 const API: &str = "crash-api-token";
@@ -61,46 +63,6 @@ fn start(config: &std::path::Path) -> Child {
         .expect("the shiftline binary starts")
 }
 
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("shiftline did not become healthy");
-}
-
-async fn text(
-    client: &reqwest::Client,
-    base: &str,
-    from: &str,
-    body: &str,
-    sid: &str,
-) -> Option<u16> {
-    let params = vec![
-        ("MessageSid".to_string(), sid.to_string()),
-        ("From".to_string(), from.to_string()),
-        ("To".to_string(), "+15550100000".to_string()),
-        ("Body".to_string(), body.to_string()),
-    ];
-    let sig = signature::sign(TOKEN, &format!("{base}/twilio/sms"), &params);
-    let response = client
-        .post(format!("{base}/twilio/sms"))
-        .header("x-twilio-signature", sig)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&params).unwrap())
-        .send()
-        .await
-        .ok()?;
-    let status = response.status().as_u16();
-    response.text().await.ok()?;
-    Some(status)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_burst_loses_no_acknowledged_change() {
     let dir = tempfile::tempdir().unwrap();
@@ -124,7 +86,7 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_change() {
             let mut acked = 0;
             for k in 0..1000 {
                 let sid = format!("SM{i:04}{k:028}");
-                match text(&client, &base, &phone(i), SCRIPT[k % 9], &sid).await {
+                match post_sms(&client, &base, TOKEN, &phone(i), SCRIPT[k % 9], &sid).await {
                     Some(200) => {
                         acked += 1;
                         total.fetch_add(1, Ordering::Relaxed);

@@ -6,14 +6,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{TimeZone, Utc};
 use common::{API_TOKEN, Options, TestApp};
 use shiftline::clock::ManualClock;
-use shiftline::twilio::signature;
 
 const TWILIO_TOKEN: &str = "operator-test-token";
 const API: &str = "operator-api-token";
@@ -241,38 +239,11 @@ fn serve(config: &Path) -> Service {
     Service(child)
 }
 
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("shiftline did not become healthy");
-}
-
 /// A signed SMS webhook, as Twilio sends it; returns the status.
 async fn text(client: &reqwest::Client, base: &str, from: &str, body: &str, sid: &str) -> u16 {
-    let params = vec![
-        ("MessageSid".to_string(), sid.to_string()),
-        ("From".to_string(), from.to_string()),
-        ("To".to_string(), "+15550100000".to_string()),
-        ("Body".to_string(), body.to_string()),
-    ];
-    let sig = signature::sign(TWILIO_TOKEN, &format!("{base}/twilio/sms"), &params);
-    client
-        .post(format!("{base}/twilio/sms"))
-        .header("x-twilio-signature", sig)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&params).unwrap())
-        .send()
+    common::post_sms(client, base, TWILIO_TOKEN, from, body, sid)
         .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .expect("the service answers")
 }
 
 async fn presence(client: &reqwest::Client, base: &str, phone: &str) -> String {
@@ -309,7 +280,7 @@ async fn an_operator_takes_a_worker_offline_through_the_running_service() {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let _service = serve(&config);
-    wait_healthy(&client, &base).await;
+    common::wait_healthy(&client, &base).await;
 
     for (i, body) in ["on", "1", "yes"].iter().enumerate() {
         let sid = format!("SM{i:032}");

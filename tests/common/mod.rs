@@ -268,3 +268,47 @@ pub fn message_text(twiml: &str) -> String {
         .replace("&apos;", "'")
         .replace("&amp;", "&")
 }
+
+/// Waits until a spawned `shiftline serve` at `base` answers `/healthz`.
+pub async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("shiftline did not become healthy");
+}
+
+/// A signed SMS webhook to a running server over HTTP, as Twilio sends it; the status, or
+/// None when the server did not answer (it was killed, say).
+pub async fn post_sms(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    from: &str,
+    body: &str,
+    sid: &str,
+) -> Option<u16> {
+    let params = vec![
+        ("MessageSid".to_string(), sid.to_string()),
+        ("From".to_string(), from.to_string()),
+        ("To".to_string(), "+15550100000".to_string()),
+        ("Body".to_string(), body.to_string()),
+    ];
+    let sig = signature::sign(token, &format!("{base}/twilio/sms"), &params);
+    let response = client
+        .post(format!("{base}/twilio/sms"))
+        .header("x-twilio-signature", sig)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&params).unwrap())
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    response.text().await.ok()?;
+    Some(status)
+}
