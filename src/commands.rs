@@ -125,6 +125,19 @@ pub enum TimerEvent {
 }
 
 impl Command {
+    /// The TaskRouter sync a change of `before` into `after` needs, if any. Every path that
+    /// changes a worker (texts, the phone menu, calls, timers, the roster) goes through here,
+    /// so the rule lives in one place: send the whole new state, and reject pending
+    /// reservations when the worker becomes unavailable to TaskRouter.
+    pub fn sync(before: &WorkerRecord, after: &WorkerRecord) -> Option<Command> {
+        let (old, new) = (WorkerSpec::of(before), WorkerSpec::of(after));
+        (old != new).then(|| Command::SyncWorker {
+            reject_pending_reservations: old.activity != Activity::Offline
+                && new.activity == Activity::Offline,
+            spec: new,
+        })
+    }
+
     /// Commands in one lane are delivered in order: a worker's, a call's, a recipient's.
     pub fn lane(&self) -> String {
         match self {

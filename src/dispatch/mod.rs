@@ -18,7 +18,7 @@ pub mod machine;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::commands::{Activity, Command, TimerEvent, WorkerSpec};
+use crate::commands::{Command, TimerEvent};
 use crate::config::{ConfirmMode, Dispatch};
 use crate::domain::{Locale, PhoneNumber, SkillKey};
 use crate::intake::machines::{PresenceInput, fire, presence};
@@ -178,23 +178,16 @@ pub fn decide(
         None => Voice::Nothing,
     };
     let worker_changed = step.worker.as_ref() != worker;
-    if let (Some(old), Some(new)) = (worker, step.worker.as_ref()) {
-        let (a, b) = (WorkerSpec::of(old), WorkerSpec::of(new));
-        if a != b {
-            // After the rejection (which already rests the worker) and before the timer.
-            let at = step
-                .commands
-                .iter()
-                .position(|c| matches!(c, Command::Timer { .. }))
-                .unwrap_or(step.commands.len());
-            step.commands.insert(
-                at,
-                Command::SyncWorker {
-                    reject_pending_reservations: b.activity == Activity::Offline,
-                    spec: b,
-                },
-            );
-        }
+    if let (Some(old), Some(new)) = (worker, step.worker.as_ref())
+        && let Some(sync) = Command::sync(old, new)
+    {
+        // After the rejection (which already rests the worker) and before the timer.
+        let at = step
+            .commands
+            .iter()
+            .position(|c| matches!(c, Command::Timer { .. }))
+            .unwrap_or(step.commands.len());
+        step.commands.insert(at, sync);
     }
     Decision {
         record,

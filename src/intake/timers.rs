@@ -14,7 +14,7 @@ use super::catalog::Catalog;
 use super::machines::{Presence, PresenceInput, fire, presence};
 use super::record::WorkerRecord;
 use super::reply::{Arg, Reply};
-use crate::commands::{Command, TimerEvent, WorkerSpec};
+use crate::commands::{Command, TimerEvent};
 
 /// What a timer did.
 #[derive(Clone, Debug)]
@@ -84,15 +84,8 @@ pub fn on_timer(
         }
         TimerEvent::HoldOver { .. } => return unchanged(worker),
     }
-    let (a, b) = (WorkerSpec::of(worker), WorkerSpec::of(&record));
-    if a != b {
-        commands.insert(
-            0,
-            Command::SyncWorker {
-                reject_pending_reservations: b.activity == crate::commands::Activity::Offline,
-                spec: b,
-            },
-        );
+    if let Some(sync) = Command::sync(worker, &record) {
+        commands.insert(0, sync);
     }
     if record != *worker {
         record.updated_at = now;

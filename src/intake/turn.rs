@@ -17,7 +17,7 @@ use super::menu::{self, MenuError};
 use super::record::{Pending, WorkerRecord};
 use super::reply::{Arg, Reply};
 use super::timers;
-use crate::commands::{Activity, Command, WorkerSpec};
+use crate::commands::Command;
 use crate::domain::SkillKey;
 use crate::schedule::Request;
 
@@ -500,15 +500,7 @@ impl Step<'_> {
     }
 
     fn finish(mut self, before: &WorkerRecord) -> Turn {
-        let mut commands = Vec::new();
-        let (old, new) = (WorkerSpec::of(before), WorkerSpec::of(&self.record));
-        if old != new {
-            commands.push(Command::SyncWorker {
-                reject_pending_reservations: old.activity != Activity::Offline
-                    && new.activity == Activity::Offline,
-                spec: new,
-            });
-        }
+        let mut commands: Vec<Command> = Command::sync(before, &self.record).into_iter().collect();
         commands.append(&mut self.timers);
         if self.record != *before {
             self.record.updated_at = self.now;

@@ -17,7 +17,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::path::Path;
 
-use crate::commands::{Command, WorkerSpec};
+use crate::commands::Command;
 use crate::config::RosterEntry;
 use crate::domain::PhoneNumber;
 use crate::intake::PinUpdate;
@@ -595,15 +595,10 @@ impl Store {
                         ..r.clone()
                     },
                 };
-                let commands = match record {
-                    Some(old) if WorkerSpec::of(old) != WorkerSpec::of(&new) => {
-                        vec![Command::SyncWorker {
-                            spec: WorkerSpec::of(&new),
-                            reject_pending_reservations: false,
-                        }]
-                    }
-                    _ => Vec::new(),
-                };
+                let commands = record
+                    .and_then(|old| Command::sync(old, &new))
+                    .into_iter()
+                    .collect();
                 let differs = record != Some(&new);
                 differs_now.set(differs);
                 Change {

@@ -149,14 +149,7 @@ impl Store {
                 updated_at: now,
                 ..old.clone()
             };
-            let commands = if WorkerSpec::of(old).activity != WorkerSpec::of(&new).activity {
-                vec![Command::SyncWorker {
-                    spec: WorkerSpec::of(&new),
-                    reject_pending_reservations: true,
-                }]
-            } else {
-                Vec::new()
-            };
+            let commands = Command::sync(old, &new).into_iter().collect();
             Change {
                 record: Some(new),
                 pins: PinUpdate::Keep,
