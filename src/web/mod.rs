@@ -45,24 +45,21 @@ impl AppState {
             .clone()
     }
 
-    /// After a worker's event was applied: make it durable (the reply reports stored state,
-    /// so it waits until that state is on disk), wake the outbox if commands were written,
-    /// and count the state changes.
-    pub async fn committed(&self, applied: &crate::store::Applied) -> Result<(), error::WebError> {
+    /// After a commit: make it durable (a reply reports stored state, so it waits until
+    /// that state is on disk), then wake the outbox for any commands it wrote.
+    pub async fn persisted(&self) -> Result<(), error::WebError> {
         self.store
             .durable()
             .await
             .map_err(error::WebError::internal)?;
-        if let crate::store::Applied::Fresh {
-            outbox,
-            before,
-            after,
-            ..
-        } = applied
-        {
-            if !outbox.is_empty() {
-                self.outbox_wake.notify_one();
-            }
+        self.outbox_wake.notify_one();
+        Ok(())
+    }
+
+    /// `persisted` for a worker's event, counting the state changes it made.
+    pub async fn committed(&self, applied: &crate::store::Applied) -> Result<(), error::WebError> {
+        self.persisted().await?;
+        if let crate::store::Applied::Fresh { before, after, .. } = applied {
             self.metrics
                 .worker_changed(before.as_deref(), after.as_deref());
         }

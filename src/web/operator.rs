@@ -115,15 +115,6 @@ pub(crate) fn path_phone(raw: &str) -> Result<PhoneNumber, WebError> {
     PhoneNumber::parse(&full).map_err(WebError::BadRequest)
 }
 
-/// Makes the change durable, then lets the outbox deliver what it wrote.
-async fn commit(state: &AppState, wrote_commands: bool) -> Result<(), WebError> {
-    state.store.durable().await.map_err(WebError::internal)?;
-    if wrote_commands {
-        state.outbox_wake.notify_one();
-    }
-    Ok(())
-}
-
 /// The worker's view, exactly as `GET /api/workers/{phone}` shows it.
 async fn view(state: AppState, headers: HeaderMap, phone: &PhoneNumber) -> Response {
     api::get_worker(State(state), headers, Path(phone.to_string()))
@@ -150,7 +141,7 @@ pub async fn add_worker(
         .store
         .add_worker(&entry, state.clock.now())
         .map_err(WebError::internal)?;
-    commit(&state, false).await?;
+    state.persisted().await?;
     if created {
         tracing::info!(phone = %entry.phone.masked(), "operator added a worker");
     }
@@ -179,7 +170,7 @@ pub async fn remove_worker(
         .remove_worker(&phone, state.clock.now())
         .map_err(WebError::internal)?
         .ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
-    commit(&state, removal.synced).await?;
+    state.persisted().await?;
     tracing::info!(phone = %phone.masked(), synced = removal.synced, "operator removed a worker");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -197,7 +188,7 @@ pub async fn force_offline(
         .force_offline(&phone, state.clock.now())
         .map_err(WebError::internal)?
         .ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
-    commit(&state, forced.synced).await?;
+    state.persisted().await?;
     state
         .metrics
         .worker_changed(Some(&forced.before), Some(&forced.after));

@@ -124,8 +124,7 @@ pub async fn assignment(
             },
         )
         .map_err(WebError::internal)?;
-    state.store.durable().await.map_err(WebError::internal)?;
-    state.outbox_wake.notify_one();
+    state.persisted().await?;
     tracing::info!(reservation_sid, worker = %phone.masked(), replayed = matches!(applied, crate::store::Applied::Replayed { .. }), "assignment");
     Ok(StatusCode::OK)
 }
@@ -173,8 +172,7 @@ pub async fn events(
                 .store
                 .enqueue(&format!("voicemail:{task_sid}"), &[command], now)
                 .map_err(WebError::internal)?;
-            state.store.durable().await.map_err(WebError::internal)?;
-            state.outbox_wake.notify_one();
+            state.persisted().await?;
         }
         _ => {}
     }

@@ -201,8 +201,7 @@ pub async fn dispatch_event(
         tracing::warn!(reservation_sid, "event for an unknown reservation");
         return Ok(twiml::Response::new().hangup().build());
     };
-    state.store.durable().await.map_err(WebError::internal)?;
-    state.outbox_wake.notify_one();
+    state.persisted().await?;
     Ok(reply)
 }
 
@@ -527,8 +526,7 @@ pub async fn voicemail_recorded(
         .store
         .add_voicemail(&voicemail, &commands, now)
         .map_err(WebError::internal)?;
-    state.store.durable().await.map_err(WebError::internal)?;
-    state.outbox_wake.notify_one();
+    state.persisted().await?;
     tracing::info!(recording = %voicemail.recording_sid, added, "voicemail");
     Ok(StatusCode::NO_CONTENT)
 }
