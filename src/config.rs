@@ -410,10 +410,7 @@ fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
 
 fn parse_twilio(raw: RawTwilio) -> Result<TwilioAccount, ConfigError> {
     let sid = |value: String, prefix: &str, field: &str| {
-        let ok = value.len() == 34
-            && value.starts_with(prefix)
-            && value[2..].chars().all(|c| c.is_ascii_hexdigit());
-        if ok {
+        if crate::domain::is_sid(&value, prefix) {
             Ok(value)
         } else {
             Err(invalid(

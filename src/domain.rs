@@ -58,6 +58,14 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
+/// Whether `value` is a Twilio SID of the kind `prefix` names (`WR`, `AC`, ...): the two
+/// letters and 32 hex digits.
+pub fn is_sid(value: &str, prefix: &str) -> bool {
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// `text` with every E.164-looking number masked like `PhoneNumber::masked`, for log lines
 /// that carry free text (a command's description, Twilio's error message).
 pub fn redact(text: &str) -> String {

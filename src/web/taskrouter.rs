@@ -20,10 +20,7 @@ use crate::store::DispatchChange;
 /// A SID of the given kind: two letters and 32 hex digits.
 fn sid<'a>(form: &'a SignedForm, name: &str, prefix: &str) -> Result<&'a str, WebError> {
     let value = form.required(name)?;
-    let ok = value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].chars().all(|c| c.is_ascii_hexdigit());
-    if ok {
+    if crate::domain::is_sid(value, prefix) {
         Ok(value)
     } else {
         Err(WebError::BadRequest(format!(

@@ -337,7 +337,7 @@ fn reservation(params: &HashMap<String, String>) -> Result<&str, WebError> {
     params
         .get("reservation")
         .map(String::as_str)
-        .filter(|r| r.starts_with("WR") && r.len() == 34)
+        .filter(|r| crate::domain::is_sid(r, "WR"))
         .ok_or_else(|| WebError::BadRequest("the URL has no reservation".into()))
 }
 
