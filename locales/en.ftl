@@ -75,6 +75,32 @@ not-understood = Sorry, I didn't understand "{ $text }". Text ON, OFF, SKILLS, S
     .voice = Sorry, I didn't catch that.
 not-understood-blank = Sorry, I couldn't read that. Text ON, OFF, SKILLS, STATUS or HELP.
     .voice = Sorry, I didn't catch that.
+not-understood-closest = Sorry, I didn't understand "{ $text }". Did you mean { $commands }? Text HELP for all commands.
+    .voice = Sorry, I didn't catch that.
+confirm-guess = Did you mean { $command }? Reply YES or NO.
+    .voice = Did you mean { $command }? Press 1 for yes, or 2 for no.
+confirm-guess-hold = Did you mean { $command } until { $until }? Reply YES or NO.
+    .voice = Did you mean { $command } until { $until }? Press 1 for yes, or 2 for no.
+later-online = Nothing changed for now. Text ON when you're ready to take calls, or set weekly hours with SCHEDULE.
+    .voice = Nothing changed. Call again when you're ready.
+later-offline = Nothing changed for now. Text OFF when you stop, or OFF for 30m for a break.
+    .voice = Nothing changed. Call again when you stop.
+
+## Command names, as a worker texts them
+command-on = ON
+command-off = OFF
+command-skills = SKILLS
+command-schedule = SCHEDULE
+command-status = STATUS
+command-help = HELP
+command-lang = LANG
+command-yes = YES
+command-no = NO
+command-stop = STOP
+command-start = START
+command-tz = TZ
+command-join = JOIN
+word-or = or
 
 ## Carrier opt-out
 opted-out = You're offline and won't get texts from us. Text START to undo.
@@ -108,6 +134,8 @@ ivr-pin = This phone number is not registered. If you have an enrolment PIN, ent
 ## Weekly schedules and time zones
 schedule-ask = Send your weekly hours, like: mon-fri 9-17, or sat 22-6. Times are { $zone } time. NO cancels.
     .voice = Please text your weekly hours to this number, like mon-fri 9-17.
+schedule-unclear = I didn't find hours in "{ $text }". Send them like mon-fri 9-17 ({ $zone } time), or NO to cancel.
+    .voice = Sorry, I didn't catch that.
 confirm-schedule = { $schedule } { $zone } time. Reply YES to save or NO to cancel.
     .voice = { $schedule } { $zone } time. Press 1 to save, or 2 to cancel.
 confirm-schedule-clear = Clear your weekly schedule? Reply YES or NO.

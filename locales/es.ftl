@@ -75,6 +75,32 @@ not-understood = No entendí "{ $text }". Envía ACTIVO, SALIR, HABILIDADES, EST
     .voice = Perdón, no te entendí.
 not-understood-blank = No pude leer eso. Envía ACTIVO, SALIR, HABILIDADES, ESTADO o AYUDA.
     .voice = Perdón, no te entendí.
+not-understood-closest = No entendí "{ $text }". ¿Quisiste decir { $commands }? Envía AYUDA para ver todo.
+    .voice = Perdón, no entendí.
+confirm-guess = ¿Quisiste decir { $command }? Responde SI o NO.
+    .voice = ¿Quisiste decir { $command }? Marca 1 para sí, o 2 para no.
+confirm-guess-hold = ¿Quisiste decir { $command } hasta las { $until }? Responde SI o NO.
+    .voice = ¿Quisiste decir { $command } hasta las { $until }? Marca 1 para sí, o 2 para no.
+later-online = Por ahora no cambió nada. Envía ACTIVO cuando puedas recibir llamadas, o pon tu HORARIO.
+    .voice = No cambió nada. Llama otra vez cuando puedas recibir llamadas.
+later-offline = Por ahora no cambió nada. Envía SALIR cuando termines, o SALIR por 30m para un descanso.
+    .voice = No cambió nada. Llama otra vez cuando termines.
+
+## Nombres de los comandos, como se envían
+command-on = ACTIVO
+command-off = SALIR
+command-skills = HABILIDADES
+command-schedule = HORARIO
+command-status = ESTADO
+command-help = AYUDA
+command-lang = IDIOMA
+command-yes = SI
+command-no = NO
+command-stop = STOP
+command-start = START
+command-tz = ZONA
+command-join = UNIRSE
+word-or = o
 
 ## Baja del operador
 opted-out = Estás fuera de línea y no recibirás más mensajes nuestros. Envía START para deshacerlo.
@@ -108,6 +134,8 @@ ivr-pin = Este número no está registrado. Si tienes un PIN de registro, márca
 ## Horarios semanales y zonas horarias
 schedule-ask = Envía tu horario semanal, por ejemplo: lun-vie 9-17, o sab 22-6. Hora de { $zone }. NO cancela.
     .voice = Manda tu horario semanal por mensaje a este número, por ejemplo lun-vie 9-17.
+schedule-unclear = No encontré horas en "{ $text }". Envíalas así: lun-vie 9-17 (hora de { $zone }), o NO para cancelar.
+    .voice = Perdón, no entendí.
 confirm-schedule = { $schedule }, hora de { $zone }. Responde SI para guardar o NO para cancelar.
     .voice = { $schedule }, hora de { $zone }. Oprime 1 para guardar o 2 para cancelar.
 confirm-schedule-clear = ¿Borrar tu horario semanal? Responde SI o NO.

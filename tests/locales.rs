@@ -40,6 +40,8 @@ fn with_all_args(id: &str) -> Reply {
         .text("caller", "+15559990000")
         .arg("position", Arg::Number(12))
         .arg("seconds", Arg::Number(125))
+        .arg("command", Arg::Command("command-schedule"))
+        .arg("commands", Arg::Commands(vec!["command-skills", "command-schedule", "command-status"]))
         .text(
             "url",
             "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE00000000000000000000000000000001",

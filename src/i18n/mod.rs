@@ -96,6 +96,12 @@ impl Messages {
                 Arg::Number(n) => FluentValue::from(*n),
                 Arg::Skills(keys) => FluentValue::from(self.skill_list(locale, keys, catalog)),
                 Arg::Menu => FluentValue::from(menu(locale, catalog)),
+                Arg::Command(key) => FluentValue::from(self.word(locale, key)),
+                Arg::Commands(keys) => {
+                    let names: Vec<String> = keys.iter().map(|k| self.word(locale, k)).collect();
+                    let or = format!(" {} ", self.word(locale, "word-or"));
+                    FluentValue::from(names.join(&or))
+                }
             };
             args.set(*name, value);
         }
@@ -134,6 +140,13 @@ impl Messages {
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, Some(args), &mut errors);
         errors.is_empty().then(|| text.into_owned())
+    }
+
+    /// A message without arguments, used as a word inside another (a command's name).
+    fn word(&self, locale: Locale, key: &str) -> String {
+        self.format(locale, key, &FluentArgs::new())
+            .or_else(|| self.format(Locale::En, key, &FluentArgs::new()))
+            .unwrap_or_else(|| key.to_string())
     }
 
     fn skill_list(

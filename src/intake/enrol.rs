@@ -5,9 +5,9 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::keywords::{Intent, understand};
 use super::record::{Source, WorkerRecord};
 use super::reply::Reply;
+use super::understand::{Intent, understand};
 use super::{Context, Outcome, PinUpdate};
 use crate::domain::PhoneNumber;
 
@@ -42,7 +42,13 @@ pub fn on_text(
     now: DateTime<Utc>,
     attempts: Option<&PinAttempts>,
 ) -> Outcome {
-    on_intent(ctx, phone, understand(text), now, attempts)
+    on_intent(
+        ctx,
+        phone,
+        understand(text, ctx.default_language, ctx.catalog),
+        now,
+        attempts,
+    )
 }
 
 /// What an unknown number asked for (by SMS or by phone) and what comes of it.

@@ -49,7 +49,8 @@ state_machine! {
     ///
     /// - Idle: OpenSkillMenu -> SkillMenu [ShowMenu]; OpenScheduleEntry -> ScheduleEntry
     ///   [AskSchedule]; Propose -> Confirm [AskConfirm] (a complete change, such as
-    ///   "SCHEDULE mon-fri 9-17"); Leave/Expire -> Idle
+    ///   "SCHEDULE mon-fri 9-17"); Guess -> Confirm [AskConfirm] (a command read from a text
+    ///   that was not clear: "Did you mean OFF?"); Leave/Expire -> Idle
     /// - SkillMenu: ValidAnswer -> Confirm [AskConfirm]; InvalidAnswer -> SkillMenu [ExplainMenu];
     ///   OpenSkillMenu -> SkillMenu [ShowMenu]; Cancel -> Idle [Cancelled];
     ///   Leave -> Idle (another command interrupts); Expire -> Idle [Expired]
@@ -65,6 +66,7 @@ state_machine! {
         OpenSkillMenu => SkillMenu [ShowMenu],
         OpenScheduleEntry => ScheduleEntry [AskSchedule],
         Propose => Confirm [AskConfirm],
+        Guess => Confirm [AskConfirm],
         Leave => Idle,
         Expire => Idle,
     },
@@ -74,6 +76,7 @@ state_machine! {
         OpenSkillMenu => SkillMenu [ShowMenu],
         OpenScheduleEntry => ScheduleEntry [AskSchedule],
         Propose => Confirm [AskConfirm],
+        Guess => Confirm [AskConfirm],
         Cancel => Idle [Cancelled],
         Leave => Idle,
         Expire => Idle [Expired],
@@ -84,6 +87,7 @@ state_machine! {
         OpenSkillMenu => SkillMenu [ShowMenu],
         OpenScheduleEntry => ScheduleEntry [AskSchedule],
         Propose => Confirm [AskConfirm],
+        Guess => Confirm [AskConfirm],
         Cancel => Idle [Cancelled],
         Leave => Idle,
         Expire => Idle [Expired],
@@ -95,6 +99,7 @@ state_machine! {
         Unclear => Confirm [AskAgain],
         ValidAnswer => Confirm [AskConfirm],
         Propose => Confirm [AskConfirm],
+        Guess => Confirm [AskConfirm],
         OpenSkillMenu => SkillMenu [ShowMenu],
         OpenScheduleEntry => ScheduleEntry [AskSchedule],
         Leave => Idle,

@@ -1,9 +1,12 @@
 //! Reading an answer to the numbered skill menu: "1 3", "1,3", "13", "billing spanish",
-//! "Facturación y soporte", "all". Skill names match in any language, and a word of three
-//! letters or more matches the one skill whose name starts with it ("bill").
+//! "Facturación y soporte", "all", "the first one", "uno y tres", "la última". Skill names
+//! match in any language, and a word of three letters or more matches the one skill whose
+//! name starts with it ("bill"). The words (fillers, numbers, "all") are the `[menu]` tables
+//! of `locales/*.words.toml`.
 
 use super::catalog::Catalog;
-use super::keywords::normalize;
+use super::understand::lexicon::MenuWords;
+use super::understand::{menu_words, normalize};
 use crate::domain::SkillKey;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,32 +17,51 @@ pub enum MenuError {
     Unmatched(String),
     /// Nothing in the text looks like a menu answer; it may be a command instead.
     NotAnAnswer,
+    /// The whole answer closes the menu ("exit", "salir").
+    Leave,
 }
-
-const ALL: &[&str] = &[
-    "all",
-    "all of them",
-    "everything",
-    "any",
-    "todo",
-    "todos",
-    "todas",
-    "todas las anteriores",
-];
-
-/// Joining words a worker may put between picks.
-const FILLERS: &[&str] = &[
-    "and", "y", "e", "plus", "also", "both", "tambien", "ambos", "ambas", "please", "pls", "por",
-    "favor", "skill", "skills", "number", "numbers", "numero", "numeros", "with", "con",
-];
 
 /// The skills an answer picks, in menu order and without repeats.
 pub fn parse(text: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> {
     let norm = normalize(text);
-    if ALL.contains(&norm.as_str()) {
-        return Ok(catalog.skills.iter().map(|s| s.key.clone()).collect());
+    if menu_words().any(|m| m.leave.contains(&norm)) {
+        return Err(MenuError::Leave);
     }
-    let mut picked = vec![false; catalog.len()];
+    // "everything except support", "todas menos la 2": what comes after is left out.
+    let padded = format!(" {norm} ");
+    let except = menu_words()
+        .flat_map(|m| m.except.iter())
+        .filter_map(|w| padded.find(&format!(" {w} ")).map(|at| (at, w.len())))
+        .min();
+    if let Some((at, len)) = except {
+        let (kept, left_out) = (&padded[..at], &padded[at + len + 1..]);
+        let base = match picks(kept, catalog) {
+            Err(MenuError::NotAnAnswer) => every(catalog),
+            other => other?,
+        };
+        let left_out = picks(left_out, catalog)?;
+        let chosen: Vec<SkillKey> = base.into_iter().filter(|k| !left_out.contains(k)).collect();
+        return if chosen.is_empty() {
+            Err(MenuError::NotAnAnswer)
+        } else {
+            Ok(chosen)
+        };
+    }
+    picks(&norm, catalog)
+}
+
+fn every(catalog: &Catalog) -> Vec<SkillKey> {
+    catalog.skills.iter().map(|s| s.key.clone()).collect()
+}
+
+/// The skills a normalized answer names, with no exceptions in it.
+fn picks(norm: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> {
+    let norm = norm.trim();
+    let count = catalog.len();
+    if menu_words().any(|m| m.all.iter().any(|a| a == norm)) {
+        return Ok(every(catalog));
+    }
+    let mut picked = vec![false; count];
 
     // Whole names first, longest first, so "customer support" wins over "support".
     let mut names: Vec<(usize, String)> = catalog
@@ -65,12 +87,54 @@ pub fn parse(text: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> 
 
     let mut bad_number = None;
     let mut unmatched = None;
-    for word in rest.split_whitespace() {
-        if FILLERS.contains(&word) {
+    let mut after_ordinal = false;
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let number_at = |i: usize| {
+        words.get(i).and_then(|w| {
+            w.parse::<usize>()
+                .ok()
+                .or_else(|| menu_words().find_map(|m| m.numbers.get(*w).copied()))
+        })
+    };
+    let listed = |list: fn(&MenuWords) -> &Vec<String>, word: &str| {
+        menu_words().any(|m| list(m).iter().any(|w| w == word))
+    };
+    let mut skip = 0;
+    for (i, &word) in words.iter().enumerate() {
+        if skip > 0 {
+            skip -= 1;
             continue;
         }
-        if word.bytes().all(|b| b.is_ascii_digit()) {
-            match pick_numbers(word, catalog.len()) {
+        let was_ordinal = std::mem::take(&mut after_ordinal);
+        if was_ordinal && listed(|m| &m.after_ordinal, word) {
+            continue;
+        }
+        // "the first two", "las primeras dos": skills 1 to N.
+        if listed(|m| &m.first_n, word)
+            && let Some(n) = number_at(i + 1)
+        {
+            (0..n.min(count)).for_each(|k| picked[k] = true);
+            skip = 1;
+            continue;
+        }
+        // "the other two": the number only counts what the rest of the answer means.
+        if listed(|m| &m.others, word) {
+            skip = usize::from(number_at(i + 1).is_some());
+            continue;
+        }
+        if menu_words().any(|m| m.filler.iter().any(|w| w == word)) {
+            continue;
+        }
+        let spelled = menu_words().find_map(|m| m.numbers.get(word).copied());
+        let last = menu_words().any(|m| m.last.iter().any(|w| w == word));
+        if let Some(n) = spelled.or(last.then_some(count)) {
+            after_ordinal = true;
+            match n.checked_sub(1).filter(|&i| i < count) {
+                Some(i) => picked[i] = true,
+                None => bad_number = bad_number.or(Some(word.to_string())),
+            }
+        } else if word.bytes().all(|b| b.is_ascii_digit()) {
+            match pick_numbers(word, count) {
                 Some(indexes) => indexes.into_iter().for_each(|i| picked[i] = true),
                 None => bad_number = bad_number.or(Some(word.to_string())),
             }

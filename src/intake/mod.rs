@@ -5,7 +5,8 @@
 //! clock or the disk. The store runs it inside a sled transaction, which may run it more
 //! than once on a conflict; that is only safe because it is pure.
 //!
-//! - `keywords` reads a whole text as a command ("I'm on" is ON, "on my way" is not);
+//! - `understand` reads what a text means, with how sure ("I'm on" is ON, "on my way" is
+//!   not, "maybe I should log off" asks back);
 //! - `menu` reads an answer to the numbered skill menu;
 //! - `machines` holds the Presence and Dialogue state machines (rust-fsm tables);
 //! - `turn` runs a rostered worker's text through them;
@@ -13,14 +14,13 @@
 
 pub mod catalog;
 pub mod enrol;
-pub mod hold;
-pub mod keywords;
 pub mod machines;
 pub mod menu;
 pub mod record;
 pub mod reply;
 pub mod timers;
 pub mod turn;
+pub mod understand;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -114,6 +114,12 @@ pub fn on_input(
                 commands: turn.commands,
             }
         }
-        None => enrol::on_intent(ctx, phone, input.intent(), now, attempts),
+        None => enrol::on_intent(
+            ctx,
+            phone,
+            input.intent(ctx.default_language, ctx.catalog),
+            now,
+            attempts,
+        ),
     }
 }

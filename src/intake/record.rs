@@ -72,6 +72,9 @@ pub enum Pending {
     Schedule {
         schedule: Option<crate::schedule::Schedule>,
     },
+    /// A command read from a text that was not clear enough to act on ("Did you mean
+    /// OFF?"); YES carries it out.
+    Command { intent: super::understand::Intent },
 }
 
 impl WorkerRecord {

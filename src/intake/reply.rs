@@ -17,6 +17,11 @@ pub enum Arg {
     Skills(Vec<SkillKey>),
     /// The numbered menu of every skill: "1 Billing, 2 Support, 3 Spanish".
     Menu,
+    /// A command's name in the reader's language, by its message id ("command-off": OFF,
+    /// SALIR).
+    Command(&'static str),
+    /// Several commands' names, joined with the language's "or".
+    Commands(Vec<&'static str>),
 }
 
 impl Reply {

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Context;
-use super::keywords::{Intent, understand};
+use super::catalog::Catalog;
 use super::machines::{
     Dialogue, DialogueInput, DialogueOutput, Presence, PresenceInput, PresenceOutput, dialogue,
     fire, presence,
@@ -17,8 +17,9 @@ use super::menu::{self, MenuError};
 use super::record::{Pending, WorkerRecord};
 use super::reply::{Arg, Reply};
 use super::timers;
+use super::understand::{self, Answer, Intent, Reading, Verdict};
 use crate::commands::Command;
-use crate::domain::SkillKey;
+use crate::domain::{Locale, SkillKey};
 use crate::schedule::Request;
 
 /// The new record, what to say, and what to ask TaskRouter to do.
@@ -41,12 +42,19 @@ pub enum Input<'a> {
 }
 
 impl Input<'_> {
-    pub fn intent(&self) -> Option<Intent> {
+    /// What the input says, read in the worker's language first.
+    pub fn read(&self, language: Locale, catalog: &Catalog) -> Reading {
         match self {
-            Input::Text(text) => understand(text).or_else(|| {
-                super::hold::parse(text).map(|(online, until)| Intent::Hold { online, until })
-            }),
-            Input::Key(intent) => Some(intent.clone()),
+            Input::Text(text) => understand::read(text, language, catalog),
+            Input::Key(intent) => Reading::sure(intent.clone()),
+        }
+    }
+
+    /// The one command the input carries, when it is sure (for numbers not on the roster).
+    pub fn intent(&self, language: Locale, catalog: &Catalog) -> Option<Intent> {
+        match self.read(language, catalog).command() {
+            Verdict::Sure(intent) => Some(intent),
+            _ => None,
         }
     }
 
@@ -57,11 +65,6 @@ impl Input<'_> {
             Input::Key(_) => "",
         }
     }
-}
-
-/// One SMS from a rostered worker.
-pub fn on_text(ctx: &Context, before: &WorkerRecord, text: &str, now: DateTime<Utc>) -> Turn {
-    on_input(ctx, before, &Input::Text(text), now)
 }
 
 /// One input from a rostered worker, by SMS or by phone: the same machines either way.
@@ -119,15 +122,42 @@ impl Step<'_> {
         output
     }
 
+    fn read(&self, input: &Input) -> Reading {
+        input.read(self.record.language, self.ctx.catalog)
+    }
+
     fn idle(&mut self, input: &Input) {
         let text = input.text();
-        match input.intent() {
-            Some(intent) => self.command(intent),
-            None if self.expired && menu::parse(text, self.ctx.catalog).is_ok() => {
+        match self.read(input).command() {
+            Verdict::Sure(intent) => self.command(intent),
+            Verdict::Unsure(intent) => self.ask_back(intent),
+            _ if self.expired && menu::parse(text, self.ctx.catalog).is_ok() => {
                 self.say(Reply::new("menu-expired"))
             }
-            None => self.not_understood(text),
+            Verdict::Later(online) => self.say(Reply::new(if online {
+                "later-online"
+            } else {
+                "later-offline"
+            })),
+            Verdict::Unknown(closest) => self.not_understood(text, &closest),
         }
+    }
+
+    /// A plausible reading that is not clear enough to act on: ask, and act on YES.
+    fn ask_back(&mut self, intent: Intent) {
+        self.dialogue(DialogueInput::Guess);
+        let reply = match &intent {
+            Intent::Hold { online, until } => {
+                let at = until.at(self.now, self.record.time_zone);
+                Reply::new("confirm-guess-hold")
+                    .arg("command", Arg::Command(command_key(&intent)))
+                    .text("until", timers::local(at, &self.record))
+                    .arg("online", Arg::Number(i64::from(*online)))
+            }
+            _ => Reply::new("confirm-guess").arg("command", Arg::Command(command_key(&intent))),
+        };
+        self.record.pending = Some(Pending::Command { intent });
+        self.say(reply);
     }
 
     fn menu_answer(&mut self, input: &Input) {
@@ -143,39 +173,57 @@ impl Step<'_> {
                         .arg("count", Arg::Number(count)),
                 );
             }
+            Err(MenuError::Leave) => self.cancel(DialogueInput::Cancel),
             Err(MenuError::Unmatched(word)) => {
                 self.dialogue(DialogueInput::InvalidAnswer);
                 self.say(Reply::new("menu-unmatched").text("text", echo(&word)));
             }
-            Err(MenuError::NotAnAnswer) => match input.intent() {
-                Some(Intent::No) => self.cancel(DialogueInput::Cancel),
-                // YES before picking anything: there is nothing to say yes to yet.
-                Some(Intent::Yes) => {
-                    self.dialogue(DialogueInput::InvalidAnswer);
-                    self.say(Reply::new("menu-blank"));
+            Err(MenuError::NotAnAnswer) => {
+                let reading = self.read(input);
+                match (other_command(&reading), reading.answer()) {
+                    (Some(intent), _) => self.leave_for(intent),
+                    (None, Some(Answer::No)) => self.cancel(DialogueInput::Cancel),
+                    // YES before picking anything: there is nothing to say yes to yet.
+                    (None, Some(Answer::Yes)) => {
+                        self.dialogue(DialogueInput::InvalidAnswer);
+                        self.say(Reply::new("menu-blank"));
+                    }
+                    (None, None) => {
+                        self.dialogue(DialogueInput::InvalidAnswer);
+                        let reply = match echo(text) {
+                            e if e.is_empty() => Reply::new("menu-blank"),
+                            e => Reply::new("menu-unmatched").text("text", e),
+                        };
+                        self.say(reply);
+                    }
                 }
-                None => {
-                    self.dialogue(DialogueInput::InvalidAnswer);
-                    let reply = match echo(text) {
-                        e if e.is_empty() => Reply::new("menu-blank"),
-                        e => Reply::new("menu-unmatched").text("text", e),
-                    };
-                    self.say(reply);
-                }
-                Some(intent) => self.leave_for(intent),
-            },
+            }
         }
     }
 
     /// Weekly hours typed after a bare SCHEDULE.
     fn schedule_answer(&mut self, input: &Input) {
         let text = input.text();
-        match input.intent() {
-            Some(Intent::No) => self.cancel(DialogueInput::Cancel),
-            Some(Intent::Schedule(hours)) => {
+        let reading = self.read(input);
+        // "ya me voy, después pongo el horario": the command says what the "no" was for.
+        if reading.answer() == Some(Answer::No)
+            && other_command(&reading).is_none_or(|i| i.online().is_none())
+        {
+            return self.cancel(DialogueInput::Cancel);
+        }
+        match other_command(&reading) {
+            Some(Intent::Schedule { hours }) if !hours.is_empty() => {
                 self.propose_schedule(&hours, DialogueInput::ValidAnswer)
             }
-            Some(intent) if crate::schedule::parse(text).is_err() => self.leave_for(intent),
+            Some(intent) if understand::parse_hours(text).is_err() => self.leave_for(intent),
+            // No digit, no schedule: a question or a remark, not hours to explain.
+            _ if !text.chars().any(|c| c.is_ascii_digit())
+                && understand::parse_hours(text).is_err() =>
+            {
+                self.dialogue(DialogueInput::InvalidAnswer);
+                let reply = Reply::new("schedule-unclear").text("text", echo(text));
+                self.say(reply.text("zone", zone_name(&self.record)));
+            }
             _ => self.propose_schedule(text, DialogueInput::ValidAnswer),
         }
     }
@@ -183,7 +231,7 @@ impl Step<'_> {
     /// Reads weekly hours and asks to confirm them; a mistake is explained with an example
     /// and changes nothing.
     fn propose_schedule(&mut self, hours: &str, input: DialogueInput) {
-        match crate::schedule::parse(hours) {
+        match understand::parse_hours(hours) {
             Ok(request) => {
                 self.dialogue(input);
                 let schedule = match request {
@@ -210,27 +258,45 @@ impl Step<'_> {
 
     fn confirm_answer(&mut self, input: &Input) {
         let text = input.text();
-        let schedule_pending = matches!(self.record.pending, Some(Pending::Schedule { .. }));
-        match input.intent() {
-            Some(Intent::Yes) => {
+        let reading = self.read(input);
+        let pending = self.record.pending.clone();
+        if let Some(Pending::Schedule { .. }) = pending
+            && let Some(hours) = corrected_hours(text, &reading)
+        {
+            return self.propose_schedule(&hours, DialogueInput::Propose);
+        }
+        match (reading.answer(), other_command(&reading)) {
+            (Some(Answer::Yes), _) => {
                 self.dialogue(DialogueInput::Yes);
                 self.save();
             }
-            Some(Intent::No) => self.cancel(DialogueInput::No),
-            Some(Intent::Schedule(hours)) if schedule_pending => {
-                self.propose_schedule(&hours, DialogueInput::Propose)
+            // "wait, just log me off": the command says what the "no" was for, unless it
+            // names what is being confirmed ("no, the schedule is wrong").
+            (Some(Answer::No), Some(intent)) if !about_pending(&intent, pending.as_ref()) => {
+                self.leave_for(intent)
             }
-            None if schedule_pending && crate::schedule::parse(text).is_ok() => {
-                self.propose_schedule(text, DialogueInput::Propose)
-            }
-            None if schedule_pending => {
-                self.dialogue(DialogueInput::Unclear);
-                self.say(Reply::new("confirm-schedule-unclear"));
-            }
-            intent => match (menu::parse(text, self.ctx.catalog), intent) {
-                (Ok(skills), _) => self.pick(skills),
-                (Err(_), Some(intent)) => self.leave_for(intent),
-                (Err(_), None) => {
+            (Some(Answer::No), _) => self.cancel(DialogueInput::No),
+            (None, Some(intent)) => match pending {
+                Some(Pending::Skills { .. }) if menu::parse(text, self.ctx.catalog).is_ok() => {
+                    let skills = menu::parse(text, self.ctx.catalog).unwrap_or_default();
+                    self.pick(skills)
+                }
+                _ => self.leave_for(intent),
+            },
+            (None, None) => match (pending, menu::parse(text, self.ctx.catalog)) {
+                (Some(Pending::Skills { .. }), Ok(skills)) => self.pick(skills),
+                (Some(Pending::Schedule { .. }), _) => {
+                    self.dialogue(DialogueInput::Unclear);
+                    self.say(Reply::new("confirm-schedule-unclear"));
+                }
+                (Some(Pending::Command { intent }), _) => {
+                    self.dialogue(DialogueInput::Unclear);
+                    self.say(
+                        Reply::new("confirm-guess")
+                            .arg("command", Arg::Command(command_key(&intent))),
+                    );
+                }
+                _ => {
                     self.dialogue(DialogueInput::Unclear);
                     let skills = self.pending_skills();
                     self.say(Reply::new("confirm-unclear").arg("skills", Arg::Skills(skills)));
@@ -268,6 +334,7 @@ impl Step<'_> {
                 then_online,
             }) => (chosen, then_online),
             Some(Pending::Schedule { schedule }) => return self.save_schedule(schedule),
+            Some(Pending::Command { intent }) => return self.command(intent),
             None => return,
         };
         self.record.skills = self.ctx.catalog.in_menu_order(&chosen);
@@ -319,7 +386,9 @@ impl Step<'_> {
     }
 
     fn set_zone(&mut self, name: &str) {
-        match crate::schedule::zones::resolve(name) {
+        let zone =
+            crate::schedule::zones::resolve(name).or_else(|| crate::schedule::zones::find(name));
+        match zone {
             Some(zone) => {
                 self.record.time_zone = zone;
                 // The boundaries move with the zone: the old timer goes stale, a new one is set.
@@ -421,11 +490,13 @@ impl Step<'_> {
             Intent::Skills => self.open_menu(false),
             Intent::Status => self.status(),
             Intent::Help => self.say(Reply::new("help")),
-            Intent::Lang(Some(locale)) => {
+            Intent::Lang {
+                language: Some(locale),
+            } => {
                 self.record.language = locale;
                 self.say(Reply::new("lang-set"));
             }
-            Intent::Lang(None) => self.say(Reply::new("lang-options")),
+            Intent::Lang { language: None } => self.say(Reply::new("lang-options")),
             Intent::Yes | Intent::No if self.expired => self.say(Reply::new("menu-expired")),
             Intent::Yes | Intent::No => self.say(Reply::new("nothing-to-confirm")),
             Intent::Stop => {
@@ -442,14 +513,14 @@ impl Step<'_> {
                 let name = self.record.name.clone();
                 self.say(Reply::new("join-already").text("name", name));
             }
-            Intent::Schedule(hours) if hours.trim().is_empty() => {
+            Intent::Schedule { hours } if hours.trim().is_empty() => {
                 self.dialogue(DialogueInput::OpenScheduleEntry);
                 self.record.pending = None;
                 let reply = Reply::new("schedule-ask").text("zone", zone_name(&self.record));
                 self.say(reply);
             }
-            Intent::Schedule(hours) => self.propose_schedule(&hours, DialogueInput::Propose),
-            Intent::TimeZone(name) => self.set_zone(&name),
+            Intent::Schedule { hours } => self.propose_schedule(&hours, DialogueInput::Propose),
+            Intent::TimeZone { zone } => self.set_zone(&zone),
         }
     }
 
@@ -479,10 +550,18 @@ impl Step<'_> {
         );
     }
 
-    fn not_understood(&mut self, text: &str) {
-        let reply = match echo(text) {
-            e if e.is_empty() => Reply::new("not-understood-blank"),
-            e => Reply::new("not-understood").text("text", e),
+    /// Nothing to act on: quote the text back and name the commands it came closest to.
+    fn not_understood(&mut self, text: &str, closest: &[Intent]) {
+        let reply = match (echo(text), closest) {
+            (e, []) if e.is_empty() => Reply::new("not-understood-blank"),
+            (e, []) => Reply::new("not-understood").text("text", e),
+            (e, closest) => {
+                let mut keys: Vec<&'static str> = closest.iter().map(command_key).collect();
+                keys.dedup();
+                Reply::new("not-understood-closest")
+                    .text("text", e)
+                    .arg("commands", Arg::Commands(keys))
+            }
         };
         self.say(reply);
     }
@@ -495,7 +574,7 @@ impl Step<'_> {
     fn pending_skills(&self) -> Vec<SkillKey> {
         match &self.record.pending {
             Some(Pending::Skills { chosen, .. }) => chosen.clone(),
-            Some(Pending::Schedule { .. }) | None => Vec::new(),
+            Some(Pending::Schedule { .. } | Pending::Command { .. }) | None => Vec::new(),
         }
     }
 
@@ -510,6 +589,61 @@ impl Step<'_> {
             replies: self.replies,
             commands,
         }
+    }
+}
+
+/// A sure command other than YES or NO: what a worker means when they text a command in
+/// the middle of a menu.
+fn other_command(reading: &Reading) -> Option<Intent> {
+    reading
+        .sure_commands()
+        .find(|i| !matches!(i, Intent::Yes | Intent::No))
+        .cloned()
+}
+
+/// Whether a command is about the change awaiting YES ("no, the schedule is wrong").
+fn about_pending(intent: &Intent, pending: Option<&Pending>) -> bool {
+    matches!(
+        (intent, pending),
+        (Intent::Schedule { .. }, Some(Pending::Schedule { .. }))
+            | (Intent::Skills, Some(Pending::Skills { .. }))
+    )
+}
+
+/// New weekly hours sent at the schedule's confirm step, with or without a "no" before
+/// them ("no, mon-thu 9-5").
+fn corrected_hours(text: &str, reading: &Reading) -> Option<String> {
+    // Only hours to set: "no" alone also reads as "clear the schedule".
+    if matches!(
+        understand::parse_hours(text),
+        Ok(crate::schedule::Request::Set(_))
+    ) {
+        return Some(text.to_string());
+    }
+    if let Some(Intent::Schedule { hours }) = other_command(reading)
+        && understand::parse_hours(&hours).is_ok()
+    {
+        return Some(hours);
+    }
+    understand::hours_within(text).map(str::to_string)
+}
+
+/// The message naming a command in the worker's language ("OFF", "SALIR").
+pub fn command_key(intent: &Intent) -> &'static str {
+    match intent {
+        Intent::On | Intent::Hold { online: true, .. } => "command-on",
+        Intent::Off | Intent::Hold { online: false, .. } => "command-off",
+        Intent::Skills => "command-skills",
+        Intent::Schedule { .. } => "command-schedule",
+        Intent::Status => "command-status",
+        Intent::Help => "command-help",
+        Intent::Lang { .. } => "command-lang",
+        Intent::Yes => "command-yes",
+        Intent::No => "command-no",
+        Intent::Stop => "command-stop",
+        Intent::Start => "command-start",
+        Intent::TimeZone { .. } => "command-tz",
+        Intent::Join { .. } => "command-join",
     }
 }
 

@@ -4,7 +4,7 @@
 
 use chrono_tz::Tz;
 
-use crate::intake::keywords::normalize;
+use crate::intake::understand::normalize;
 
 /// Cities workers are likely to name, folded like `normalize` folds them.
 const CITIES: &[(&str, &str)] = &[
@@ -15,6 +15,7 @@ const CITIES: &[(&str, &str)] = &[
     ("san antonio", "America/Chicago"),
     ("new york", "America/New_York"),
     ("nyc", "America/New_York"),
+    ("nueva york", "America/New_York"),
     ("miami", "America/New_York"),
     ("atlanta", "America/New_York"),
     ("boston", "America/New_York"),
@@ -49,6 +50,21 @@ const CITIES: &[(&str, &str)] = &[
     ("espana", "Europe/Madrid"),
     ("london", "Europe/London"),
     ("londres", "Europe/London"),
+    // US regions as workers name them; each is its main city's zone, with daylight time.
+    ("pacific", "America/Los_Angeles"),
+    ("pacific time", "America/Los_Angeles"),
+    ("pacifico", "America/Los_Angeles"),
+    ("hora del pacifico", "America/Los_Angeles"),
+    ("eastern", "America/New_York"),
+    ("eastern time", "America/New_York"),
+    ("east coast", "America/New_York"),
+    ("hora del este", "America/New_York"),
+    ("central", "America/Chicago"),
+    ("central time", "America/Chicago"),
+    ("hora del centro", "America/Chicago"),
+    ("mountain", "America/Denver"),
+    ("mountain time", "America/Denver"),
+    ("hora de la montana", "America/Denver"),
 ];
 
 /// The zone a worker asked for, or None.
@@ -71,9 +87,48 @@ pub fn resolve(text: &str) -> Option<Tz> {
         .and_then(|(_, name)| name.parse().ok())
 }
 
+/// A zone named anywhere in a sentence ("I moved to Phoenix, change my time zone"): an IANA
+/// name, or the longest city or region found as whole words.
+pub fn find(text: &str) -> Option<Tz> {
+    if let Some(tz) = text.split_whitespace().find_map(|word| {
+        let word = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '/' || c == '_'));
+        word.contains('/').then(|| resolve(word)).flatten()
+    }) {
+        return Some(tz);
+    }
+    let padded = format!(" {} ", normalize(text));
+    CITIES
+        .iter()
+        // Two-letter names ("la") are words too often to be found inside a sentence.
+        .filter(|(city, _)| city.len() > 2 && padded.contains(&format!(" {city} ")))
+        .max_by_key(|(city, _)| city.len())
+        .and_then(|(_, name)| name.parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_is_found_inside_a_sentence() {
+        assert_eq!(
+            find("I moved to Phoenix, change my time zone"),
+            Some(chrono_tz::America::Phoenix)
+        );
+        assert_eq!(
+            find("im on pacific time now"),
+            Some(chrono_tz::America::Los_Angeles)
+        );
+        assert_eq!(
+            find("me mude a Los Angeles"),
+            Some(chrono_tz::America::Los_Angeles)
+        );
+        assert_eq!(
+            find("set it to America/Denver please"),
+            Some(chrono_tz::America::Denver)
+        );
+        assert_eq!(find("my zone is whatever"), None);
+    }
 
     #[test]
     fn iana_names_and_cities_resolve() {

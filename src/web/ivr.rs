@@ -19,10 +19,10 @@ use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
 use crate::domain::{Locale, PhoneNumber};
-use crate::intake::keywords::Intent;
 use crate::intake::machines::{Dialogue, Presence};
 use crate::intake::record::WorkerRecord;
 use crate::intake::reply::Reply;
+use crate::intake::understand::Intent;
 use crate::intake::{self, Input, Outcome};
 use crate::store::Change;
 use crate::twilio::twiml;
@@ -435,11 +435,15 @@ fn is_prompt(reply: &Reply) -> bool {
 fn reprompt(worker: &WorkerRecord, prompt: Prompt) -> Vec<Reply> {
     use crate::intake::record::Pending;
     use crate::intake::reply::Arg;
+    use crate::intake::turn::command_key;
     match prompt {
         Prompt::Main => vec![Reply::new("ivr-menu")],
         Prompt::Skills => vec![Reply::new("skill-menu").arg("menu", Arg::Menu)],
         Prompt::Confirm => match &worker.pending {
             Some(Pending::Schedule { .. }) => vec![Reply::new("confirm-schedule-unclear")],
+            Some(Pending::Command { intent }) => {
+                vec![Reply::new("confirm-guess").arg("command", Arg::Command(command_key(intent)))]
+            }
             Some(Pending::Skills { chosen, .. }) => {
                 vec![Reply::new("confirm-unclear").arg("skills", Arg::Skills(chosen.clone()))]
             }

@@ -59,7 +59,12 @@ pub async fn inbound(
         .map_err(WebError::internal)?;
     state.committed(&applied).await?;
     if let Applied::Fresh { after, .. } = &applied {
-        let keyword = crate::intake::keywords::understand(&text).map_or("other", |i| i.name());
+        let keyword = crate::intake::understand::understand(
+            &text,
+            crate::domain::Locale::En,
+            &state.settings.catalog,
+        )
+        .map_or("other", |i| i.name());
         let language = after
             .as_ref()
             .map_or(state.settings.default_language, |w| w.language);
