@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use shiftline::config::RosterEntry;
-use shiftline::domain::{Locale, PhoneNumber};
+use shiftline::core::domain::{Locale, PhoneNumber};
 use shiftline::store::Store;
 
 #[derive(Parser)]

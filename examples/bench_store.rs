@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use shiftline::clock::SystemClock;
 use shiftline::config::Settings;
-use shiftline::domain::PhoneNumber;
-use shiftline::intake;
+use shiftline::core::domain::PhoneNumber;
+use shiftline::core::intake;
 use shiftline::store::{Change, Via};
 use shiftline::web::AppState;
 

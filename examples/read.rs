@@ -1,6 +1,6 @@
 //! How shiftline reads a worker's text, phrase by phrase: `cargo run --example read -- en "brb 10"`.
 
-use shiftline::domain::Locale;
+use shiftline::core::domain::Locale;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -11,7 +11,7 @@ fn main() {
     for text in args {
         println!(
             "{text:?}\n{}",
-            shiftline::intake::understand::explain(&text, language, &Default::default())
+            shiftline::core::intake::understand::explain(&text, language, &Default::default())
         );
     }
 }

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::i18n::Messages;
 use crate::outbox::Delivery;
-use crate::setup;
+use crate::service::setup;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::store::{Store, StoreError};
 use crate::twilio::rest::{Endpoints, RetryPolicy, TwilioClient, TwilioError};

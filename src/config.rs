@@ -4,6 +4,7 @@
 //! Every problem is reported with the field it is about (`workers[1].phone: ...`), so a
 //! business can fix its file without reading code.
 
+use crate::core::domain::ConfirmMode;
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,9 +13,9 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::{Locale, PhoneNumber, SkillKey};
-use crate::intake::Enrolment;
-use crate::intake::catalog::{Catalog, Skill};
+use crate::core::domain::Enrolment;
+use crate::core::domain::catalog::{Catalog, Skill};
+use crate::core::domain::{Locale, PhoneNumber, SkillKey};
 
 pub const ENV_AUTH_TOKEN: &str = "SHIFTLINE_TWILIO_AUTH_TOKEN";
 pub const ENV_API_TOKEN: &str = "SHIFTLINE_API_TOKEN";
@@ -160,21 +161,6 @@ fn default_missed_calls() -> u32 {
 
 fn default_cooldown() -> u32 {
     30
-}
-
-/// How shiftline makes sure a person, not a voicemail box, took the call.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
-pub enum ConfirmMode {
-    /// Answering machine detection only: a human is bridged after a short whisper.
-    #[serde(rename = "amd")]
-    Amd,
-    /// The worker must press 1; voicemail boxes cannot.
-    #[serde(rename = "press1")]
-    Press1,
-    /// Asynchronous AMD while the worker is asked to press 1: whichever says "machine" first wins.
-    #[default]
-    #[serde(rename = "amd+press1")]
-    AmdPress1,
 }
 
 #[derive(Default, Deserialize)]
@@ -410,7 +396,7 @@ fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
 
 fn parse_twilio(raw: RawTwilio) -> Result<TwilioAccount, ConfigError> {
     let sid = |value: String, prefix: &str, field: &str| {
-        if crate::domain::is_sid(&value, prefix) {
+        if crate::core::domain::is_sid(&value, prefix) {
             Ok(value)
         } else {
             Err(invalid(
@@ -549,7 +535,7 @@ fn check_dispatch(dispatch: Dispatch) -> Result<Dispatch, ConfigError> {
     }
     // Ringing plus answering machine detection must end before TaskRouter's reservation
     // timeout, or a reservation could be bridged after TaskRouter gave up on it.
-    if dispatch.ring_timeout_secs + 60 > crate::setup::RESERVATION_TIMEOUT_SECS {
+    if dispatch.ring_timeout_secs + 60 > crate::core::effects::RESERVATION_TIMEOUT_SECS {
         return Err(invalid(
             "dispatch.ring_timeout_secs",
             "ring time plus AMD must fit in the 120 s reservation timeout",

@@ -32,11 +32,11 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use crate::app::{self, StartError};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, ENV_AUTH_TOKEN, Settings};
-use crate::domain::PhoneNumber;
-use crate::intake::machines::Presence;
-use crate::intake::record::WorkerRecord;
+use crate::core::domain::PhoneNumber;
+use crate::core::intake::machines::Presence;
+use crate::core::intake::record::WorkerRecord;
 use crate::outbox::Delivery;
-use crate::setup;
+use crate::service::setup;
 use crate::simulator::{Answer, RecordedRequest, Simulator};
 use crate::web::{AppState, router};
 
@@ -869,7 +869,7 @@ impl Demo {
 fn call_plan(settings: &Settings, target: Option<&str>) -> Result<(Option<char>, String), String> {
     let menu = &settings.customer.menu;
     let language = settings.default_language;
-    let name_of = |key: &crate::domain::SkillKey| {
+    let name_of = |key: &crate::core::domain::SkillKey| {
         settings
             .catalog
             .get(key)

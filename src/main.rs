@@ -120,7 +120,7 @@ fn twilio_setup(config: PathBuf) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let client = shiftline::app::twilio_client(&settings, None);
-    let report = match runtime.block_on(shiftline::setup::run(&client, &settings)) {
+    let report = match runtime.block_on(shiftline::service::setup::run(&client, &settings)) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("shiftline: twilio setup: {e}");
@@ -136,7 +136,7 @@ fn twilio_setup(config: PathBuf) -> ExitCode {
         println!("{} change(s) made.", report.changes);
     }
     println!("\nPaste these into the phone numbers in the Twilio console:");
-    for line in shiftline::setup::webhook_urls(&settings) {
+    for line in shiftline::service::setup::webhook_urls(&settings) {
         println!("  {line}");
     }
     ExitCode::SUCCESS

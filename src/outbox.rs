@@ -21,9 +21,9 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::commands::{Activity, Command, WorkerSpec};
-use crate::config::ConfirmMode;
-use crate::dispatch::Event;
+use crate::core::dispatch::Event;
+use crate::core::domain::ConfirmMode;
+use crate::core::effects::{Activity, Command, WorkerSpec};
 use crate::store::{OutboxEntry, StoreError};
 use crate::twilio::rest::{
     CallCreate, CallUpdate, MessageCreate, ReservationPath, ReservationUpdate, TwilioClient,
@@ -176,13 +176,13 @@ impl Delivery {
                     self.state.store.outbox_done(&ids)?;
                     report.delivered += 1;
                     report.superseded += run - 1;
-                    tracing::info!(command = %crate::domain::redact(&last.command.describe()), "outbox: delivered");
+                    tracing::info!(command = %crate::core::domain::redact(&last.command.describe()), "outbox: delivered");
                 }
                 Outcome::Parked(e) => {
                     self.state.metrics.outbox_failure("parked");
                     self.state.store.outbox_park(&ids, &e.to_string(), now)?;
                     report.parked += run;
-                    tracing::error!(command = %crate::domain::redact(&last.command.describe()), error = %crate::domain::redact(&e.to_string()), "outbox: Twilio refused a command for good; parked");
+                    tracing::error!(command = %crate::core::domain::redact(&last.command.describe()), error = %crate::core::domain::redact(&e.to_string()), "outbox: Twilio refused a command for good; parked");
                 }
                 Outcome::Retry(e) => {
                     self.state.metrics.outbox_failure("retry");
@@ -192,7 +192,7 @@ impl Delivery {
                         .outbox_retry(batch[0].id, due, &e.to_string())?;
                     report.retrying += 1;
                     report.due_at(due);
-                    tracing::warn!(command = %crate::domain::redact(&last.command.describe()), error = %crate::domain::redact(&e.to_string()), attempts = batch[0].attempts + 1, "outbox: will retry");
+                    tracing::warn!(command = %crate::core::domain::redact(&last.command.describe()), error = %crate::core::domain::redact(&e.to_string()), attempts = batch[0].attempts + 1, "outbox: will retry");
                     return Ok(());
                 }
             }
@@ -209,8 +209,12 @@ impl Delivery {
             Command::Timer { worker, event, .. } => {
                 let (event, state) = (*event, &self.state);
                 state.store.apply_worker(worker, now, via_of(event), |w| {
-                    let out =
-                        crate::intake::timers::on_timer(w, event, now, &state.settings.catalog);
+                    let out = crate::core::intake::timers::on_timer(
+                        w,
+                        event,
+                        now,
+                        &state.settings.catalog,
+                    );
                     let texts = out.notices.iter().map(|reply| Command::SendSms {
                         to: w.phone.clone(),
                         body: state
@@ -232,9 +236,9 @@ impl Delivery {
                 // The reservation may have ended while this call waited (Twilio was down):
                 // calling the worker now would ring them for a caller who is gone.
                 let record = self.state.store.dispatch_record(reservation_sid)?;
-                if !record
-                    .is_some_and(|r| r.state == crate::dispatch::machine::ReservationState::Offered)
-                {
+                if !record.is_some_and(|r| {
+                    r.state == crate::core::dispatch::machine::ReservationState::Offered
+                }) {
                     tracing::info!(
                         reservation_sid,
                         "outbox: reservation no longer offered, call not placed"
@@ -473,11 +477,11 @@ impl Delivery {
 }
 
 /// Where a timer's change comes from, for the presence history.
-fn via_of(event: crate::commands::TimerEvent) -> crate::store::Via {
+fn via_of(event: crate::core::effects::TimerEvent) -> crate::store::Via {
     match event {
-        crate::commands::TimerEvent::CoolDownOver => crate::store::Via::Dispatch,
-        crate::commands::TimerEvent::ShiftBoundary { .. }
-        | crate::commands::TimerEvent::HoldOver { .. } => crate::store::Via::Schedule,
+        crate::core::effects::TimerEvent::CoolDownOver => crate::store::Via::Dispatch,
+        crate::core::effects::TimerEvent::ShiftBoundary { .. }
+        | crate::core::effects::TimerEvent::HoldOver { .. } => crate::store::Via::Schedule,
     }
 }
 
@@ -487,7 +491,7 @@ fn settled<T>(result: Result<T, TwilioError>, why: &str) -> Outcome {
     match result {
         Ok(_) => Outcome::Done,
         Err(e) if e.is_permanent() => {
-            tracing::info!(error = %crate::domain::redact(&e.to_string()), "outbox: nothing to do, {why}");
+            tracing::info!(error = %crate::core::domain::redact(&e.to_string()), "outbox: nothing to do, {why}");
             Outcome::Done
         }
         Err(e) => Outcome::Retry(e),

@@ -33,7 +33,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use common::{Options, Signing, TestApp, message_text};
 use serde::Deserialize;
 use shiftline::clock::ManualClock;
-use shiftline::intake::record::WorkerRecord;
+use shiftline::core::intake::record::WorkerRecord;
 use shiftline::simulator::Answer;
 
 #[derive(Deserialize)]
@@ -455,7 +455,7 @@ async fn replay(path: &Path) -> String {
         }
         if step.setup {
             seen.print(&mut out, &now, "operator runs `shiftline twilio setup`");
-            let report = shiftline::setup::run(&app.twilio, &app.state.settings)
+            let report = shiftline::service::setup::run(&app.twilio, &app.state.settings)
                 .await
                 .expect("setup runs");
             for line in report.lines {

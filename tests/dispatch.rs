@@ -412,7 +412,7 @@ async fn the_intake_line_answers_twiml_for_every_step() {
     let record = app
         .state
         .store
-        .worker(&shiftline::domain::PhoneNumber::parse(ANA).unwrap())
+        .worker(&shiftline::core::domain::PhoneNumber::parse(ANA).unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(

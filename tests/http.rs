@@ -9,8 +9,8 @@ use axum::http::{Request, StatusCode};
 use chrono::{TimeZone, Utc};
 use common::{API_TOKEN, Signing, TestApp, message_text};
 use shiftline::clock::ManualClock;
-use shiftline::domain::PhoneNumber;
-use shiftline::intake::machines::Presence;
+use shiftline::core::domain::PhoneNumber;
+use shiftline::core::intake::machines::Presence;
 
 const ANA: &str = "+15550001111";
 
@@ -21,7 +21,7 @@ async fn app(dir: &std::path::Path) -> TestApp {
     TestApp::start(dir, clock, &common::Options::set_up()).await
 }
 
-fn ana(app: &TestApp) -> shiftline::intake::record::WorkerRecord {
+fn ana(app: &TestApp) -> shiftline::core::intake::record::WorkerRecord {
     app.state
         .store
         .worker(&PhoneNumber::parse(ANA).unwrap())

@@ -2,10 +2,10 @@
 //! realistic arguments, and carries no invisible characters.
 
 use shiftline::config::Settings;
-use shiftline::domain::Locale;
+use shiftline::core::domain::Locale;
+use shiftline::core::intake::reply::{Arg, Reply};
 use shiftline::i18n::Messages;
 use shiftline::i18n::sms::segments;
-use shiftline::intake::reply::{Arg, Reply};
 
 const ROSTER: &str = include_str!("fixtures/roster.toml");
 

@@ -495,6 +495,6 @@ async fn the_roster_api_refuses_strangers_and_bad_input_and_reaches_taskrouter()
     app.stop().await;
 }
 
-fn phone(raw: &str) -> shiftline::domain::PhoneNumber {
-    shiftline::domain::PhoneNumber::parse(raw).unwrap()
+fn phone(raw: &str) -> shiftline::core::domain::PhoneNumber {
+    shiftline::core::domain::PhoneNumber::parse(raw).unwrap()
 }

@@ -1,4 +1,4 @@
-//! Property tests for `shiftline::schedule`: the parser never panics on any text, every schedule
+//! Property tests for `shiftline::core::schedule`: the parser never panics on any text, every schedule
 //! it accepts reads back (in English and Spanish) to text that parses to the same schedule, and
 //! `next_change` / `is_on_shift` agree with each other at every instant, across DST changes, in
 //! zones with whole-hour DST (America/Chicago, Europe/Madrid), none (UTC) and a 45-minute
@@ -7,8 +7,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use proptest::prelude::*;
-use shiftline::domain::Locale;
-use shiftline::schedule::{ParseError, Request, Schedule, Shift, parse};
+use shiftline::core::domain::Locale;
+use shiftline::core::schedule::{ParseError, Request, Schedule, Shift, parse};
 
 // Kept modest so the whole file runs in a few seconds.
 const CASES: u32 = 256;

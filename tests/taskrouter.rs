@@ -36,7 +36,7 @@ async fn a_billing_task_reserves_the_online_billing_worker() {
     go_online_with(&app, BEN, "billing", &mut n).await;
     app.settle().await;
 
-    let report = shiftline::setup::run(&app.twilio, &app.state.settings)
+    let report = shiftline::service::setup::run(&app.twilio, &app.state.settings)
         .await
         .unwrap();
     assert_eq!(
@@ -77,7 +77,7 @@ async fn a_task_for_a_skill_nobody_serves_goes_to_voicemail() {
     let mut n = 0;
     go_online_with(&app, ANA, "support", &mut n).await;
     app.settle().await;
-    let workflow = shiftline::setup::run(&app.twilio, &app.state.settings)
+    let workflow = shiftline::service::setup::run(&app.twilio, &app.state.settings)
         .await
         .unwrap()
         .workflow_sid
@@ -95,7 +95,7 @@ async fn a_task_for_a_skill_nobody_serves_goes_to_voicemail() {
     assert!(task.reservations.is_empty());
     assert_eq!(
         task.queue.as_deref(),
-        Some(shiftline::setup::VOICEMAIL_QUEUE)
+        Some(shiftline::service::setup::VOICEMAIL_QUEUE)
     );
     app.stop().await;
 }

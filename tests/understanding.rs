@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use shiftline::domain::{Locale, PhoneNumber, SkillKey};
-use shiftline::intake::Context;
-use shiftline::intake::catalog::{Catalog, Skill};
-use shiftline::intake::machines::{Dialogue, Presence};
-use shiftline::intake::record::{Pending, Source, WorkerRecord};
-use shiftline::intake::turn::{Input, Turn, on_input};
+use shiftline::core::domain::catalog::{Catalog, Skill};
+use shiftline::core::domain::{Locale, PhoneNumber, SkillKey};
+use shiftline::core::intake::Context;
+use shiftline::core::intake::machines::{Dialogue, Presence};
+use shiftline::core::intake::record::{Pending, Source, WorkerRecord};
+use shiftline::core::intake::turn::{Input, Turn, on_input};
 
 const MIN_ACCURACY: f64 = 0.97;
 
@@ -109,8 +109,8 @@ fn ana(case: &Case, presence: Presence) -> WorkerRecord {
             }),
         ),
         "confirm_schedule" => {
-            let shiftline::schedule::Request::Set(schedule) =
-                shiftline::schedule::parse("mon-fri 9-17").unwrap()
+            let shiftline::core::schedule::Request::Set(schedule) =
+                shiftline::core::schedule::parse("mon-fri 9-17").unwrap()
             else {
                 unreachable!()
             };
@@ -136,8 +136,8 @@ fn observed(case: &Case, before: &WorkerRecord, turn: &Turn) -> String {
     let hold = turn.commands.iter().any(|c| {
         matches!(
             c,
-            shiftline::commands::Command::Timer {
-                event: shiftline::commands::TimerEvent::HoldOver { .. },
+            shiftline::core::effects::Command::Timer {
+                event: shiftline::core::effects::TimerEvent::HoldOver { .. },
                 ..
             }
         )
@@ -247,6 +247,10 @@ fn the_corpus_is_understood() {
         include_str!("corpus/second_half.txt"),
     ));
     cases.extend(corpus("holdout", include_str!("corpus/holdout.txt")));
+    cases.extend(corpus(
+        "fresh_check",
+        include_str!("corpus/fresh_check.txt"),
+    ));
     assert!(cases.len() >= 300, "the corpus has {} texts", cases.len());
 
     let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();

@@ -15,8 +15,8 @@ use serde::Deserialize;
 
 use super::Failure;
 use crate::config::Settings;
-use crate::domain::PhoneNumber;
-use crate::intake::record::WorkerRecord;
+use crate::core::domain::PhoneNumber;
+use crate::core::intake::record::WorkerRecord;
 use crate::store::{PresenceChange, Store};
 use crate::web::operator::NewWorker;
 
@@ -97,7 +97,7 @@ pub struct Direct {
     store: Store,
     dir: std::path::PathBuf,
     /// What a worker added without a language or a zone gets, as in the file.
-    default_language: crate::domain::Locale,
+    default_language: crate::core::domain::Locale,
     default_time_zone: chrono_tz::Tz,
 }
 

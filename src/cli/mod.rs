@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::{ConfigError, ENV_AUTH_TOKEN, Settings};
-use crate::domain::PhoneNumber;
+use crate::core::domain::PhoneNumber;
 use crate::store::PresenceChange;
 use crate::web::operator::NewWorker;
 use backend::{Added, Backend, WorkerRow};

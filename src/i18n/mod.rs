@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
-use crate::domain::Locale;
-use crate::intake::catalog::Catalog;
-use crate::intake::reply::{Arg, Reply};
+use crate::core::domain::Locale;
+use crate::core::domain::catalog::Catalog;
+use crate::core::intake::reply::{Arg, Reply};
 
 /// The Fluent source of each shipped language.
 const SOURCES: [(Locale, &str); 2] = [
@@ -152,7 +152,7 @@ impl Messages {
     fn skill_list(
         &self,
         locale: Locale,
-        keys: &[crate::domain::SkillKey],
+        keys: &[crate::core::domain::SkillKey],
         catalog: &Catalog,
     ) -> String {
         if keys.is_empty() {

@@ -134,7 +134,7 @@ async fn deliver(
                 }
                 tracing::warn!(
                     kind = %callback.kind,
-                    url = %crate::domain::redact(url),
+                    url = %crate::core::domain::redact(url),
                     status = status.as_u16(),
                     "simulated Twilio callback refused"
                 );
@@ -143,8 +143,8 @@ async fn deliver(
             Err(error) => {
                 tracing::warn!(
                     kind = %callback.kind,
-                    url = %crate::domain::redact(url),
-                    error = %crate::domain::redact(&error.to_string()),
+                    url = %crate::core::domain::redact(url),
+                    error = %crate::core::domain::redact(&error.to_string()),
                     "simulated Twilio callback failed"
                 );
                 last = (url.clone(), None, String::new());

@@ -17,12 +17,12 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::path::Path;
 
-use crate::commands::Command;
 use crate::config::RosterEntry;
-use crate::domain::PhoneNumber;
-use crate::intake::PinUpdate;
-use crate::intake::enrol::PinAttempts;
-use crate::intake::record::{Source, WorkerRecord};
+use crate::core::domain::PhoneNumber;
+use crate::core::effects::Command;
+use crate::core::intake::PinUpdate;
+use crate::core::intake::enrol::PinAttempts;
+use crate::core::intake::record::{Source, WorkerRecord};
 use group_commit::GroupCommit;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +97,7 @@ pub struct VoicemailRecord {
 /// What a dispatch event does, decided by the pure dispatcher.
 #[derive(Clone, Debug)]
 pub struct DispatchChange {
-    pub record: Option<crate::dispatch::DispatchRecord>,
+    pub record: Option<crate::core::dispatch::DispatchRecord>,
     pub worker: Option<WorkerRecord>,
     pub commands: Vec<Command>,
     /// The rendered answer (TwiML, or empty), kept so a retried webhook gets the same one.
@@ -388,14 +388,16 @@ impl Store {
     pub fn dispatch_record(
         &self,
         reservation_sid: &str,
-    ) -> Result<Option<crate::dispatch::DispatchRecord>, StoreError> {
+    ) -> Result<Option<crate::core::dispatch::DispatchRecord>, StoreError> {
         self.dispatch
             .get(reservation_sid)?
             .map(|v| serde_json::from_slice(&v).map_err(StoreError::from))
             .transpose()
     }
 
-    pub fn dispatch_records(&self) -> Result<Vec<crate::dispatch::DispatchRecord>, StoreError> {
+    pub fn dispatch_records(
+        &self,
+    ) -> Result<Vec<crate::core::dispatch::DispatchRecord>, StoreError> {
         self.dispatch
             .iter()
             .values()
@@ -434,7 +436,7 @@ impl Store {
         phone: &PhoneNumber,
         now: DateTime<Utc>,
         decide: impl Fn(
-            Option<&crate::dispatch::DispatchRecord>,
+            Option<&crate::core::dispatch::DispatchRecord>,
             Option<&WorkerRecord>,
         ) -> DispatchChange,
     ) -> Result<Applied, StoreError> {

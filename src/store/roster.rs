@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use sled::Transactional;
 
 use super::{Applied, Change, Store, StoreError, Via, decode, note_presence, write_commands};
-use crate::commands::{Command, WorkerSpec};
 use crate::config::RosterEntry;
-use crate::domain::PhoneNumber;
-use crate::intake::PinUpdate;
-use crate::intake::machines::{Presence, PresenceInput, fire, presence};
-use crate::intake::record::{Source, WorkerRecord};
+use crate::core::domain::PhoneNumber;
+use crate::core::effects::{Command, WorkerSpec};
+use crate::core::intake::PinUpdate;
+use crate::core::intake::machines::{Presence, PresenceInput, fire, presence};
+use crate::core::intake::record::{Source, WorkerRecord};
 
 /// A worker an operator removed.
 #[derive(Clone, Debug, PartialEq)]
@@ -191,7 +191,7 @@ fn offline(state: Presence) -> Presence {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Locale;
+    use crate::core::domain::Locale;
 
     fn entry(phone: &str) -> RosterEntry {
         RosterEntry {
@@ -208,7 +208,7 @@ mod tests {
             .apply_worker(phone, now, Via::Sms, |w| {
                 let w = WorkerRecord {
                     presence: Presence::Online,
-                    skills: vec![crate::domain::SkillKey::parse("billing").unwrap()],
+                    skills: vec![crate::core::domain::SkillKey::parse("billing").unwrap()],
                     ..w.clone()
                 };
                 (w, Vec::new())
@@ -258,7 +258,7 @@ mod tests {
         else {
             panic!("expected a sync, got {:?}", outbox[0].command);
         };
-        assert_eq!(spec.activity, crate::commands::Activity::Offline);
+        assert_eq!(spec.activity, crate::core::effects::Activity::Offline);
         assert!(spec.attributes.skills.is_empty());
         assert!(reject_pending_reservations);
         let history = store.history(&ana.phone).unwrap();
@@ -319,25 +319,25 @@ mod tests {
 
         // "OFF for 30m" would have ended in a HoldOver bringing Ana back online; after the
         // operator's OFF that timer is stale.
-        let hold = crate::commands::TimerEvent::HoldOver {
+        let hold = crate::core::effects::TimerEvent::HoldOver {
             version: forced.before.hold_version,
             online: false,
         };
-        let catalog = crate::intake::catalog::Catalog {
-            skills: vec![crate::intake::catalog::Skill {
-                key: crate::domain::SkillKey::parse("billing").unwrap(),
+        let catalog = crate::core::domain::catalog::Catalog {
+            skills: vec![crate::core::domain::catalog::Skill {
+                key: crate::core::domain::SkillKey::parse("billing").unwrap(),
                 names: Default::default(),
             }],
         };
-        let later = crate::intake::timers::on_timer(&again.after, hold, now, &catalog);
+        let later = crate::core::intake::timers::on_timer(&again.after, hold, now, &catalog);
         assert_eq!(later.record.presence, Presence::Offline);
         assert!(later.commands.is_empty());
         // Without the operator, the same hold's end would have: the check above means it.
-        let current = crate::commands::TimerEvent::HoldOver {
+        let current = crate::core::effects::TimerEvent::HoldOver {
             version: again.after.hold_version,
             online: false,
         };
-        let would = crate::intake::timers::on_timer(&again.after, current, now, &catalog);
+        let would = crate::core::intake::timers::on_timer(&again.after, current, now, &catalog);
         assert_eq!(would.record.presence, Presence::Online);
 
         let nobody = PhoneNumber::parse("+15559999999").unwrap();

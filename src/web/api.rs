@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::error::WebError;
-use crate::intake::record::WorkerRecord;
+use crate::core::intake::record::WorkerRecord;
 
 /// A worker as operators see it.
 #[derive(Debug, Serialize)]
@@ -44,7 +44,7 @@ impl WorkerView {
             schedule: r
                 .schedule
                 .as_ref()
-                .map(|s| s.describe(crate::domain::Locale::En)),
+                .map(|s| s.describe(crate::core::domain::Locale::En)),
             missed_calls: r.missed_calls,
             worker_sid: r.worker_sid.clone(),
             updated_at: r.updated_at.to_rfc3339(),

@@ -16,7 +16,7 @@ pub enum WebError {
 impl WebError {
     /// Logs `cause` and hides it from the caller.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(cause = %crate::domain::redact(&cause.to_string()), "request failed");
+        tracing::error!(cause = %crate::core::domain::redact(&cause.to_string()), "request failed");
         WebError::Internal
     }
 }

@@ -18,12 +18,12 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
-use crate::domain::{Locale, PhoneNumber};
-use crate::intake::machines::{Dialogue, Presence};
-use crate::intake::record::WorkerRecord;
-use crate::intake::reply::Reply;
-use crate::intake::understand::Intent;
-use crate::intake::{self, Input, Outcome};
+use crate::core::domain::{Locale, PhoneNumber};
+use crate::core::intake::machines::{Dialogue, Presence};
+use crate::core::intake::record::WorkerRecord;
+use crate::core::intake::reply::Reply;
+use crate::core::intake::understand::Intent;
+use crate::core::intake::{self, Input, Outcome};
 use crate::store::Change;
 use crate::twilio::twiml;
 
@@ -433,9 +433,9 @@ fn is_prompt(reply: &Reply) -> bool {
 
 /// The question to repeat for a prompt, from the worker's record.
 fn reprompt(worker: &WorkerRecord, prompt: Prompt) -> Vec<Reply> {
-    use crate::intake::record::Pending;
-    use crate::intake::reply::Arg;
-    use crate::intake::turn::command_key;
+    use crate::core::intake::record::Pending;
+    use crate::core::intake::reply::Arg;
+    use crate::core::intake::turn::command_key;
     match prompt {
         Prompt::Main => vec![Reply::new("ivr-menu")],
         Prompt::Skills => vec![Reply::new("skill-menu").arg("menu", Arg::Menu)],

@@ -18,8 +18,8 @@ use axum::routing::{get, post};
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::core::intake::Context;
 use crate::i18n::Messages;
-use crate::intake::Context;
 use crate::store::Store;
 
 /// What every handler shares; cheap to clone.

@@ -20,7 +20,7 @@ use super::AppState;
 use super::api;
 use super::error::WebError;
 use crate::config::RosterEntry;
-use crate::domain::{Locale, PhoneNumber};
+use crate::core::domain::{Locale, PhoneNumber};
 
 /// A worker to add, as the API and the CLI's CSV files spell it. Only `phone` and `name`
 /// are required; the others default as in the configuration file.

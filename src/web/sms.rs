@@ -7,8 +7,8 @@ use axum::response::IntoResponse;
 use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
-use crate::domain::PhoneNumber;
-use crate::intake;
+use crate::core::domain::PhoneNumber;
+use crate::core::intake;
 use crate::store::{Applied, Change};
 use crate::twilio::twiml;
 
@@ -59,9 +59,9 @@ pub async fn inbound(
         .map_err(WebError::internal)?;
     state.committed(&applied).await?;
     if let Applied::Fresh { after, .. } = &applied {
-        let keyword = crate::intake::understand::understand(
+        let keyword = crate::core::intake::understand::understand(
             &text,
-            crate::domain::Locale::En,
+            crate::core::domain::Locale::En,
             &state.settings.catalog,
         )
         .map_or("other", |i| i.name());

@@ -11,16 +11,16 @@ use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
 use super::voice::{dispatch_event, query_value};
-use crate::commands::Command;
-use crate::dispatch::machine::ReservationState;
-use crate::dispatch::{DispatchRecord, Event};
-use crate::domain::{Locale, PhoneNumber, SkillKey};
+use crate::core::dispatch::machine::ReservationState;
+use crate::core::dispatch::{DispatchRecord, Event};
+use crate::core::domain::{Locale, PhoneNumber, SkillKey};
+use crate::core::effects::Command;
 use crate::store::DispatchChange;
 
 /// A SID of the given kind: two letters and 32 hex digits.
 fn sid<'a>(form: &'a SignedForm, name: &str, prefix: &str) -> Result<&'a str, WebError> {
     let value = form.required(name)?;
-    if crate::domain::is_sid(value, prefix) {
+    if crate::core::domain::is_sid(value, prefix) {
         Ok(value)
     } else {
         Err(WebError::BadRequest(format!(
@@ -147,7 +147,7 @@ pub async fn events(
             .await?;
         }
         "task-queue.entered"
-            if form.get("TaskQueueName") == Some(crate::setup::VOICEMAIL_QUEUE) =>
+            if form.get("TaskQueueName") == Some(crate::service::setup::VOICEMAIL_QUEUE) =>
         {
             let task_sid = sid(&form, "TaskSid", "WT")?;
             let attrs = json_field(&form, "TaskAttributes")?;

@@ -1,6 +1,6 @@
 //! Voice webhooks: the customer line (greeting, menu, queue), the call to a reserved
 //! worker (answer, key, AMD verdict, status) and voicemail. Each answers TwiML; what the
-//! worker's call does is decided by the pure dispatcher (`crate::dispatch`).
+//! worker's call does is decided by the pure dispatcher (`crate::core::dispatch`).
 
 use std::collections::HashMap;
 
@@ -13,11 +13,11 @@ use serde_json::json;
 use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
-use crate::commands::Command;
 use crate::config::MenuItem;
-use crate::dispatch::{self, DispatchRecord, Event, Voice};
-use crate::domain::{Locale, SkillKey};
-use crate::intake::reply::{Arg, Reply};
+use crate::core::dispatch::{self, DispatchRecord, Event, Voice};
+use crate::core::domain::{Locale, SkillKey};
+use crate::core::effects::Command;
+use crate::core::intake::reply::{Arg, Reply};
 use crate::store::{DispatchChange, VoicemailRecord};
 use crate::twilio::twiml;
 
@@ -302,7 +302,7 @@ fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: 
         }
         Voice::Bridge => {
             let words = match record.mode {
-                crate::config::ConfirmMode::Amd => whisper("whisper-connect"),
+                crate::core::domain::ConfirmMode::Amd => whisper("whisper-connect"),
                 _ => text(state, locale, Reply::new("connecting")),
             };
             twiml::Response::new()
@@ -337,7 +337,7 @@ fn reservation(params: &HashMap<String, String>) -> Result<&str, WebError> {
     params
         .get("reservation")
         .map(String::as_str)
-        .filter(|r| crate::domain::is_sid(r, "WR"))
+        .filter(|r| crate::core::domain::is_sid(r, "WR"))
         .ok_or_else(|| WebError::BadRequest("the URL has no reservation".into()))
 }
 

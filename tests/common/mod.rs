@@ -48,7 +48,7 @@ pub struct TestApp {
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub pin: Option<String>,
-    pub confirm: Option<shiftline::config::ConfirmMode>,
+    pub confirm: Option<shiftline::core::domain::ConfirmMode>,
     /// Start-up sets up the simulated workspace, as `serve` does.
     pub set_up: bool,
     /// A whole configuration to use instead of the fixture roster.
@@ -111,12 +111,12 @@ impl TestApp {
         } = app::assemble(settings, clock.clone(), Some(&sim)).expect("app builds");
         // Like `serve` with the simulator: set it up, or find the workflow set up before.
         if options.set_up {
-            shiftline::setup::run(&twilio, &state.settings)
+            shiftline::service::setup::run(&twilio, &state.settings)
                 .await
                 .expect("setup runs");
         }
         let workflows = twilio
-            .list_workflows(Some(shiftline::setup::WORKFLOW))
+            .list_workflows(Some(shiftline::service::setup::WORKFLOW))
             .await
             .unwrap_or_default();
         if let Some(sid) = workflows.into_iter().next().and_then(|w| w.sid) {

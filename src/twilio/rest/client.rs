@@ -286,7 +286,7 @@ impl TwilioClient {
                         path = url.path(),
                         status = error.status,
                         code = error.code,
-                        message = %crate::domain::redact(&error.message),
+                        message = %crate::core::domain::redact(&error.message),
                         attempt,
                         attempts,
                         "Twilio request failed"

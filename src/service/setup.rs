@@ -17,17 +17,16 @@ use crate::twilio::rest::{
     TaskQueueSpec, TwilioClient, TwilioError, WorkflowSpec, WorkspaceUpdate,
 };
 
-pub const AVAILABLE: &str = "Available";
-pub const OFFLINE: &str = "Offline";
-/// Where a worker goes after a rejected or timed-out reservation, so TaskRouter does not
-/// offer the same call straight back.
-pub const UNAVAILABLE: &str = "Unavailable";
+use crate::core::effects::Activity;
+pub use crate::core::effects::RESERVATION_TIMEOUT_SECS;
+
+pub const AVAILABLE: &str = Activity::Available.name();
+pub const OFFLINE: &str = Activity::Offline.name();
+pub const UNAVAILABLE: &str = Activity::Unavailable.name();
 pub const VOICEMAIL_QUEUE: &str = "Voicemail";
 pub const WORKFLOW: &str = "shiftline";
 /// How long a caller waits for a worker before the voicemail queue, in seconds.
 pub const MAX_WAIT_SECS: u32 = 120;
-/// How long TaskRouter holds a reservation; ring time plus AMD must fit inside it.
-pub const RESERVATION_TIMEOUT_SECS: u32 = 120;
 /// The events shiftline reacts to.
 pub const EVENTS: &str = "task.canceled,task-queue.entered,workflow.timeout,reservation.accepted,reservation.rejected,reservation.timeout,reservation.canceled,reservation.rescinded";
 

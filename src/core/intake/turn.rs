@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 
 use super::Context;
-use super::catalog::Catalog;
 use super::machines::{
     Dialogue, DialogueInput, DialogueOutput, Presence, PresenceInput, PresenceOutput, dialogue,
     fire, presence,
@@ -18,9 +17,10 @@ use super::record::{Pending, WorkerRecord};
 use super::reply::{Arg, Reply};
 use super::timers;
 use super::understand::{self, Answer, Intent, Reading, Verdict};
-use crate::commands::Command;
-use crate::domain::{Locale, SkillKey};
-use crate::schedule::Request;
+use crate::core::domain::catalog::Catalog;
+use crate::core::domain::{Locale, SkillKey};
+use crate::core::effects::Command;
+use crate::core::schedule::Request;
 
 /// The new record, what to say, and what to ask TaskRouter to do.
 #[derive(Clone, Debug)]
@@ -350,7 +350,7 @@ impl Step<'_> {
     /// Saves (or clears) the weekly hours and sets the timer for the next boundary. Saving
     /// does not change presence now: the next start or end does, and manual ON/OFF win
     /// until then.
-    fn save_schedule(&mut self, schedule: Option<crate::schedule::Schedule>) {
+    fn save_schedule(&mut self, schedule: Option<crate::core::schedule::Schedule>) {
         self.record.schedule = schedule;
         self.record.schedule_version += 1;
         self.timers
@@ -375,8 +375,8 @@ impl Step<'_> {
             Some((at, starts)) => {
                 let when = timers::local(at, &self.record);
                 match (starts, self.record.language) {
-                    (true, crate::domain::Locale::Es) => format!("en línea {when}"),
-                    (false, crate::domain::Locale::Es) => format!("fuera de línea {when}"),
+                    (true, crate::core::domain::Locale::Es) => format!("en línea {when}"),
+                    (false, crate::core::domain::Locale::Es) => format!("fuera de línea {when}"),
                     (true, _) => format!("online {when}"),
                     (false, _) => format!("offline {when}"),
                 }
@@ -386,8 +386,8 @@ impl Step<'_> {
     }
 
     fn set_zone(&mut self, name: &str) {
-        let zone =
-            crate::schedule::zones::resolve(name).or_else(|| crate::schedule::zones::find(name));
+        let zone = crate::core::schedule::zones::resolve(name)
+            .or_else(|| crate::core::schedule::zones::find(name));
         match zone {
             Some(zone) => {
                 self.record.time_zone = zone;
@@ -454,7 +454,7 @@ impl Step<'_> {
                 self.timers.push(Command::Timer {
                     worker: self.record.phone.clone(),
                     due: at,
-                    event: crate::commands::TimerEvent::HoldOver {
+                    event: crate::core::effects::TimerEvent::HoldOver {
                         version: self.record.hold_version,
                         online,
                     },
@@ -616,7 +616,7 @@ fn corrected_hours(text: &str, reading: &Reading) -> Option<String> {
     // Only hours to set: "no" alone also reads as "clear the schedule".
     if matches!(
         understand::parse_hours(text),
-        Ok(crate::schedule::Request::Set(_))
+        Ok(crate::core::schedule::Request::Set(_))
     ) {
         return Some(text.to_string());
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Locale, SkillKey};
+use crate::core::domain::{Locale, SkillKey};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Skill {

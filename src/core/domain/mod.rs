@@ -1,7 +1,10 @@
 //! Domain newtypes, parsed once at the edge so the core never handles raw strings.
 
+pub mod catalog;
+
 use std::fmt;
 
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// A phone number in E.164 form: `+`, a country code, at most 15 digits in all.
@@ -225,4 +228,28 @@ mod tests {
         assert!(SkillKey::parse("tier-2").is_err());
         assert!(SkillKey::parse("Billing").is_err());
     }
+}
+
+/// How shiftline makes sure a person, not a voicemail box, took the call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfirmMode {
+    /// Answering machine detection only: a human is bridged after a short whisper.
+    #[serde(rename = "amd")]
+    Amd,
+    /// The worker must press 1; voicemail boxes cannot.
+    #[serde(rename = "press1")]
+    Press1,
+    /// Asynchronous AMD while the worker is asked to press 1: whichever says "machine" first wins.
+    #[default]
+    #[serde(rename = "amd+press1")]
+    AmdPress1,
+}
+
+/// Self-registration by SMS or phone with the business's PIN (`JOIN 1234 Ana`): the
+/// language and zone a newly registered worker starts with.
+#[derive(Clone, Debug)]
+pub struct Enrolment {
+    pub pin: String,
+    pub language: Locale,
+    pub time_zone: Tz,
 }

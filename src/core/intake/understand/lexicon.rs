@@ -8,12 +8,18 @@ use std::sync::LazyLock;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Deserialize;
 
-use crate::domain::Locale;
+use crate::core::domain::Locale;
 
 /// The word tables shipped in the binary: adding a language is adding its file here.
 const SOURCES: [(Locale, &str); 2] = [
-    (Locale::En, include_str!("../../../locales/en.words.toml")),
-    (Locale::Es, include_str!("../../../locales/es.words.toml")),
+    (
+        Locale::En,
+        include_str!("../../../../locales/en.words.toml"),
+    ),
+    (
+        Locale::Es,
+        include_str!("../../../../locales/es.words.toml"),
+    ),
 ];
 
 /// Every shipped language's tables, built on first use.
@@ -90,6 +96,13 @@ pub enum Modifier {
     Couple,
     /// Late: about later even with "today" in the text.
     Late,
+    /// "ahorita": now or in a while; makes going online (only) uncertain.
+    MaybeLater,
+    /// A question put as a request ("could you confirm whether I'm on?"): asks even so.
+    Indirect,
+    /// Time that has passed ("I've been trying for 10 minutes", "llevo 10 minutos"): a
+    /// span in its clause is not a hold.
+    Elapsed,
     /// Said around a number without changing it ("like 45 min", "unos 20").
     Approx,
 }
@@ -573,6 +586,9 @@ fn modifier(name: &str) -> Result<Modifier, String> {
         "contrast" => Contrast,
         "couple" => Couple,
         "late" => Late,
+        "maybe_later" => MaybeLater,
+        "indirect" => Indirect,
+        "elapsed" => Elapsed,
         "approx" => Approx,
         "stop" => Stop,
         "start" => Start,

@@ -9,7 +9,7 @@
 use chrono::{NaiveTime, Timelike, Weekday};
 
 use super::{Schedule, Shift, TimeRange, WEEK};
-use crate::domain::Locale;
+use crate::core::domain::Locale;
 
 impl Schedule {
     /// Short read-back in the worker's language, e.g. en `Mon-Fri 9:00-17:00`,
@@ -120,7 +120,7 @@ fn days_label(days: &[bool; 7], locale: Locale) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::{Request, parse};
+    use crate::core::schedule::{Request, parse};
 
     fn schedule(text: &str) -> Schedule {
         match parse(text) {

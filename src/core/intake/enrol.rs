@@ -9,7 +9,7 @@ use super::record::{Source, WorkerRecord};
 use super::reply::Reply;
 use super::understand::{Intent, understand};
 use super::{Context, Outcome, PinUpdate};
-use crate::domain::PhoneNumber;
+use crate::core::domain::PhoneNumber;
 
 /// Wrong PINs allowed from one number within `PIN_WINDOW` before it is locked out.
 pub const MAX_PIN_FAILURES: u32 = 5;
@@ -129,9 +129,9 @@ fn same_pin(given: &str, expected: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Locale;
-    use crate::intake::Enrolment;
-    use crate::intake::catalog::Catalog;
+    use crate::core::domain::Enrolment;
+    use crate::core::domain::Locale;
+    use crate::core::domain::catalog::Catalog;
 
     fn ctx(enrolment: &Enrolment) -> Context<'_> {
         static CATALOG: std::sync::LazyLock<Catalog> = std::sync::LazyLock::new(Catalog::default);

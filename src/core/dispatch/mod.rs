@@ -18,12 +18,13 @@ pub mod machine;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::commands::{Command, TimerEvent};
-use crate::config::{ConfirmMode, Dispatch};
-use crate::domain::{Locale, PhoneNumber, SkillKey};
-use crate::intake::machines::{PresenceInput, fire, presence};
-use crate::intake::record::WorkerRecord;
-use crate::intake::reply::{Arg, Reply};
+use crate::config::Dispatch;
+use crate::core::domain::ConfirmMode;
+use crate::core::domain::{Locale, PhoneNumber, SkillKey};
+use crate::core::effects::{Command, TimerEvent};
+use crate::core::intake::machines::{PresenceInput, fire, presence};
+use crate::core::intake::record::WorkerRecord;
+use crate::core::intake::reply::{Arg, Reply};
 use machine::{ReservationInput, ReservationOutput, ReservationState, reservation};
 
 /// Everything shiftline knows about one reservation it is calling a worker for.

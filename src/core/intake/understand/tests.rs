@@ -1,8 +1,8 @@
 use super::*;
 
 fn catalog() -> Catalog {
-    use crate::domain::SkillKey;
-    use crate::intake::catalog::Skill;
+    use crate::core::domain::SkillKey;
+    use crate::core::domain::catalog::Skill;
     let skill = |key: &str, en: &str, es: &str| Skill {
         key: SkillKey::parse(key).unwrap(),
         names: [(Locale::En, en.to_string()), (Locale::Es, es.to_string())].into(),

@@ -34,8 +34,8 @@ use self::lexicon::{LEXICON, Lexicon, Modifier, Role};
 use self::phrases::{Match, find, skill_words};
 pub use self::time::Until;
 use self::words::Words;
-use super::catalog::Catalog;
-use crate::domain::Locale;
+use crate::core::domain::Locale;
+use crate::core::domain::catalog::Catalog;
 
 /// What a worker's text asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,7 +166,7 @@ pub fn read(text: &str, language: Locale, catalog: &Catalog) -> Reading {
             Reading::sure(Intent::Status)
         };
     }
-    let place = crate::schedule::zones::find(text).is_some();
+    let place = crate::core::schedule::zones::find(text).is_some();
     let matches = find(&words, lexicon, &skill_words(catalog), place);
     if let Some(reading) = whole_text_command(text, &words, &matches) {
         return reading;
@@ -194,8 +194,10 @@ pub fn read(text: &str, language: Locale, catalog: &Catalog) -> Reading {
 /// Weekly hours as the schedule grammar reads them, with numbers and parts of the day
 /// written as words spelled out first ("monday to friday nine to five" -> "monday to friday
 /// 9 to 5", "de ocho de la mañana a cuatro de la tarde" -> "de 8 am a 4 pm").
-pub fn parse_hours(text: &str) -> Result<crate::schedule::Request, crate::schedule::ParseError> {
-    crate::schedule::parse(&spell_out(text))
+pub fn parse_hours(
+    text: &str,
+) -> Result<crate::core::schedule::Request, crate::core::schedule::ParseError> {
+    crate::core::schedule::parse(&spell_out(text))
 }
 
 fn spell_out(text: &str) -> String {
@@ -264,7 +266,10 @@ pub fn hours_within(text: &str) -> Option<&str> {
             let has_day = candidate.chars().any(char::is_alphabetic);
             if has_day
                 && candidate.chars().any(|c| c.is_ascii_digit())
-                && matches!(parse_hours(candidate), Ok(crate::schedule::Request::Set(_)))
+                && matches!(
+                    parse_hours(candidate),
+                    Ok(crate::core::schedule::Request::Set(_))
+                )
             {
                 return Some(candidate);
             }
@@ -287,7 +292,7 @@ pub fn explain(text: &str, language: Locale, catalog: &Catalog) -> String {
         out.push_str(&format!("{}/{} ", token.word, token.clause));
     }
     out.push_str(&format!(" questions={:?}\n", words.questions));
-    let place = crate::schedule::zones::find(text).is_some();
+    let place = crate::core::schedule::zones::find(text).is_some();
     for m in find(&words, lexicon, &skill_words(catalog), place) {
         let span: Vec<&str> = words.tokens[m.start..m.end]
             .iter()

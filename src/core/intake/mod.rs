@@ -12,7 +12,6 @@
 //! - `turn` runs a rostered worker's text through them;
 //! - `enrol` handles texts from numbers that are not on the roster (JOIN).
 
-pub mod catalog;
 pub mod enrol;
 pub mod machines;
 pub mod menu;
@@ -23,11 +22,10 @@ pub mod turn;
 pub mod understand;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
-use crate::commands::Command;
-use crate::domain::{Locale, PhoneNumber};
-use catalog::Catalog;
+use crate::core::domain::catalog::Catalog;
+use crate::core::domain::{Enrolment, Locale, PhoneNumber};
+use crate::core::effects::Command;
 use enrol::PinAttempts;
 use record::WorkerRecord;
 use reply::Reply;
@@ -41,13 +39,6 @@ pub struct Context<'a> {
     pub enrolment: Option<&'a Enrolment>,
     /// The language for numbers that are not on the roster.
     pub default_language: Locale,
-}
-
-#[derive(Clone, Debug)]
-pub struct Enrolment {
-    pub pin: String,
-    pub language: Locale,
-    pub time_zone: Tz,
 }
 
 /// What to do with the stored wrong-PIN count of the sender.

@@ -396,7 +396,7 @@ mod tests {
         let es = LEXICON
             .languages
             .iter()
-            .position(|l| l.locale == crate::domain::Locale::Es)
+            .position(|l| l.locale == crate::core::domain::Locale::Es)
             .unwrap();
         let token = &split("desconectame", &LEXICON, es).tokens[0];
         assert!(

@@ -140,7 +140,7 @@ impl ReservationState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intake::machines::fire;
+    use crate::core::intake::machines::fire;
     use ReservationInput::*;
     use ReservationState::*;
 

@@ -4,10 +4,10 @@
 //! name starts with it ("bill"). The words (fillers, numbers, "all") are the `[menu]` tables
 //! of `locales/*.words.toml`.
 
-use super::catalog::Catalog;
 use super::understand::lexicon::MenuWords;
 use super::understand::{menu_words, normalize};
-use crate::domain::SkillKey;
+use crate::core::domain::SkillKey;
+use crate::core::domain::catalog::Catalog;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MenuError {
@@ -24,6 +24,9 @@ pub enum MenuError {
 /// The skills an answer picks, in menu order and without repeats.
 pub fn parse(text: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> {
     let norm = normalize(text);
+    // Words around the picks are let be in a statement, not in a question ("what's the
+    // difference between billing and support?").
+    let lenient = !text.contains('?');
     if menu_words().any(|m| m.leave.contains(&norm)) {
         return Err(MenuError::Leave);
     }
@@ -35,11 +38,15 @@ pub fn parse(text: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> 
         .min();
     if let Some((at, len)) = except {
         let (kept, left_out) = (&padded[..at], &padded[at + len + 1..]);
-        let base = match picks(kept, catalog) {
-            Err(MenuError::NotAnAnswer) => every(catalog),
+        let (base, implied) = match picks(kept, catalog, lenient) {
+            Err(MenuError::NotAnAnswer) => (every(catalog), true),
+            other => (other?, false),
+        };
+        // "nomás la de español, las otras no": nothing after the "no" to leave out.
+        let left_out = match picks(left_out, catalog, lenient) {
+            Err(MenuError::NotAnAnswer) if !implied => Vec::new(),
             other => other?,
         };
-        let left_out = picks(left_out, catalog)?;
         let chosen: Vec<SkillKey> = base.into_iter().filter(|k| !left_out.contains(k)).collect();
         return if chosen.is_empty() {
             Err(MenuError::NotAnAnswer)
@@ -47,7 +54,7 @@ pub fn parse(text: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> 
             Ok(chosen)
         };
     }
-    picks(&norm, catalog)
+    picks(&norm, catalog, lenient)
 }
 
 fn every(catalog: &Catalog) -> Vec<SkillKey> {
@@ -55,7 +62,7 @@ fn every(catalog: &Catalog) -> Vec<SkillKey> {
 }
 
 /// The skills a normalized answer names, with no exceptions in it.
-fn picks(norm: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> {
+fn picks(norm: &str, catalog: &Catalog, lenient: bool) -> Result<Vec<SkillKey>, MenuError> {
     let norm = norm.trim();
     let count = catalog.len();
     if menu_words().any(|m| m.all.iter().any(|a| a == norm)) {
@@ -146,6 +153,11 @@ fn picks(norm: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> {
     }
 
     let any = picked.iter().any(|p| *p);
+    // A sentence that picks something ("I would like to select options 2 and 3. Thank you,
+    // Walter") may carry words of its own; the confirm step that follows shows the pick.
+    if any && bad_number.is_none() && words.len() >= 5 && lenient {
+        unmatched = None;
+    }
     match (bad_number, unmatched) {
         (Some(n), _) => Err(MenuError::NoSuchNumber(n)),
         (None, Some(w)) if any => Err(MenuError::Unmatched(w)),
@@ -193,8 +205,8 @@ fn unique_prefix(word: &str, names: &[(usize, String)]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Locale;
-    use crate::intake::catalog::Skill;
+    use crate::core::domain::Locale;
+    use crate::core::domain::catalog::Skill;
 
     fn catalog() -> Catalog {
         let skill = |key: &str, en: &str, es: &str| Skill {

@@ -1,8 +1,8 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::intake::machines::Presence;
-use crate::intake::record::Source;
+use crate::core::intake::machines::Presence;
+use crate::core::intake::record::Source;
 
 fn settings() -> Dispatch {
     Dispatch::default()

@@ -1,5 +1,5 @@
 //! Reads the text after SCHEDULE/HORARIO: folding, a small tokenizer, then a recursive-descent
-//! parser over days, times and ranges. The grammar itself is documented in [`crate::schedule`].
+//! parser over days, times and ranges. The grammar itself is documented in [`crate::core::schedule`].
 //!
 //! Folding mirrors `intake::understand::normalize` (lowercase, accents and invisible characters
 //! dropped) but keeps `-` and the `:` between digits, which carry meaning here.

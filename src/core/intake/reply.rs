@@ -1,7 +1,7 @@
 //! What the core says back: a message key from `locales/` and its arguments. The shell
 //! renders it in the worker's language, as SMS text or (later) as spoken TwiML.
 
-use crate::domain::SkillKey;
+use crate::core::domain::SkillKey;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {

@@ -119,7 +119,7 @@ mod tests {
     use chrono_tz::Europe::Madrid;
 
     use super::*;
-    use crate::schedule::{Request, parse};
+    use crate::core::schedule::{Request, parse};
 
     fn schedule(text: &str) -> Schedule {
         match parse(text) {

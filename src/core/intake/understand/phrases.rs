@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::lexicon::{Language, Lexicon, MIN_SLIP_LEN, Meaning, Pattern, Role, Strength};
 use super::normalize;
 use super::words::{Token, Words};
-use crate::intake::catalog::Catalog;
+use crate::core::domain::catalog::Catalog;
 
 /// One phrase found in the text.
 #[derive(Clone, Debug)]
@@ -184,13 +184,14 @@ fn fits(
 /// The token is the phrase word `surface` (stem `stem`), or another form of it. A phrase
 /// word that is its own stem ("log", "sign") takes every form of it ("logged", "signing").
 /// An inflected phrase word meets only other inflected forms with a stem long enough to
-/// mean something: "como" is not "comer" (both "com"), and "list" is not "listo".
+/// mean something: "como" is not "comer" (both "com"), "nueve" is not "nuevo" (both
+/// "nuev"), and "list" is not "listo".
 fn same_word(l: usize, surface: &str, stem: &str, token: &Token) -> Option<bool> {
     if token.word == surface {
         return Some(true);
     }
     let other_form = token.stems[l].iter().any(|s| s == stem)
-        && (surface == stem || (stem.chars().count() >= 4 && token.word != token.stems[l][0]));
+        && (surface == stem || (stem.chars().count() >= 5 && token.word != token.stems[l][0]));
     other_form.then_some(false)
 }
 

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::machines::{Dialogue, MENU_TIMEOUT, Presence};
-use crate::domain::{Locale, PhoneNumber, SkillKey};
+use crate::core::domain::{Locale, PhoneNumber, SkillKey};
 
 /// Bumped when the stored shape changes in a way old records cannot be read as.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -39,7 +39,7 @@ pub struct WorkerRecord {
     pub missed_calls: u32,
     /// Weekly hours in the worker's time zone; presence follows them at each boundary.
     #[serde(default)]
-    pub schedule: Option<crate::schedule::Schedule>,
+    pub schedule: Option<crate::core::schedule::Schedule>,
     /// Bumped whenever the schedule or the zone changes, so a timer set for an older
     /// schedule recognises itself as stale and does nothing.
     #[serde(default)]
@@ -70,7 +70,7 @@ pub enum Pending {
     /// Weekly hours to save; None clears them. While the worker is still typing them
     /// (ScheduleEntry) nothing is pending yet.
     Schedule {
-        schedule: Option<crate::schedule::Schedule>,
+        schedule: Option<crate::core::schedule::Schedule>,
     },
     /// A command read from a text that was not clear enough to act on ("Did you mean
     /// OFF?"); YES carries it out.

@@ -15,7 +15,7 @@ use super::phrases::Match;
 use super::time::{self, Part, Until};
 use super::words::Words;
 use super::{Intent, Reading, free_text};
-use crate::domain::Locale;
+use crate::core::domain::Locale;
 
 /// Words allowed between a negation and what it negates, other than fillers.
 const NEGATION_REACH: usize = 1;
@@ -35,14 +35,19 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
         presence.extend(context.limit_alone());
     }
 
-    // "logging off, back on at 7": off now and on at a time is a break until then.
-    let back_at = presence.iter().find_map(|p| match p {
-        Presence::Later {
-            online: true,
-            at: Some(until),
-        } => Some(*until),
-        _ => None,
-    });
+    // "logging off, back on at 7": off now and on at a time is a break until then; "log me
+    // in but I have to leave at 4": on now and off at a time is on until then.
+    let later_at = |way: bool| {
+        presence.iter().find_map(|p| match p {
+            Presence::Later {
+                online,
+                at: Some(until),
+            } if *online == way => Some(*until),
+            _ => None,
+        })
+    };
+    let back_at = later_at(true);
+    let leave_at = later_at(false);
     // Each move asked for now: (intent, sure, clause).
     let mut now: Vec<(Intent, bool, usize)> = Vec::new();
     for p in &presence {
@@ -56,6 +61,19 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
                 Intent::Hold {
                     online: false,
                     until: back_at.expect("checked above"),
+                },
+                sure,
+                clause,
+            )),
+            Presence::Now {
+                online: true,
+                until: None,
+                sure,
+                clause,
+            } if leave_at.is_some() => now.push((
+                Intent::Hold {
+                    online: true,
+                    until: leave_at.expect("checked above"),
                 },
                 sure,
                 clause,
@@ -81,7 +99,7 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
                     reading.found.push((Intent::Status, true));
                 }
             }
-            Presence::Near(online) => {
+            Presence::Near { online, .. } => {
                 reading
                     .near
                     .push(if online { Intent::On } else { Intent::Off })
@@ -131,11 +149,16 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
         let against = now.iter().any(|(other, other_sure, other_clause)| {
             other.online() != intent.online() && (*other_sure || !sure || *other_clause >= clause)
         });
-        let answered_no = intent.online() == Some(true) && context.answered_no();
-        reading.found.insert(
-            0,
-            (intent, sure && !against && !answered_no && !context.hedged),
-        );
+        // "entro y salgo": a short word the other way in the same clause, even if it was
+        // not alone, says this is not a plain command.
+        let near_against = presence.iter().any(|p| {
+            matches!(p, Presence::Near { online, clause: c } if Some(*online) != intent.online() && *c == clause)
+        });
+        let going_on = intent.online() == Some(true);
+        let answered_no = going_on && context.answered_no();
+        let maybe_later = going_on && context.has_anywhere(Modifier::MaybeLater);
+        let doubted = against || near_against || answered_no || maybe_later || context.hedged;
+        reading.found.insert(0, (intent, sure && !doubted));
     }
     if reading.found.iter().any(|(i, _)| i.online().is_some()) {
         reading.later = None;
@@ -164,7 +187,10 @@ enum Presence {
         asked: bool,
     },
     /// A command word that the words around it took away ("on" in "on the bus").
-    Near(bool),
+    Near {
+        online: bool,
+        clause: usize,
+    },
 }
 
 /// The phrases found, arranged for asking what surrounds a command.
@@ -202,6 +228,10 @@ impl<'a> Context<'a> {
             .iter()
             .enumerate()
             .filter(move |(_, m)| self.words.tokens[m.start].clause == clause)
+    }
+
+    fn has_anywhere(&self, modifier: Modifier) -> bool {
+        self.matches.iter().any(|m| m.role == Role::Word(modifier))
     }
 
     fn has(&self, clause: usize, modifier: Modifier) -> bool {
@@ -256,11 +286,35 @@ impl<'a> Context<'a> {
             Role::Word(_) => None,
         };
         // Another command beside it ("in and out") means it is not alone, even where the
-        // same word is also a filler or a preposition.
+        // same word is also a filler or a preposition; so does any word that says
+        // something (a reason, a day, an unknown word: "school started back").
         let other_command = |m: &Match| match m.role {
             Role::Cue(Meaning::Yes, _) => false,
             Role::Cue(other, _) => Some(other) != meaning,
             Role::Word(_) => false,
+        };
+        let light = |m: &Match| match m.role {
+            Role::Cue(other, _) => other == Meaning::Yes || Some(other) == meaning,
+            Role::Word(modifier) => {
+                is_light(m.role)
+                    || is_time_word(m.role)
+                    || matches!(
+                        modifier,
+                        Modifier::Request
+                            | Modifier::Until
+                            | Modifier::For
+                            | Modifier::In
+                            | Modifier::At
+                            // Words that change the command rather than add to it.
+                            | Modifier::Negation
+                            | Modifier::Hedge
+                            | Modifier::Future
+                            | Modifier::Late
+                            | Modifier::MaybeLater
+                            | Modifier::Question
+                            | Modifier::Indirect
+                    )
+            }
         };
         self.words
             .tokens
@@ -273,8 +327,7 @@ impl<'a> Context<'a> {
                         .iter()
                         .filter(move |m| (m.start..m.end).contains(&i))
                 };
-                !covering().any(&other_command)
-                    && (t.number.is_some() || covering().next().is_some())
+                !covering().any(&other_command) && (t.number.is_some() || covering().any(&light))
             })
     }
 
@@ -403,6 +456,16 @@ impl<'a> Context<'a> {
         time::span(&parts, true).map(|(s, _)| Until::for_span(s))
     }
 
+    /// A span with its unit that opens the clause before `before` ("una horita y ya me
+    /// voy", "2 more hours then I'm out").
+    fn span_before(&self, clause: usize, before: usize) -> Option<Until> {
+        let start = self.words.tokens.iter().position(|t| t.clause == clause)?;
+        let first = (start..before).find(|&i| !self.light_token(i) || self.is_time_word_at(i))?;
+        let parts = self.parts_from(clause, first);
+        let (span, used) = time::span(&parts, false)?;
+        (used > 0).then(|| Until::for_span(span))
+    }
+
     /// A span with its unit anywhere in the clause ("a half hour", "15 min").
     fn span_in(&self, clause: usize) -> Option<Until> {
         let start = self.words.tokens.iter().position(|t| t.clause == clause)?;
@@ -487,7 +550,7 @@ impl<'a> Context<'a> {
                 _ => continue,
             };
             if strength == Strength::Alone && !self.alone(cue) {
-                out.push(Presence::Near(online));
+                out.push(Presence::Near { online, clause });
                 continue;
             }
             let negation = self.negation_of(cue);
@@ -503,13 +566,15 @@ impl<'a> Context<'a> {
             if let Some(n) = negation {
                 self.used_negations.borrow_mut().push(n);
             }
-            if question && !request {
+            // "could you confirm whether I'm logged in?" asks, however politely.
+            let indirect = self.has(clause, Modifier::Indirect);
+            if (question && !request) || indirect {
                 // "estoy conectada?" asks; "does this include lunch time?" asks something else.
-                let asked = self.asks(clause);
+                let asked = self.asks(clause) || indirect;
                 if asked || self.alone(cue) {
                     out.push(Presence::Status { online, asked });
                 } else {
-                    out.push(Presence::Near(online));
+                    out.push(Presence::Near { online, clause });
                 }
                 continue;
             }
@@ -525,7 +590,22 @@ impl<'a> Context<'a> {
             let span_from = (cue.start..cue.end)
                 .find(|&i| self.words.tokens[i].number.is_some())
                 .unwrap_or(cue.end);
-            let until = if negation.is_some() {
+            // "una horita nada más y ya me voy": a span before leaving is how long to stay.
+            if !online
+                && negation.is_none()
+                && let Some(stay) = self.span_before(clause, cue.start)
+            {
+                out.push(Presence::Now {
+                    online: true,
+                    until: Some(stay),
+                    sure,
+                    clause,
+                });
+                continue;
+            }
+            // "I've been trying to log off for 10 minutes": time that has passed, not a hold.
+            let elapsed = self.has(clause, Modifier::Elapsed);
+            let until = if negation.is_some() || elapsed {
                 None
             } else {
                 // A bare number only after OFF ("break 15"); with a unit after ON too
@@ -590,10 +670,19 @@ impl<'a> Context<'a> {
             .max()
     }
 
-    /// A "no" that is an answer, not the negation of a command ("No, I'm available").
+    /// A "no" that is an answer, not the negation of a command ("No, I'm available") nor
+    /// part of a correction ("wait no, on").
     fn answered_no(&self) -> bool {
+        let correction = |m: &Match| {
+            self.matches.iter().any(|c| {
+                c.role == Role::Word(Modifier::Contrast) && c.start <= m.start && m.end <= c.end
+            })
+        };
         self.matches.iter().any(|m| {
-            m.role == Role::Cue(Meaning::No, Strength::Sure) && !self.negated(m) && self.alone(m)
+            m.role == Role::Cue(Meaning::No, Strength::Sure)
+                && !self.negated(m)
+                && !correction(m)
+                && self.alone(m)
         })
     }
 
@@ -703,7 +792,13 @@ impl<'a> Context<'a> {
 fn is_light(role: Role) -> bool {
     matches!(
         role,
-        Role::Word(Modifier::Filler | Modifier::Gap | Modifier::Present)
+        Role::Word(
+            Modifier::Filler
+                | Modifier::Gap
+                | Modifier::Present
+                | Modifier::Contrast
+                | Modifier::Boundary
+        )
     )
 }
 
@@ -729,7 +824,7 @@ fn is_time_word(role: Role) -> bool {
 /// schedule is mon-fri 9-5", "horario: lunes a viernes"); empty when what follows has
 /// neither a digit nor a day ("change my schedule please"), so the worker is asked for it.
 pub(super) fn hours_in(after: &str) -> &str {
-    use crate::schedule::ParseError;
+    use crate::core::schedule::ParseError;
     let hours = free_text(after);
     match super::parse_hours(hours) {
         Ok(_) => hours,

@@ -10,11 +10,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::catalog::Catalog;
 use super::machines::{Presence, PresenceInput, fire, presence};
 use super::record::WorkerRecord;
 use super::reply::{Arg, Reply};
-use crate::commands::{Command, TimerEvent};
+use crate::core::domain::catalog::Catalog;
+use crate::core::effects::{Command, TimerEvent};
 
 /// What a timer did.
 #[derive(Clone, Debug)]
@@ -151,8 +151,8 @@ pub fn local(at: DateTime<Utc>, record: &WorkerRecord) -> String {
     const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const ES: [&str; 7] = ["lun", "mar", "mie", "jue", "vie", "sab", "dom"];
     let days = match record.language {
-        crate::domain::Locale::En => EN,
-        crate::domain::Locale::Es => ES,
+        crate::core::domain::Locale::En => EN,
+        crate::core::domain::Locale::Es => ES,
     };
     let day = days[local.weekday().num_days_from_monday() as usize];
     format!("{day} {}", local.format("%-H:%M"))
@@ -163,13 +163,13 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::domain::{Locale, PhoneNumber, SkillKey};
-    use crate::intake::record::Source;
-    use crate::schedule::{Request, parse};
+    use crate::core::domain::{Locale, PhoneNumber, SkillKey};
+    use crate::core::intake::record::Source;
+    use crate::core::schedule::{Request, parse};
 
     fn catalog() -> Catalog {
         Catalog {
-            skills: vec![crate::intake::catalog::Skill {
+            skills: vec![crate::core::domain::catalog::Skill {
                 key: SkillKey::parse("billing").unwrap(),
                 names: [(Locale::En, "Billing".to_string())].into(),
             }],

@@ -4,11 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfirmMode;
-
-use crate::domain::PhoneNumber;
-use crate::intake::machines::Presence;
-use crate::intake::record::WorkerRecord;
+use crate::core::domain::{ConfirmMode, PhoneNumber};
+use crate::core::intake::machines::Presence;
+use crate::core::intake::record::WorkerRecord;
 
 /// The TaskRouter activity a worker should be in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,15 +19,21 @@ pub enum Activity {
 }
 
 impl Activity {
-    /// The activity's FriendlyName in TaskRouter, as `twilio setup` creates it.
-    pub fn name(self) -> &'static str {
+    /// The activity's FriendlyName in TaskRouter, as `twilio setup` creates it. Unavailable
+    /// is where a worker goes after a rejected or timed-out reservation, so TaskRouter does
+    /// not offer the same call straight back.
+    pub const fn name(self) -> &'static str {
         match self {
-            Activity::Available => crate::setup::AVAILABLE,
-            Activity::Offline => crate::setup::OFFLINE,
-            Activity::Unavailable => crate::setup::UNAVAILABLE,
+            Activity::Available => "Available",
+            Activity::Offline => "Offline",
+            Activity::Unavailable => "Unavailable",
         }
     }
 }
+
+/// How long TaskRouter holds a reservation, in seconds (`twilio setup` sets it on the
+/// workspace); ring time plus AMD must fit inside it.
+pub const RESERVATION_TIMEOUT_SECS: u32 = 120;
 
 /// The Worker attributes TaskRouter routes on. Serialized as the JSON string TaskRouter's
 /// `Attributes` field takes, so field names are TaskRouter's.
