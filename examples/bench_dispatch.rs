@@ -37,7 +37,6 @@ use secrecy::SecretString;
 use shiftline::app::{SIMULATOR_ACCOUNT, SIMULATOR_WORKSPACE};
 use shiftline::clock::SystemClock;
 use shiftline::config::Settings;
-use shiftline::outbox::Delivery;
 use shiftline::twilio::rest::{Endpoints, RetryPolicy, TwilioClient};
 use shiftline::twilio::signature;
 use tokio::sync::oneshot;
@@ -256,7 +255,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::parse(&toml, |name| {
         (name == "SHIFTLINE_TWILIO_AUTH_TOKEN").then(|| TOKEN.to_string())
     })?;
-    let state = shiftline::app::build(settings, Arc::new(SystemClock))?;
     let client = TwilioClient::new(
         SIMULATOR_ACCOUNT,
         SecretString::from(TOKEN.to_string()),
@@ -267,10 +265,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         RetryPolicy::default(),
     );
-    tokio::spawn(Delivery::new(state.clone(), client).run());
-    let store = state.store.clone();
-    let router = shiftline::web::router(state);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let app =
+        shiftline::app::Application::build_with(settings, Arc::new(SystemClock), client, None)
+            .await?;
+    let store = app.service.store.clone();
+    tokio::spawn(app.run_until_stopped(listener, std::future::pending(), true));
 
     let http = reqwest::Client::new();
     for i in 0..WARMUP {
@@ -315,7 +314,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "DISPATCH_INFO calls={} unexpected={} outbox_left={}",
         capture.calls.load(Ordering::Relaxed),
         capture.unexpected.load(Ordering::Relaxed),
-        store.outbox()?.len()
+        store.outbox().await?.len()
     );
     Ok(())
 }

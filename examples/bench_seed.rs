@@ -15,7 +15,7 @@ use std::time::Instant;
 use clap::Parser;
 use shiftline::config::RosterEntry;
 use shiftline::core::domain::{Locale, PhoneNumber};
-use shiftline::store::Store;
+use shiftline::store::{SledStore, Store};
 
 #[derive(Parser)]
 #[command(about = "Write a store with many workers")]
@@ -69,8 +69,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let store = Store::open(&args.data_dir)?;
-    let added = store.seed_roster(&roster, chrono::Utc::now())?;
+    let store = SledStore::open(&args.data_dir)?;
+    let added = shiftline::service::roster::seed(&store, &roster, chrono::Utc::now()).await?;
     store.durable().await?;
     drop(store);
     println!(

@@ -26,8 +26,10 @@ use shiftline::clock::SystemClock;
 use shiftline::config::Settings;
 use shiftline::core::domain::PhoneNumber;
 use shiftline::core::intake;
-use shiftline::store::{Change, Via};
-use shiftline::web::AppState;
+use shiftline::core::intake::Input;
+use shiftline::service::Service;
+use shiftline::service::intake::Render;
+use shiftline::store::Via;
 
 #[derive(Parser)]
 #[command(about = "Time the parts of an intake turn")]
@@ -62,23 +64,21 @@ fn write_syscalls() -> u64 {
         .unwrap_or(0)
 }
 
-/// One text through the store, as the SMS handler does it.
-fn apply(state: &AppState, sid: &str, from: &PhoneNumber, text: &str) {
-    let now = state.clock.now();
-    let ctx = state.context();
+/// One text through the store, as the SMS handler does it, without the flush.
+async fn apply(state: &Service, sid: &str, from: &PhoneNumber, text: &str) {
+    let (messages, settings) = (state.messages.clone(), state.settings.clone());
+    let render: Render = Arc::new(move |outcome, _| {
+        messages.render_all(outcome.locale, &outcome.replies, &settings.catalog)
+    });
     state
-        .store
-        .apply(Some(sid), from, now, Via::Sms, |record, attempts| {
-            let outcome = intake::on_text(&ctx, from, text, now, record, attempts);
-            Change {
-                reply: state
-                    .messages
-                    .render_all(outcome.locale, &outcome.replies, ctx.catalog),
-                record: outcome.record,
-                pins: outcome.pins,
-                commands: outcome.commands,
-            }
-        })
+        .apply_input(
+            from.clone(),
+            sid.to_string(),
+            Input::Text(text.to_string()),
+            Via::Sms,
+            render,
+        )
+        .await
         .expect("the store applies the turn");
 }
 
@@ -100,7 +100,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::parse(&toml, |name| {
         (name == "SHIFTLINE_TWILIO_AUTH_TOKEN").then(|| "bench".to_string())
     })?;
-    let state = shiftline::app::build(settings, Arc::new(SystemClock))?;
+    let state = shiftline::app::Application::build(settings, Arc::new(SystemClock), None)
+        .await?
+        .service;
     let phones: Arc<Vec<PhoneNumber>> = Arc::new(
         (0..args.workers)
             .map(|i| PhoneNumber::parse(&phone(i)))
@@ -115,10 +117,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut next = 0usize;
 
     // The pure core, on records read once.
-    let records: Vec<_> = phones
-        .iter()
-        .map(|p| state.store.worker(p))
-        .collect::<Result<_, _>>()?;
+    let mut records = Vec::new();
+    for p in phones.iter() {
+        records.push(state.store.worker(p).await?);
+    }
     let ctx = state.context();
     let now = state.clock.now();
     let started = Instant::now();
@@ -145,7 +147,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     for _ in 0..args.turns {
         let (from, text) = turn(next);
-        apply(&state, &format!("sms:SM{next:032x}"), from, text);
+        apply(&state, &format!("sms:SM{next:032x}"), from, text).await;
         next += 1;
     }
     let tx = started.elapsed().as_secs_f64() * 1e6 / args.turns as f64;
@@ -158,7 +160,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     for _ in 0..serial {
         let (from, text) = turn(next);
-        apply(&state, &format!("sms:SM{next:032x}"), from, text);
+        apply(&state, &format!("sms:SM{next:032x}"), from, text).await;
         state.store.durable().await?;
         next += 1;
     }
@@ -184,7 +186,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let k = counter.fetch_add(1, Ordering::Relaxed) as usize;
                 let from = &phones[k % phones.len()];
                 let text = &texts[(k / phones.len()) % texts.len()];
-                apply(&state, &format!("sms:SM{k:032x}"), from, text);
+                apply(&state, &format!("sms:SM{k:032x}"), from, text).await;
                 state.store.durable().await.expect("durable");
                 done.fetch_add(1, Ordering::Relaxed);
             }

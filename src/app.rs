@@ -1,22 +1,23 @@
-//! Start-up: open the store, bring the roster up to date, connect to Twilio (or start the
-//! built-in simulator), build the router, serve until told to stop.
+//! Start-up, written once: `Application::build` opens the store, brings the roster up to
+//! date and connects to Twilio (or to the built-in simulator); `run_until_stopped` serves
+//! the router and delivers the outbox until told to stop. `serve`, the demo and the tests
+//! all start shiftline this way.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::i18n::Messages;
 use crate::outbox::Delivery;
-use crate::service::setup;
+use crate::service::{Service, roster, setup};
 use crate::simulator::{Simulator, SimulatorConfig};
-use crate::store::{Store, StoreError};
+use crate::store::{SEEN_RETENTION, SledStore, Store, StoreError};
 use crate::twilio::rest::{Endpoints, RetryPolicy, TwilioClient, TwilioError};
-use crate::web::{AppState, router};
+use crate::web::router;
 
 /// The account and workspace the built-in simulator pretends to be.
 pub const SIMULATOR_ACCOUNT: &str = "AC00000000000000000000000000000000";
@@ -41,47 +42,124 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
-/// Everything a running shiftline is made of.
-pub struct Services {
-    pub state: AppState,
+/// A built shiftline: the use cases, the outbox delivery and the Twilio it talks to.
+pub struct Application {
+    pub service: Service,
     pub delivery: Delivery,
     pub twilio: TwilioClient,
+    /// The built-in Twilio, when there is no `[twilio]` section.
+    pub simulator: Option<Simulator>,
 }
 
-/// Opens the store in `settings.data_dir`, makes the roster match the configuration and
-/// builds the handlers' shared state.
-pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
-    let dir = settings.data_dir.display().to_string();
-    let store_error = |source| StartError::Store {
-        dir: dir.clone(),
-        source,
-    };
-    let store = Store::open(&settings.data_dir).map_err(store_error)?;
-    let now = clock.now();
-    let changed = store
-        .seed_roster(&settings.roster, now)
-        .map_err(store_error)?;
-    let pruned = store.prune_seen(now).map_err(store_error)?;
-    tracing::info!(
-        workers = settings.roster.len(),
-        changed,
-        pruned,
-        "roster loaded"
-    );
-    let messages = Messages::load().map_err(StartError::Locales)?;
-    let configured_workflow = settings
-        .twilio
-        .as_ref()
-        .and_then(|t| t.workflow_sid.clone());
-    Ok(AppState {
-        settings: Arc::new(settings),
-        store,
-        messages: Arc::new(messages),
-        clock,
-        outbox_wake: Arc::new(Notify::new()),
-        metrics: Arc::new(crate::metrics::Metrics::new()),
-        workflow: Arc::new(std::sync::RwLock::new(configured_workflow)),
-    })
+impl Application {
+    /// Opens the store in `settings.data_dir`, makes the roster match the configuration and
+    /// wires the use cases, the outbox and the Twilio client together. Without a `[twilio]`
+    /// section it talks to `simulator`, or starts one.
+    pub async fn build(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        simulator: Option<Simulator>,
+    ) -> Result<Self, StartError> {
+        let simulator = match (&settings.twilio, simulator) {
+            (Some(_), _) => None,
+            (None, Some(sim)) => Some(sim),
+            (None, None) => Some(start_simulator(&settings, clock.clone()).await?),
+        };
+        let twilio = twilio_client(&settings, simulator.as_ref());
+        Self::build_with(settings, clock, twilio, simulator).await
+    }
+
+    /// `build`, talking to Twilio through `twilio` (a benchmark's stand-in, say).
+    pub async fn build_with(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        twilio: TwilioClient,
+        simulator: Option<Simulator>,
+    ) -> Result<Self, StartError> {
+        let dir = settings.data_dir.display().to_string();
+        let store_error = |source| StartError::Store {
+            dir: dir.clone(),
+            source,
+        };
+        let store: Arc<dyn Store> =
+            Arc::new(SledStore::open(&settings.data_dir).map_err(store_error)?);
+        let now = clock.now();
+        let changed = roster::seed(store.as_ref(), &settings.roster, now)
+            .await
+            .map_err(store_error)?;
+        let pruned = store
+            .prune_seen(now - SEEN_RETENTION)
+            .await
+            .map_err(store_error)?;
+        tracing::info!(
+            workers = settings.roster.len(),
+            changed,
+            pruned,
+            "roster loaded"
+        );
+        let messages = Messages::load().map_err(StartError::Locales)?;
+        let settings = Arc::new(settings);
+        let service = Service::new(
+            settings.clone(),
+            store.clone(),
+            Arc::new(messages),
+            clock.clone(),
+        );
+        let delivery = Delivery::new(
+            store,
+            twilio.clone(),
+            settings,
+            Arc::new(service.clone()),
+            clock,
+            service.metrics.clone(),
+            service.outbox_wake.clone(),
+        );
+        Ok(Self {
+            service,
+            delivery,
+            twilio,
+            simulator,
+        })
+    }
+
+    /// Makes the simulated TaskRouter workspace ready, as `twilio setup` would a real one,
+    /// and remembers its workflow. Returns how many resources it changed.
+    pub async fn set_up_workspace(&self) -> Result<usize, StartError> {
+        let report = setup::run(&self.twilio, &self.service.settings)
+            .await
+            .map_err(StartError::Setup)?;
+        if let Some(sid) = report.workflow_sid {
+            self.service.set_workflow_sid(sid);
+        }
+        Ok(report.changes)
+    }
+
+    /// Serves `listener` until `shutdown` resolves, with the outbox delivered in the
+    /// background (`deliver_outbox` false leaves it to the caller, as the tests do), then
+    /// finishes the requests in flight and makes the store durable.
+    pub async fn run_until_stopped(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        deliver_outbox: bool,
+    ) -> Result<(), StartError> {
+        let mut background = Vec::new();
+        if deliver_outbox {
+            background.push(tokio::spawn(self.delivery.clone().run()));
+        }
+        let store = self.service.store.clone();
+        axum::serve(listener, router(self.service))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(StartError::Serve)?;
+        for task in background {
+            task.abort();
+        }
+        store.durable().await.map_err(|source| StartError::Store {
+            dir: String::new(),
+            source,
+        })
+    }
 }
 
 /// A REST client for the configured Twilio account, or for `simulator` when there is none.
@@ -127,31 +205,15 @@ pub async fn start_simulator(
     .map_err(StartError::Simulator)
 }
 
-/// The state, the outbox delivery and the Twilio client, wired together.
-pub fn assemble(
-    settings: Settings,
-    clock: Arc<dyn Clock>,
-    simulator: Option<&Simulator>,
-) -> Result<Services, StartError> {
-    let twilio = twilio_client(&settings, simulator);
-    let state = build(settings, clock)?;
-    let delivery = Delivery::new(state.clone(), twilio.clone());
-    Ok(Services {
-        state,
-        delivery,
-        twilio,
-    })
-}
-
 /// Looks the `shiftline` workflow up by name when the configuration gives no `workflow_sid`,
 /// retrying until `twilio setup` has made it; until then callers go to voicemail.
-async fn find_workflow(state: AppState, twilio: TwilioClient) {
+async fn find_workflow(service: Service, twilio: TwilioClient) {
     loop {
         match twilio.list_workflows(Some(setup::WORKFLOW)).await {
             Ok(found) => {
                 if let Some(sid) = found.into_iter().find_map(|w| w.sid) {
                     tracing::info!(workflow = %sid, "TaskRouter workflow found");
-                    state.set_workflow_sid(sid);
+                    service.set_workflow_sid(sid);
                     return;
                 }
                 tracing::warn!(
@@ -166,9 +228,9 @@ async fn find_workflow(state: AppState, twilio: TwilioClient) {
     }
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight and makes the
-/// store durable. Without a `[twilio]` section it runs against the built-in simulator,
-/// whose workspace it sets up first.
+/// `shiftline serve`: listens on `settings.listen` until `shutdown` resolves. Without a
+/// `[twilio]` section it runs against the built-in simulator, whose workspace it sets up
+/// first and whose clock it ticks.
 pub async fn serve(
     settings: Settings,
     clock: Arc<dyn Clock>,
@@ -187,20 +249,10 @@ pub async fn serve(
             addr: addr.to_string(),
             source,
         })?;
-    let simulator = match settings.twilio {
-        Some(_) => None,
-        None => Some(start_simulator(&settings, clock.clone()).await?),
-    };
-    let services = assemble(settings, clock, simulator.as_ref())?;
-    if let Some(sim) = &simulator {
-        let report = setup::run(&services.twilio, &services.state.settings)
-            .await
-            .map_err(StartError::Setup)?;
-        if let Some(sid) = report.workflow_sid {
-            services.state.set_workflow_sid(sid);
-        }
-        tracing::info!(url = %sim.base_url(), changes = report.changes, "no [twilio] section: running against the built-in Twilio simulator");
-        let sim = sim.clone();
+    let app = Application::build(settings, clock, None).await?;
+    if let Some(sim) = app.simulator.clone() {
+        let changes = app.set_up_workspace().await?;
+        tracing::info!(url = %sim.base_url(), changes, "no [twilio] section: running against the built-in Twilio simulator");
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -208,24 +260,11 @@ pub async fn serve(
             }
         });
     }
-    if services.state.workflow_sid().is_none() {
-        tokio::spawn(find_workflow(
-            services.state.clone(),
-            services.twilio.clone(),
-        ));
+    if app.service.workflow_sid().is_none() {
+        tokio::spawn(find_workflow(app.service.clone(), app.twilio.clone()));
     }
-    tokio::spawn(services.delivery.clone().run());
-    let state = services.state;
-    let store = state.store.clone();
-    tracing::info!(%addr, public_url = %state.settings.public_url, "shiftline listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartError::Serve)?;
-    store.durable().await.map_err(|source| StartError::Store {
-        dir: String::new(),
-        source,
-    })?;
+    tracing::info!(%addr, public_url = %app.service.settings.public_url, "shiftline listening");
+    app.run_until_stopped(listener, shutdown, true).await?;
     tracing::info!("stopped");
     Ok(())
 }

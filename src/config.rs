@@ -4,7 +4,7 @@
 //! Every problem is reported with the field it is about (`workers[1].phone: ...`), so a
 //! business can fix its file without reading code.
 
-use crate::core::domain::ConfirmMode;
+use crate::core::dispatch::DispatchSettings;
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -61,7 +61,7 @@ pub struct Settings {
     pub default_time_zone: Tz,
     pub catalog: Catalog,
     pub roster: Vec<RosterEntry>,
-    pub dispatch: Dispatch,
+    pub dispatch: DispatchSettings,
     pub customer: CustomerLine,
     pub voicemail: Voicemail,
 }
@@ -116,51 +116,11 @@ struct RawConfig {
     #[serde(default)]
     workers: Vec<RawWorker>,
     #[serde(default)]
-    dispatch: Dispatch,
+    dispatch: DispatchSettings,
     #[serde(default)]
     customer: RawCustomer,
     #[serde(default)]
     voicemail: RawVoicemail,
-}
-
-/// How the worker's phone is called (DESIGN 1.5).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Dispatch {
-    #[serde(default)]
-    pub confirm: ConfirmMode,
-    /// Seconds the worker's phone rings before the call counts as not answered.
-    #[serde(default = "default_ring_timeout")]
-    pub ring_timeout_secs: u32,
-    /// Missed calls in a row after which the worker is taken offline.
-    #[serde(default = "default_missed_calls")]
-    pub missed_calls_before_offline: u32,
-    /// Seconds a worker who missed a call rests before TaskRouter offers them calls again.
-    #[serde(default = "default_cooldown")]
-    pub cooldown_secs: u32,
-}
-
-impl Default for Dispatch {
-    fn default() -> Self {
-        Self {
-            confirm: ConfirmMode::default(),
-            ring_timeout_secs: default_ring_timeout(),
-            missed_calls_before_offline: default_missed_calls(),
-            cooldown_secs: default_cooldown(),
-        }
-    }
-}
-
-fn default_ring_timeout() -> u32 {
-    20
-}
-
-fn default_missed_calls() -> u32 {
-    2
-}
-
-fn default_cooldown() -> u32 {
-    30
 }
 
 #[derive(Default, Deserialize)]
@@ -520,7 +480,7 @@ fn parse_customer(raw: RawCustomer, skills: &[SkillKey]) -> Result<CustomerLine,
     })
 }
 
-fn check_dispatch(dispatch: Dispatch) -> Result<Dispatch, ConfigError> {
+fn check_dispatch(dispatch: DispatchSettings) -> Result<DispatchSettings, ConfigError> {
     if !(5..=60).contains(&dispatch.ring_timeout_secs) {
         return Err(invalid(
             "dispatch.ring_timeout_secs",

@@ -29,16 +29,15 @@ use chrono::Local;
 use regex::Regex;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::app::{self, StartError};
+use crate::app::{self, Application, StartError};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, ENV_AUTH_TOKEN, Settings};
 use crate::core::domain::PhoneNumber;
 use crate::core::intake::machines::Presence;
 use crate::core::intake::record::WorkerRecord;
 use crate::outbox::Delivery;
-use crate::service::setup;
 use crate::simulator::{Answer, RecordedRequest, Simulator};
-use crate::web::{AppState, router};
+use crate::web::AppState;
 
 /// The configuration `shiftline demo` uses when none is given and it is in the current
 /// directory.
@@ -185,25 +184,24 @@ async fn run_in(
     // As `serve` does with no [twilio] section.
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let sim = app::start_simulator(&settings, clock.clone()).await?;
-    let services = app::assemble(settings, clock, Some(&sim))?;
-    let report = setup::run(&services.twilio, &services.state.settings)
-        .await
-        .map_err(StartError::Setup)?;
-    // Customers' calls are enqueued to this workflow; without it they go to voicemail.
-    if let Some(sid) = report.workflow_sid.clone() {
-        services.state.set_workflow_sid(sid);
-    }
+    let app = Application::build(settings, clock, Some(sim.clone())).await?;
+    // Customers' calls are enqueued to the workflow this sets up; without it they go to
+    // voicemail.
+    let changes = app.set_up_workspace().await?;
     sim.settle().await;
     // The set-up requests are summed up in the banner rather than listed.
     sim.take_requests();
 
-    let state = services.state.clone();
+    let state = app.service.clone();
+    let delivery = app.delivery.clone();
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = axum::serve(listener, router(state.clone())).with_graceful_shutdown(async {
-        let _ = stopped.await;
-    });
+    // The outbox is delivered in the background as `serve` does; `settle` delivers too,
+    // taking turns with it (a delivery pass is one at a time).
     let server = tokio::spawn(async move {
-        if let Err(error) = server.await {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(error) = app.run_until_stopped(listener, shutdown, true).await {
             tracing::error!(%error, "the demo server stopped");
         }
     });
@@ -220,12 +218,11 @@ async fn run_in(
         .unwrap_or_default();
     let mut watcher = Watcher::new(vec![state.settings.public_url.clone(), sim.base_url()]);
     // What is already there is the starting point, not news.
-    watcher.look(&state, &sim);
+    watcher.look(&state, &sim).await;
     let demo = Arc::new(Demo {
         state,
         sim,
-        delivery: services.delivery,
-        delivering: Mutex::new(()),
+        delivery,
         watcher: Mutex::new(watcher),
         http,
         // MessageSids unique across runs, so a kept store never mistakes a new text for a
@@ -240,10 +237,9 @@ async fn run_in(
             demo.sim.script_phone(worker.phone.as_str(), vec![answer]);
         }
     }
-    demo.banner(&options.source, temporary, report.changes);
+    demo.banner(&options.source, temporary, changes);
 
     let background = vec![
-        tokio::spawn(deliver_outbox(demo.clone())),
         tokio::spawn(tick_simulator(demo.clone())),
         tokio::spawn(print_events(demo.clone())),
     ];
@@ -311,29 +307,6 @@ fn read_stdin() -> mpsc::Receiver<String> {
     receiver
 }
 
-/// The outbox delivery loop, as `Delivery::run`, but taking turns with `settle`.
-async fn deliver_outbox(demo: Arc<Demo>) {
-    let wake = demo.state.outbox_wake.clone();
-    loop {
-        let report = {
-            let _turn = demo.delivering.lock().await;
-            demo.delivery.deliver_due().await
-        };
-        let wait = match report {
-            Ok(report) => report
-                .next_due
-                .and_then(|due| (due - demo.state.clock.now()).to_std().ok())
-                .unwrap_or(TICK)
-                .min(TICK),
-            Err(error) => {
-                tracing::error!(%error, "outbox: cannot read the store");
-                Duration::from_secs(1)
-            }
-        };
-        let _ = tokio::time::timeout(wait, wake.notified()).await;
-    }
-}
-
 /// Fires the simulator's timers (phones answering, ring and Gather timeouts, talk ending).
 async fn tick_simulator(demo: Arc<Demo>) {
     loop {
@@ -346,7 +319,7 @@ async fn tick_simulator(demo: Arc<Demo>) {
 async fn print_events(demo: Arc<Demo>) {
     loop {
         tokio::time::sleep(TICK).await;
-        let lines = demo.watcher.lock().await.look(&demo.state, &demo.sim);
+        let lines = demo.watcher.lock().await.look(&demo.state, &demo.sim).await;
         demo.out.events(&lines);
     }
 }
@@ -357,7 +330,6 @@ struct Demo {
     delivery: Delivery,
     /// One outbox pass at a time: the background loop and `settle` both deliver, and two
     /// passes at once could send the same command twice.
-    delivering: Mutex<()>,
     /// What has been printed so far. A command holds it while it runs, so that what it set
     /// off is printed after it, in one piece.
     watcher: Mutex<Watcher>,
@@ -572,14 +544,14 @@ impl Demo {
         }
         let mut watcher = self.watcher.lock().await;
         // Whatever happened before this command is printed before it.
-        let earlier = watcher.look(&self.state, &self.sim);
+        let earlier = watcher.look(&self.state, &self.sim).await;
         self.out.events(&earlier);
         let outcome = match command {
-            Command::Status => Ok(self.status()),
+            Command::Status => Ok(self.status().await),
             Command::Hangup => Ok(self.hang_up()),
             Command::Text { who, text } => self.text(&who, &text).await,
             Command::Call { target, from } => self.call(target.as_deref(), from.as_deref()),
-            Command::Phone { who, answers } => self.phone(&who, &answers),
+            Command::Phone { who, answers } => self.phone(&who, &answers).await,
             Command::Wait(span) => {
                 let capped = span.min(MAX_WAIT);
                 let mut lines = vec![format!("... {} s pass", capped.as_secs_f64())];
@@ -610,7 +582,7 @@ impl Demo {
             }
         }
         self.settle().await;
-        let lines = watcher.look(&self.state, &self.sim);
+        let lines = watcher.look(&self.state, &self.sim).await;
         self.out.events(&lines);
         true
     }
@@ -619,7 +591,7 @@ impl Demo {
     async fn finish(&self) {
         let mut watcher = self.watcher.lock().await;
         self.settle().await;
-        let lines = watcher.look(&self.state, &self.sim);
+        let lines = watcher.look(&self.state, &self.sim).await;
         self.out.events(&lines);
     }
 
@@ -628,7 +600,6 @@ impl Demo {
     /// may write new outbox entries), until two rounds in a row deliver nothing.
     async fn settle(&self) {
         let rounds = async {
-            let _turn = self.delivering.lock().await;
             let mut quiet = 0;
             for _ in 0..50 {
                 let report = match self.delivery.deliver_due().await {
@@ -656,11 +627,12 @@ impl Demo {
     }
 
     /// A worker by name (or first name), or any +number.
-    fn worker(&self, who: &str) -> Result<(PhoneNumber, String), String> {
+    async fn worker(&self, who: &str) -> Result<(PhoneNumber, String), String> {
         let records = self
             .state
             .store
             .workers()
+            .await
             .map_err(|e| format!("cannot read the store: {e}"))?;
         if who.starts_with('+') {
             let phone = PhoneNumber::parse(who)?;
@@ -695,7 +667,7 @@ impl Demo {
 
     /// A signed SMS webhook to the running server, as Twilio would send it.
     async fn text(&self, who: &str, text: &str) -> Result<Vec<String>, String> {
-        let (phone, name) = self.worker(who)?;
+        let (phone, name) = self.worker(who).await?;
         self.out.event(&format!("{name} texts {text:?}"));
         let n = self.texts_sent.fetch_add(1, Ordering::Relaxed) + 1;
         let sid = format!("{}{n:016x}", self.sid_prefix);
@@ -778,8 +750,8 @@ impl Demo {
         }
     }
 
-    fn phone(&self, who: &str, answers: &[String]) -> Result<Vec<String>, String> {
-        let (phone, name) = self.worker(who)?;
+    async fn phone(&self, who: &str, answers: &[String]) -> Result<Vec<String>, String> {
+        let (phone, name) = self.worker(who).await?;
         let parsed = answers
             .iter()
             .map(|a| Answer::parse(a))
@@ -797,9 +769,9 @@ impl Demo {
     }
 
     /// The workers table, the outbox and the voicemails.
-    fn status(&self) -> Vec<String> {
+    async fn status(&self) -> Vec<String> {
         let store = &self.state.store;
-        let records = match store.workers() {
+        let records = match store.workers().await {
             Ok(records) => records,
             Err(e) => return vec![format!("error: cannot read the store: {e}")],
         };
@@ -843,10 +815,10 @@ impl Demo {
             })
             .collect();
         lines.insert(0, "workers:".to_string());
-        let pending = store.outbox().map(|o| o.len()).unwrap_or_default();
-        let parked = store.parked().map(|p| p.len()).unwrap_or_default();
+        let pending = store.outbox().await.map(|o| o.len()).unwrap_or_default();
+        let parked = store.parked().await.map(|p| p.len()).unwrap_or_default();
         lines.push(format!("outbox: {pending} pending, {parked} parked"));
-        let voicemails = store.voicemails().unwrap_or_default();
+        let voicemails = store.voicemails().await.unwrap_or_default();
         if voicemails.is_empty() {
             lines.push("voicemails: none".to_string());
         } else {
@@ -1065,9 +1037,9 @@ impl Watcher {
     }
 
     /// Everything new since the last look, one line each.
-    fn look(&mut self, state: &AppState, sim: &Simulator) -> Vec<String> {
+    async fn look(&mut self, state: &AppState, sim: &Simulator) -> Vec<String> {
         let store = &state.store;
-        let records = store.workers().unwrap_or_else(|error| {
+        let records = store.workers().await.unwrap_or_else(|error| {
             tracing::warn!(%error, "cannot read the workers");
             Vec::new()
         });
@@ -1100,24 +1072,25 @@ impl Watcher {
         }
         self.messages = messages.len();
 
-        let dispatch = store.dispatch_records().unwrap_or_default();
+        let dispatch = store.dispatch_records().await.unwrap_or_default();
         for record in dispatch {
-            let state = match record.outcome.as_deref() {
+            let state = match record.outcome.map(|o| o.as_str()) {
                 Some(outcome) if outcome != record.state.as_str() => {
                     format!("{} ({outcome})", record.state.as_str())
                 }
                 _ => record.state.as_str().to_string(),
             };
-            if self.dispatch.get(&record.reservation_sid) != Some(&state) {
+            if self.dispatch.get(record.reservation_sid.as_str()) != Some(&state) {
                 let who = names
                     .get(record.worker.as_str())
                     .cloned()
                     .unwrap_or_else(|| record.worker.to_string());
                 lines.push(format!(
                     "dispatch: {} for {who}: {state}",
-                    short_sids(&record.reservation_sid)
+                    short_sids(record.reservation_sid.as_str())
                 ));
-                self.dispatch.insert(record.reservation_sid.clone(), state);
+                self.dispatch
+                    .insert(record.reservation_sid.to_string(), state);
             }
         }
 
@@ -1168,7 +1141,7 @@ impl Watcher {
             self.presence.insert(phone, line);
         }
 
-        let voicemails = store.voicemails().unwrap_or_default();
+        let voicemails = store.voicemails().await.unwrap_or_default();
         for v in voicemails.iter().skip(self.voicemails) {
             lines.push(format!(
                 "voicemail stored: from {} for {} ({} s) {}",
@@ -1180,7 +1153,7 @@ impl Watcher {
         }
         self.voicemails = voicemails.len();
 
-        let parked = store.parked().unwrap_or_default();
+        let parked = store.parked().await.unwrap_or_default();
         for p in parked.iter().skip(self.parked) {
             lines.push(format!(
                 "outbox parked: {} ({})",

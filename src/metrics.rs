@@ -9,7 +9,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::core::intake::record::WorkerRecord;
-use crate::store::Store;
+use crate::store::OutboxStats;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MessageLabels {
@@ -187,14 +187,10 @@ impl Metrics {
         self.webhook_seconds.get_or_create(&labels).observe(seconds);
     }
 
-    /// The text exposition, with the outbox gauges read from the store now.
-    pub fn render(&self, store: &Store) -> String {
-        if let Ok(pending) = store.outbox() {
-            self.outbox_depth.set(pending.len() as i64);
-        }
-        if let Ok(parked) = store.parked() {
-            self.outbox_parked.set(parked.len() as i64);
-        }
+    /// The text exposition, with the outbox gauges as the store counts them now.
+    pub fn render(&self, outbox: &OutboxStats) -> String {
+        self.outbox_depth.set(outbox.pending as i64);
+        self.outbox_parked.set(outbox.parked as i64);
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &self.registry);

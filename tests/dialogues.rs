@@ -177,10 +177,11 @@ fn duration(text: &str) -> TimeDelta {
 }
 
 /// Everyone's record, to tell what a step changed.
-fn records(app: &TestApp) -> BTreeMap<String, WorkerRecord> {
+async fn records(app: &TestApp) -> BTreeMap<String, WorkerRecord> {
     app.state
         .store
         .workers()
+        .await
         .unwrap()
         .into_iter()
         .map(|r| (r.phone.to_string(), r))
@@ -257,37 +258,56 @@ struct Seen {
 
 impl Seen {
     /// Everything that changed since the last look, under the time `stamp`.
-    fn look(&mut self, app: &TestApp, out: &mut Vec<String>, stamp: &str) {
+    async fn look(&mut self, app: &TestApp, out: &mut Vec<String>, stamp: &str) {
         let mut lines = Vec::new();
-        let records = records(app);
+        let records = records(app).await;
         lines.extend(changes(&self.records, &records));
         self.records = records;
-        let outbox = app.state.store.outbox().unwrap();
-        for entry in outbox.iter().filter(|e| Some(e.id) > self.outbox) {
-            lines.push(format!("outbox: {}", entry.command.describe()));
+        // Commands and timers share one sequence of ids: new ones are those past the last seen.
+        let mut written: Vec<(u64, String)> = app
+            .state
+            .store
+            .outbox()
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| (e.id, e.command.describe()))
+            .collect();
+        for timer in app.state.store.timers().await.unwrap() {
+            let command = shiftline::core::effects::Command::Timer {
+                worker: timer.worker,
+                due: timer.due,
+                event: timer.event,
+            };
+            written.push((timer.id, command.describe()));
         }
-        self.outbox = outbox.iter().map(|e| e.id).max().max(self.outbox);
+        written.sort();
+        for (_, line) in written.iter().filter(|(id, _)| Some(*id) > self.outbox) {
+            lines.push(format!("outbox: {line}"));
+        }
+        self.outbox = written.iter().map(|(id, _)| *id).max().max(self.outbox);
         for request in app.sim.take_requests() {
             lines.push(format!("Twilio <- {}", short(&request.describe())));
         }
         for line in app.sim.take_call_log() {
             lines.push(format!("phone: {line}"));
         }
-        for record in app.state.store.dispatch_records().unwrap() {
-            let line = match record.outcome.as_deref() {
+        for record in app.state.store.dispatch_records().await.unwrap() {
+            let line = match record.outcome.map(|o| o.as_str()) {
                 Some(outcome) if outcome != record.state.as_str() => {
                     format!("{} ({outcome})", record.state.as_str())
                 }
                 _ => record.state.as_str().to_string(),
             };
-            if self.dispatch.get(&record.reservation_sid) != Some(&line) {
+            if self.dispatch.get(record.reservation_sid.as_str()) != Some(&line) {
                 lines.push(format!(
                     "reservation {} for {}: {}",
                     record.reservation_sid,
                     who_is(record.worker.as_str()),
                     line.trim()
                 ));
-                self.dispatch.insert(record.reservation_sid.clone(), line);
+                self.dispatch
+                    .insert(record.reservation_sid.to_string(), line);
             }
         }
         for worker in app.sim.workers() {
@@ -300,7 +320,7 @@ impl Seen {
                 self.sim_workers.insert(worker.sid.clone(), line);
             }
         }
-        let parked = app.state.store.parked().unwrap();
+        let parked = app.state.store.parked().await.unwrap();
         for p in parked.iter().skip(self.parked) {
             lines.push(format!(
                 "parked: {} ({})",
@@ -309,7 +329,7 @@ impl Seen {
             ));
         }
         self.parked = parked.len();
-        let voicemails = app.state.store.voicemails().unwrap();
+        let voicemails = app.state.store.voicemails().await.unwrap();
         for v in voicemails.iter().skip(self.voicemails) {
             lines.push(format!(
                 "voicemail stored: from {} for {} ({} s) {}",
@@ -369,12 +389,10 @@ async fn play(
         let next_timer = app
             .state
             .store
-            .outbox()
+            .next_due()
+            .await
             .unwrap()
-            .iter()
-            .filter_map(|e| e.not_before)
-            .filter(|due| *due > now)
-            .min();
+            .filter(|due| *due > now);
         let mut stride = stride.min(span - passed);
         if let Some(due) = next_timer {
             stride = stride.min(due - now);
@@ -382,7 +400,7 @@ async fn play(
         clock.advance(stride);
         passed += stride;
         app.settle().await;
-        seen.look(app, out, &stamp());
+        seen.look(app, out, &stamp()).await;
     }
 }
 
@@ -406,7 +424,7 @@ async fn replay(path: &Path) -> String {
     let mut app = TestApp::start(dir.path(), clock.clone(), &options).await;
     let mut out = vec![format!("# {}", dialogue.title)];
     let mut seen = Seen {
-        records: records(&app),
+        records: records(&app).await,
         ..Seen::default()
     };
     let mut counter = 0;
@@ -615,7 +633,7 @@ async fn replay(path: &Path) -> String {
                 if text.is_empty() {
                     seen.print(&mut out, &now, "(no reply)");
                 }
-                let segments = shiftline::i18n::sms::segments(&text);
+                let segments = shiftline::core::domain::sms::segments(&text);
                 for line in text.lines() {
                     let note = if segments > 1 {
                         format!(" [{segments} segments]")
@@ -634,7 +652,7 @@ async fn replay(path: &Path) -> String {
         }
         // What the step set off plays out before anything else is looked at.
         app.sim.settle().await;
-        seen.look(&app, &mut out, &now);
+        seen.look(&app, &mut out, &now).await;
         let span = step
             .wait
             .as_deref()

@@ -66,8 +66,8 @@ async fn post(app: &TestApp, path: &str, params: &[(&str, String)]) -> (StatusCo
     app.post_form(path, &borrowed, Signing::Twilio).await
 }
 
-fn place_calls(app: &TestApp) -> usize {
-    let outbox = app.state.store.outbox().unwrap();
+async fn place_calls(app: &TestApp) -> usize {
+    let outbox = app.state.store.outbox().await.unwrap();
     outbox
         .iter()
         .filter(|e| e.command.describe().starts_with("call worker"))
@@ -88,8 +88,8 @@ async fn a_repeated_assignment_callback_places_one_call() {
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body.is_empty(), "the decision is deferred: an empty 200");
     }
-    assert_eq!(place_calls(&app), 1);
-    let record = app.state.store.dispatch_record(WR).unwrap().unwrap();
+    assert_eq!(place_calls(&app).await, 1);
+    let record = app.state.store.dispatch_record(WR).await.unwrap().unwrap();
     assert_eq!(record.caller_city.as_deref(), Some("Chicago"));
     app.stop().await;
 }
@@ -114,7 +114,7 @@ async fn a_malformed_assignment_is_a_400_and_an_unsigned_one_a_403() {
         .post_form("/twilio/taskrouter/assignment", &borrowed, Signing::Missing)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(place_calls(&app), 0);
+    assert_eq!(place_calls(&app).await, 0);
     app.stop().await;
 }
 
@@ -332,13 +332,14 @@ async fn voicemail_records_stores_once_and_announces() {
         .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
-    let voicemails = app.state.store.voicemails().unwrap();
+    let voicemails = app.state.store.voicemails().await.unwrap();
     assert_eq!(voicemails.len(), 1, "a repeated callback stores it once");
     assert_eq!(voicemails[0].caller, "+15559990000");
     let texts: Vec<String> = app
         .state
         .store
         .outbox()
+        .await
         .unwrap()
         .iter()
         .map(|e| e.command.describe())
@@ -413,6 +414,7 @@ async fn the_intake_line_answers_twiml_for_every_step() {
         .state
         .store
         .worker(&shiftline::core::domain::PhoneNumber::parse(ANA).unwrap())
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(

@@ -21,10 +21,11 @@ async fn app(dir: &std::path::Path) -> TestApp {
     TestApp::start(dir, clock, &common::Options::set_up()).await
 }
 
-fn ana(app: &TestApp) -> shiftline::core::intake::record::WorkerRecord {
+async fn ana(app: &TestApp) -> shiftline::core::intake::record::WorkerRecord {
     app.state
         .store
         .worker(&PhoneNumber::parse(ANA).unwrap())
+        .await
         .unwrap()
         .unwrap()
 }
@@ -90,7 +91,7 @@ async fn unsigned_and_wrongly_signed_requests_are_403_and_change_nothing() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{signing:?}: {body}");
         assert!(body.contains("X-Twilio-Signature"));
     }
-    assert_eq!(ana(&app).dialogue.as_str(), "idle");
+    assert_eq!(ana(&app).await.dialogue.as_str(), "idle");
 }
 
 #[tokio::test]
@@ -208,18 +209,19 @@ async fn concurrent_messages_from_one_worker_lose_no_update() {
         replies.push(t.await.unwrap());
     }
     let changes = replies.iter().filter(|r| !r.contains("already")).count();
-    let syncs = app.state.store.outbox().unwrap().len();
+    let syncs = app.state.store.outbox().await.unwrap().len();
     // One command came from saving skills; every other one from a real change.
     assert_eq!(syncs, 1 + changes, "replies: {replies:#?}");
     let last_is_online = app
         .state
         .store
         .outbox()
+        .await
         .unwrap()
         .last()
         .map(|e| e.command.describe().contains("Available"))
         .unwrap();
-    assert_eq!(ana(&app).presence == Presence::Online, last_is_online);
+    assert_eq!(ana(&app).await.presence == Presence::Online, last_is_online);
 }
 
 #[tokio::test]
@@ -230,9 +232,9 @@ async fn state_survives_a_restart() {
     app.sms(ANA, "2", "SM2").await;
     app.sms(ANA, "yes", "SM3").await;
     let app = app.restart(dir.path(), &common::Options::set_up()).await;
-    assert_eq!(ana(&app).presence, Presence::Online);
+    assert_eq!(ana(&app).await.presence, Presence::Online);
     // A replay after the restart still changes nothing.
     let (_, body) = app.sms(ANA, "on", "SM1").await;
     assert!(message_text(&body).starts_with("Hi Ana!"), "{body}");
-    assert_eq!(app.state.store.outbox().unwrap().len(), 1);
+    assert_eq!(app.state.store.outbox().await.unwrap().len(), 1);
 }

@@ -3,9 +3,9 @@
 
 use shiftline::config::Settings;
 use shiftline::core::domain::Locale;
+use shiftline::core::domain::sms::segments;
 use shiftline::core::intake::reply::{Arg, Reply};
 use shiftline::i18n::Messages;
-use shiftline::i18n::sms::segments;
 
 const ROSTER: &str = include_str!("fixtures/roster.toml");
 
@@ -120,8 +120,8 @@ fn english_replies_stay_in_one_gsm7_segment() {
     {
         let text = messages.render(Locale::En, &with_all_args(&id), &settings.catalog);
         assert_eq!(
-            shiftline::i18n::sms::encoding(&text),
-            shiftline::i18n::sms::Encoding::Gsm7,
+            shiftline::core::domain::sms::encoding(&text),
+            shiftline::core::domain::sms::Encoding::Gsm7,
             "en/{id} is not GSM-7: {text}"
         );
     }

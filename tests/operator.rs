@@ -395,6 +395,7 @@ async fn the_roster_api_refuses_strangers_and_bad_input_and_reaches_taskrouter()
         app.state
             .store
             .worker(&phone("+15550004444"))
+            .await
             .unwrap()
             .is_none()
     );

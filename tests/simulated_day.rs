@@ -183,7 +183,7 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
     let reservations: Vec<&shiftline::simulator::SimReservation> =
         tasks.iter().flat_map(|t| &t.reservations).collect();
     let count = |status: &str| reservations.iter().filter(|r| r.status == status).count();
-    let voicemails = app.state.store.voicemails().unwrap();
+    let voicemails = app.state.store.voicemails().await.unwrap();
     let announced = app
         .sim
         .messages()
@@ -196,7 +196,7 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
         .iter()
         .filter(|m| m.to.starts_with("+1555100"))
         .count();
-    let parked = app.state.store.parked().unwrap();
+    let parked = app.state.store.parked().await.unwrap();
 
     println!("simulated day: {WORKERS} workers, {CALLS} customer calls");
     println!(

@@ -262,7 +262,7 @@ fn the_corpus_is_understood() {
         let mut seen = Vec::new();
         for presence in [Presence::Online, Presence::Offline] {
             let before = ana(case, presence);
-            let turn = on_input(&ctx, &before, &Input::Text(&case.text), now());
+            let turn = on_input(&ctx, &before, &Input::Text(case.text.clone()), now());
             let got = observed(case, &before, &turn);
             ok &= accepts(&case.label, &got);
             if !flip_allowed(&case.label, before.presence, turn.record.presence) {

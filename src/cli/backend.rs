@@ -17,7 +17,8 @@ use super::Failure;
 use crate::config::Settings;
 use crate::core::domain::PhoneNumber;
 use crate::core::intake::record::WorkerRecord;
-use crate::store::{PresenceChange, Store};
+use crate::service::roster;
+use crate::store::{PresenceChange, SledStore, Store, StoreError};
 use crate::web::operator::NewWorker;
 
 /// How long the CLI waits for the service to say it is there. A healthy service answers at
@@ -94,7 +95,7 @@ pub struct Api {
 }
 
 pub struct Direct {
-    store: Store,
+    store: SledStore,
     dir: std::path::PathBuf,
     /// What a worker added without a language or a zone gets, as in the file.
     default_language: crate::core::domain::Locale,
@@ -136,8 +137,8 @@ pub async fn connect(settings: &Settings, create: bool) -> Result<Backend, Failu
             bases.join(" or ")
         )));
     }
-    let store = Store::open(&dir).map_err(|e| {
-        if e.is_locked() {
+    let store = SledStore::open(&dir).map_err(|e| {
+        if matches!(e, StoreError::Locked) {
             Failure::Failed(format!(
                 "the store in {} is in use by another process: is `shiftline serve` running? It does not answer at {}",
                 dir.display(),
@@ -199,6 +200,7 @@ impl Backend {
             Backend::Direct(direct) => Ok(direct
                 .store
                 .workers()
+                .await
                 .map_err(store_failure)?
                 .iter()
                 .map(WorkerRow::of)
@@ -226,10 +228,10 @@ impl Backend {
                 Ok(Some((worker, history)))
             }
             Backend::Direct(direct) => {
-                let Some(record) = direct.store.worker(phone).map_err(store_failure)? else {
+                let Some(record) = direct.store.worker(phone).await.map_err(store_failure)? else {
                     return Ok(None);
                 };
-                let history = direct.store.history(phone).map_err(store_failure)?;
+                let history = direct.store.history(phone).await.map_err(store_failure)?;
                 Ok(Some((WorkerRow::of(&record), history)))
             }
         }
@@ -256,9 +258,8 @@ impl Backend {
                     Ok(entry) => entry,
                     Err(e) => return Ok(Added::Invalid(e.to_string())),
                 };
-                let created = direct
-                    .store
-                    .add_worker(&entry, Utc::now())
+                let created = roster::add(&direct.store, &entry, Utc::now())
+                    .await
                     .map_err(store_failure)?;
                 Ok(if created {
                     Added::Created
@@ -285,9 +286,8 @@ impl Backend {
                 }
             }
             Backend::Direct(direct) => {
-                let removal = direct
-                    .store
-                    .remove_worker(phone, Utc::now())
+                let removal = roster::remove(&direct.store, phone, Utc::now())
+                    .await
                     .map_err(store_failure)?;
                 Ok(removal.map(|r| Changed {
                     worker: Some(WorkerRow::of(&r.record)),
@@ -313,9 +313,8 @@ impl Backend {
                 }))
             }
             Backend::Direct(direct) => {
-                let forced = direct
-                    .store
-                    .force_offline(phone, Utc::now())
+                let forced = roster::force_offline(&direct.store, phone, Utc::now())
+                    .await
                     .map_err(store_failure)?;
                 Ok(forced.map(|f| Changed {
                     worker: Some(WorkerRow::of(&f.after)),

@@ -4,9 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::core::domain::{ConfirmMode, PhoneNumber};
-use crate::core::intake::machines::Presence;
-use crate::core::intake::record::WorkerRecord;
+use crate::core::domain::{CallSid, ConfirmMode, PhoneNumber, ReservationSid, TaskSid};
 
 /// The TaskRouter activity a worker should be in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,26 +52,6 @@ pub struct WorkerSpec {
     pub attributes: WorkerAttributes,
 }
 
-impl WorkerSpec {
-    pub fn of(record: &WorkerRecord) -> Self {
-        let activity = match record.presence {
-            Presence::Online => Activity::Available,
-            Presence::Offline => Activity::Offline,
-            Presence::CoolDown => Activity::Unavailable,
-        };
-        Self {
-            phone: record.phone.clone(),
-            name: record.name.clone(),
-            activity,
-            attributes: WorkerAttributes {
-                skills: record.skills.iter().map(|s| s.to_string()).collect(),
-                contact_uri: record.phone.to_string(),
-                languages: record.languages.iter().map(|l| l.to_string()).collect(),
-            },
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "command")]
 pub enum Command {
@@ -86,25 +64,25 @@ pub enum Command {
     /// Call the reserved worker's phone from the business number, with answering machine
     /// detection as the confirm mode asks; the call's URLs carry the reservation.
     PlaceCall {
-        reservation_sid: String,
+        reservation_sid: ReservationSid,
         worker: PhoneNumber,
         mode: ConfirmMode,
         ring_timeout_secs: u32,
     },
     /// Decline the reservation and rest the worker, so the task goes to someone else.
     RejectReservation {
-        task_sid: String,
-        reservation_sid: String,
+        task_sid: TaskSid,
+        reservation_sid: ReservationSid,
         worker: PhoneNumber,
     },
     /// End a worker's call: cancel it while it rings, hang it up once answered.
     HangUpCall {
-        call_sid: String,
+        call_sid: CallSid,
         worker: PhoneNumber,
         ringing: bool,
     },
     /// Send a live call (a waiting customer) to other TwiML, at `path` under the public URL.
-    RedirectCall { call_sid: String, path: String },
+    RedirectCall { call_sid: CallSid, path: String },
     /// A text from the intake number.
     SendSms { to: PhoneNumber, body: String },
     /// Feed an event back to the worker's machines at `due` (a cool-down ending).
@@ -129,19 +107,6 @@ pub enum TimerEvent {
 }
 
 impl Command {
-    /// The TaskRouter sync a change of `before` into `after` needs, if any. Every path that
-    /// changes a worker (texts, the phone menu, calls, timers, the roster) goes through here,
-    /// so the rule lives in one place: send the whole new state, and reject pending
-    /// reservations when the worker becomes unavailable to TaskRouter.
-    pub fn sync(before: &WorkerRecord, after: &WorkerRecord) -> Option<Command> {
-        let (old, new) = (WorkerSpec::of(before), WorkerSpec::of(after));
-        (old != new).then(|| Command::SyncWorker {
-            reject_pending_reservations: old.activity != Activity::Offline
-                && new.activity == Activity::Offline,
-            spec: new,
-        })
-    }
-
     /// Commands in one lane are delivered in order: a worker's, a call's, a recipient's.
     pub fn lane(&self) -> String {
         match self {

@@ -6,10 +6,12 @@
 //! - `intake`: what a worker's text or key means and what it does to their record;
 //! - `dispatch`: what an event about a reserved worker's call does;
 //! - `schedule`: weekly hours and their boundaries;
-//! - `effects`: what the core asks the outside world to do (the outbox commands).
+//! - `effects`: what the core asks the outside world to do (the outbox commands);
+//! - `text`: folding text for comparison (case, accents, invisible characters).
 
 pub mod dispatch;
 pub mod domain;
 pub mod effects;
 pub mod intake;
 pub mod schedule;
+pub mod text;

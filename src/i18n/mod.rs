@@ -4,8 +4,6 @@
 //! characters are outside GSM-7 and would turn every SMS into short UCS-2 segments, so
 //! isolation is switched off for every bundle (DESIGN 6).
 
-pub mod sms;
-
 use std::collections::HashMap;
 
 use fluent_bundle::concurrent::FluentBundle;

@@ -85,7 +85,7 @@ pub async fn list_workers(
 ) -> Result<Json<Vec<WorkerView>>, WebError> {
     authorize(&state, &headers)?;
     let now = state.clock.now();
-    let workers = state.store.workers().map_err(WebError::internal)?;
+    let workers = state.store.workers().await.map_err(WebError::internal)?;
     Ok(Json(
         workers.iter().map(|w| WorkerView::of(w, now)).collect(),
     ))
@@ -99,7 +99,11 @@ pub async fn get_worker(
     authorize(&state, &headers)?;
     // A "+" is easy to lose in a URL; accept the digits alone too.
     let phone = super::operator::path_phone(&phone)?;
-    let record = state.store.worker(&phone).map_err(WebError::internal)?;
+    let record = state
+        .store
+        .worker(&phone)
+        .await
+        .map_err(WebError::internal)?;
     let record =
         record.ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
     Ok(Json(WorkerView::of(&record, state.clock.now())))
@@ -111,8 +115,8 @@ pub async fn outbox(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, WebError> {
     authorize(&state, &headers)?;
-    let pending = state.store.outbox().map_err(WebError::internal)?;
-    let parked = state.store.parked().map_err(WebError::internal)?;
+    let pending = state.store.outbox().await.map_err(WebError::internal)?;
+    let parked = state.store.parked().await.map_err(WebError::internal)?;
     let pending: Vec<_> = pending
         .iter()
         .map(|e| {
@@ -152,7 +156,9 @@ pub async fn voicemails(
     headers: HeaderMap,
 ) -> Result<Json<Vec<crate::store::VoicemailRecord>>, WebError> {
     authorize(&state, &headers)?;
-    Ok(Json(state.store.voicemails().map_err(WebError::internal)?))
+    Ok(Json(
+        state.store.voicemails().await.map_err(WebError::internal)?,
+    ))
 }
 
 /// A worker's presence changes and where each came from (sms, ivr, schedule, dispatch,
@@ -167,12 +173,17 @@ pub async fn history(
     if state
         .store
         .worker(&phone)
+        .await
         .map_err(WebError::internal)?
         .is_none()
     {
         return Err(WebError::NotFound(format!("no worker with phone {phone}")));
     }
     Ok(Json(
-        state.store.history(&phone).map_err(WebError::internal)?,
+        state
+            .store
+            .history(&phone)
+            .await
+            .map_err(WebError::internal)?,
     ))
 }

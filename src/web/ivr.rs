@@ -23,8 +23,8 @@ use crate::core::intake::machines::{Dialogue, Presence};
 use crate::core::intake::record::WorkerRecord;
 use crate::core::intake::reply::Reply;
 use crate::core::intake::understand::Intent;
-use crate::core::intake::{self, Input, Outcome};
-use crate::store::Change;
+use crate::core::intake::{Input, Outcome};
+use crate::store::Via;
 use crate::twilio::twiml;
 
 type Params = Query<HashMap<String, String>>;
@@ -182,7 +182,12 @@ pub async fn intake(State(state): State<AppState>, form: SignedForm) -> Result<R
     let Ok(from) = PhoneNumber::parse(form.required("From")?) else {
         return Ok(twiml_response(not_registered(&state, default)));
     };
-    match state.store.worker(&from).map_err(WebError::internal)? {
+    match state
+        .store
+        .worker(&from)
+        .await
+        .map_err(WebError::internal)?
+    {
         Some(worker) => Ok(twiml_response(hello(&state, &worker, 1))),
         None if state.settings.enrolment.is_some() => Ok(twiml_response(ask_pin(
             &state,
@@ -242,14 +247,15 @@ pub async fn pin(
     let name = format!("Caller {}", &from.as_str()[from.as_str().len() - 4..]);
     let input = Input::Key(Intent::Join { pin: digits, name });
     let event_id = format!("ivr:{call_sid}:pin{attempt}");
+    let speaker = state.clone();
     let body = apply(
         &state,
-        &event_id,
+        event_id,
         &from,
-        &input,
-        |outcome, record| match record {
+        input,
+        move |outcome, record| match record {
             Some(worker) => {
-                let welcome = Speaker::new(&state, worker.language).say(&outcome_reply(outcome));
+                let welcome = Speaker::new(&speaker, worker.language).say(&outcome_reply(outcome));
                 welcome
                     .ask(Prompt::Main, &[Reply::new("ivr-menu")], 1, 0)
                     .build()
@@ -260,13 +266,13 @@ pub async fn pin(
                 .is_some_and(|r| r.key == "join-locked")
                 || attempt >= MAX_TRIES =>
             {
-                Speaker::new(&state, locale)
+                Speaker::new(&speaker, locale)
                     .say(&outcome_reply(outcome))
                     .goodbye()
                     .build()
             }
             None => ask_pin(
-                &state,
+                &speaker,
                 locale,
                 attempt + 1,
                 &[outcome_reply(outcome), Reply::new("join-usage")],
@@ -338,12 +344,17 @@ async fn step(
     Query(params): Params,
     form: SignedForm,
     prompt: Prompt,
-    keys: impl Fn(&str) -> Option<Input<'static>>,
+    keys: impl Fn(&str) -> Option<Input>,
 ) -> Result<Response, WebError> {
     let call_sid = form.required("CallSid")?;
     let from = PhoneNumber::parse(form.required("From")?)
         .map_err(|e| WebError::BadRequest(format!("From: {e}")))?;
-    let Some(worker) = state.store.worker(&from).map_err(WebError::internal)? else {
+    let Some(worker) = state
+        .store
+        .worker(&from)
+        .await
+        .map_err(WebError::internal)?
+    else {
         return Ok(twiml_response(not_registered(
             &state,
             state.settings.default_language,
@@ -366,8 +377,10 @@ async fn step(
     let spaced: String = digits.chars().map(|c| format!("{c} ")).collect();
     let input = match (keys(&digits), digits.is_empty(), speech.is_empty()) {
         (Some(input), _, _) => Some(input),
-        (None, false, _) if prompt == Prompt::Skills => Some(Input::Text(spaced.trim())),
-        (None, _, false) => Some(Input::Text(&speech)),
+        (None, false, _) if prompt == Prompt::Skills => {
+            Some(Input::Text(spaced.trim().to_string()))
+        }
+        (None, _, false) => Some(Input::Text(speech.to_string())),
         _ => None,
     };
     let locale = worker.language;
@@ -399,10 +412,11 @@ async fn step(
         ));
     };
     let event_id = format!("ivr:{call_sid}:{step}");
-    let body = apply(&state, &event_id, &from, &input, |outcome, record| {
+    let shared = state.clone();
+    let body = apply(&state, event_id, &from, input, move |outcome, record| {
         let worker = record.unwrap_or(&worker);
         let next = Prompt::for_step(worker.dialogue);
-        let mut speaker = Speaker::new(&state, outcome.locale);
+        let mut speaker = Speaker::new(&shared, outcome.locale);
         // The skill menu and confirm replies are the next prompt itself; others are said first.
         let (said, asked): (Vec<&Reply>, Vec<&Reply>) = outcome
             .replies
@@ -452,36 +466,25 @@ fn reprompt(worker: &WorkerRecord, prompt: Prompt) -> Vec<Reply> {
     }
 }
 
-/// Runs one input through the core and the store, rendering the TwiML inside the
-/// transaction so a retried request gets the stored answer.
+/// Runs one input through the intake use case, rendering the TwiML inside the unit of
+/// work so a retried request gets the stored answer.
 async fn apply(
     state: &AppState,
-    event_id: &str,
+    event_id: String,
     from: &PhoneNumber,
-    input: &Input<'_>,
-    render: impl Fn(&Outcome, Option<&WorkerRecord>) -> String,
+    input: Input,
+    render: impl Fn(&Outcome, Option<&WorkerRecord>) -> String + Send + Sync + 'static,
 ) -> Result<String, WebError> {
-    let now = state.clock.now();
-    let ctx = state.context();
     let applied = state
-        .store
-        .apply(
-            Some(event_id),
-            from,
-            now,
-            crate::store::Via::Ivr,
-            |record, attempts| {
-                let outcome = intake::on_input(&ctx, from, input, now, record, attempts);
-                Change {
-                    reply: render(&outcome, outcome.record.as_ref()),
-                    record: outcome.record,
-                    pins: outcome.pins,
-                    commands: outcome.commands,
-                }
-            },
+        .input(
+            from.clone(),
+            event_id.clone(),
+            input,
+            Via::Ivr,
+            std::sync::Arc::new(render),
         )
+        .await
         .map_err(WebError::internal)?;
-    state.committed(&applied).await?;
     tracing::info!(from = %from.masked(), event_id, "ivr step");
     Ok(applied.reply().to_string())
 }

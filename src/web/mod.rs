@@ -1,5 +1,5 @@
-//! The HTTP edge: axum handlers that check who is calling, parse the request, hand the
-//! event to the core through the store, and render the answer.
+//! The HTTP edge: axum handlers that check who is calling, parse the request into typed
+//! values, call one use case of the service, and render the answer.
 
 pub mod api;
 pub mod error;
@@ -10,75 +10,14 @@ pub mod sms;
 pub mod taskrouter;
 pub mod voice;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 
-use crate::clock::Clock;
-use crate::config::Settings;
-use crate::core::intake::Context;
-use crate::i18n::Messages;
-use crate::store::Store;
+use crate::service::Service;
 
-/// What every handler shares; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub messages: Arc<Messages>,
-    pub clock: Arc<dyn Clock>,
-    /// Wakes the outbox delivery after a commit that wrote commands.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// The TaskRouter workflow customers' calls are enqueued to: from the configuration,
-    /// or found by name once the workspace is set up.
-    pub workflow: Arc<std::sync::RwLock<Option<String>>>,
-}
-
-impl AppState {
-    pub fn workflow_sid(&self) -> Option<String> {
-        self.workflow
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// After a commit: make it durable (a reply reports stored state, so it waits until
-    /// that state is on disk), then wake the outbox for any commands it wrote.
-    pub async fn persisted(&self) -> Result<(), error::WebError> {
-        self.store
-            .durable()
-            .await
-            .map_err(error::WebError::internal)?;
-        self.outbox_wake.notify_one();
-        Ok(())
-    }
-
-    /// `persisted` for a worker's event, counting the state changes it made.
-    pub async fn committed(&self, applied: &crate::store::Applied) -> Result<(), error::WebError> {
-        self.persisted().await?;
-        if let crate::store::Applied::Fresh { before, after, .. } = applied {
-            self.metrics
-                .worker_changed(before.as_deref(), after.as_deref());
-        }
-        Ok(())
-    }
-
-    pub fn set_workflow_sid(&self, sid: String) {
-        *self.workflow.write().unwrap_or_else(|e| e.into_inner()) = Some(sid);
-    }
-
-    /// The business facts the pure core needs.
-    pub fn context(&self) -> Context<'_> {
-        Context {
-            catalog: &self.settings.catalog,
-            enrolment: self.settings.enrolment.as_ref(),
-            default_language: self.settings.default_language,
-        }
-    }
-}
+/// What every handler shares: the use cases (cheap to clone).
+pub type AppState = Service;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -158,6 +97,11 @@ async fn timed(
     response
 }
 
+async fn stats_or_default(state: &AppState) -> crate::store::OutboxStats {
+    let since = state.clock.now() - OUTBOX_STUCK;
+    state.store.outbox_stats(since).await.unwrap_or_default()
+}
+
 /// Prometheus text exposition.
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
     (
@@ -165,7 +109,7 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(&state.store),
+        state.metrics.render(&stats_or_default(&state).await),
     )
 }
 
@@ -176,27 +120,21 @@ const OUTBOX_STUCK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 /// Ready: the store answers and the outbox is moving.
 async fn readyz(State(state): State<AppState>) -> (axum::http::StatusCode, String) {
     use axum::http::StatusCode;
-    let now = state.clock.now();
-    match state.store.outbox() {
+    let since = state.clock.now() - OUTBOX_STUCK;
+    match state.store.outbox_stats(since).await {
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}\n")),
-        Ok(pending) => {
-            // Timers wait on purpose; only commands that failed and keep failing count.
-            let stuck = pending
-                .iter()
-                .filter(|e| e.attempts > 0 && now - e.enqueued_at > OUTBOX_STUCK)
-                .count();
-            if stuck > 0 {
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("outbox stuck: {stuck} command(s) failing for over 10 minutes\n"),
-                )
-            } else {
-                (
-                    StatusCode::OK,
-                    format!("ready ({} pending)\n", pending.len()),
-                )
-            }
-        }
+        // Timers wait on purpose; only commands that failed and keep failing count.
+        Ok(stats) if stats.failing_since > 0 => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "outbox stuck: {} command(s) failing for over 10 minutes\n",
+                stats.failing_since
+            ),
+        ),
+        Ok(stats) => (
+            StatusCode::OK,
+            format!("ready ({} pending)\n", stats.pending),
+        ),
     }
 }
 

@@ -137,11 +137,7 @@ pub async fn add_worker(
     let entry = new
         .validate(settings.default_language, settings.default_time_zone)
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let created = state
-        .store
-        .add_worker(&entry, state.clock.now())
-        .map_err(WebError::internal)?;
-    state.persisted().await?;
+    let created = state.add_worker(&entry).await.map_err(WebError::internal)?;
     if created {
         tracing::info!(phone = %entry.phone.masked(), "operator added a worker");
     }
@@ -166,11 +162,10 @@ pub async fn remove_worker(
     api::authorize(&state, &headers)?;
     let phone = path_phone(&phone)?;
     let removal = state
-        .store
-        .remove_worker(&phone, state.clock.now())
+        .remove_worker(&phone)
+        .await
         .map_err(WebError::internal)?
         .ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
-    state.persisted().await?;
     tracing::info!(phone = %phone.masked(), synced = removal.synced, "operator removed a worker");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -184,11 +179,10 @@ pub async fn force_offline(
     api::authorize(&state, &headers)?;
     let phone = path_phone(&phone)?;
     let forced = state
-        .store
-        .force_offline(&phone, state.clock.now())
+        .force_offline(&phone)
+        .await
         .map_err(WebError::internal)?
         .ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;
-    state.persisted().await?;
     state
         .metrics
         .worker_changed(Some(&forced.before), Some(&forced.after));

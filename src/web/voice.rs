@@ -3,6 +3,7 @@
 //! worker's call does is decided by the pure dispatcher (`crate::core::dispatch`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -14,11 +15,11 @@ use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
 use crate::config::MenuItem;
-use crate::core::dispatch::{self, DispatchRecord, Event, Voice};
-use crate::core::domain::{Locale, SkillKey};
-use crate::core::effects::Command;
+use crate::core::dispatch::{AnsweredBy, DispatchRecord, Event, FinalStatus, Voice};
+use crate::core::domain::{CallSid, Locale, ReservationSid, SkillKey};
 use crate::core::intake::reply::{Arg, Reply};
-use crate::store::{DispatchChange, VoicemailRecord};
+use crate::service::dispatch::RenderVoice;
+use crate::store::VoicemailRecord;
 use crate::twilio::twiml;
 
 type Params = Query<HashMap<String, String>>;
@@ -191,84 +192,28 @@ pub async fn customer_wait(
 /// reservation (not ours, or long gone) gets a hang-up.
 pub async fn dispatch_event(
     state: &AppState,
-    reservation_sid: &str,
-    event_id: &str,
+    reservation_sid: &ReservationSid,
+    event_id: String,
     event: Event,
 ) -> Result<String, WebError> {
-    let Some(reply) = apply_dispatch_event(state, reservation_sid, event_id, &event)
+    let render = render_voice(state);
+    match state
+        .call_event(reservation_sid.as_str(), event_id, event, render)
+        .await
         .map_err(WebError::internal)?
-    else {
-        tracing::warn!(reservation_sid, "event for an unknown reservation");
-        return Ok(twiml::Response::new().hangup().build());
-    };
-    state.persisted().await?;
-    Ok(reply)
-}
-
-/// The dispatcher's decision for one event, stored in one transaction with the TwiML it
-/// answers, the commands (texts rendered in the reader's language) and the worker's record.
-/// Used by the webhooks and by the outbox (which learns a call's SID, or that it failed).
-/// None when shiftline has no record of the reservation.
-pub fn apply_dispatch_event(
-    state: &AppState,
-    reservation_sid: &str,
-    event_id: &str,
-    event: &Event,
-) -> Result<Option<String>, crate::store::StoreError> {
-    let Some(existing) = state.store.dispatch_record(reservation_sid)? else {
-        return Ok(None);
-    };
-    let now = state.clock.now();
-    let ended = std::cell::Cell::new(None);
-    let applied = state.store.apply_dispatch(
-        event_id,
-        reservation_sid,
-        &existing.worker,
-        now,
-        |record, worker| {
-            let Some(record) = record else {
-                return DispatchChange {
-                    record: None,
-                    worker: None,
-                    commands: Vec::new(),
-                    reply: String::new(),
-                };
-            };
-            let d = dispatch::decide(record, worker, event, now, &state.settings.dispatch);
-            // Set, not counted here: sled may run this closure more than once.
-            ended.set(
-                (d.record.outcome != record.outcome)
-                    .then(|| d.record.outcome.clone())
-                    .flatten(),
-            );
-            let locale = worker.map(|w| w.language).unwrap_or(record.language);
-            let reply = voice_twiml(state, &d.record, d.voice.clone(), locale);
-            let mut commands = d.commands;
-            commands.extend(d.texts.iter().map(|t| {
-                Command::SendSms {
-                    to: t.to.clone(),
-                    body: state
-                        .messages
-                        .render(t.locale, &t.reply, &state.settings.catalog),
-                }
-            }));
-            DispatchChange {
-                record: Some(d.record),
-                worker: d.worker,
-                commands,
-                reply,
-            }
-        },
-    )?;
-    if let crate::store::Applied::Fresh { before, after, .. } = &applied {
-        state
-            .metrics
-            .worker_changed(before.as_deref(), after.as_deref());
-        if let Some(outcome) = ended.take() {
-            state.metrics.dispatch_outcome(&outcome);
+    {
+        Some(reply) => Ok(reply),
+        None => {
+            tracing::warn!(%reservation_sid, "event for an unknown reservation");
+            Ok(twiml::Response::new().hangup().build())
         }
     }
-    Ok(Some(applied.reply().to_string()))
+}
+
+/// What the worker's call hears, rendered inside the dispatcher's unit of work.
+fn render_voice(state: &AppState) -> RenderVoice {
+    let state = state.clone();
+    Arc::new(move |record, voice, locale| voice_twiml(&state, record, voice.clone(), locale))
 }
 
 /// The whisper and prompt the worker hears, in the worker's language.
@@ -307,7 +252,7 @@ fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: 
             };
             twiml::Response::new()
                 .say(&words, lang)
-                .dial_reservation(&record.reservation_sid)
+                .dial_reservation(record.reservation_sid.as_str())
                 .build()
         }
         Voice::Goodbye => twiml::Response::new()
@@ -333,12 +278,16 @@ fn spoken_number(number: &str) -> String {
     }
 }
 
-fn reservation(params: &HashMap<String, String>) -> Result<&str, WebError> {
+fn reservation(params: &HashMap<String, String>) -> Result<ReservationSid, WebError> {
     params
         .get("reservation")
-        .map(String::as_str)
-        .filter(|r| crate::core::domain::is_sid(r, "WR"))
+        .and_then(|r| ReservationSid::parse(r).ok())
         .ok_or_else(|| WebError::BadRequest("the URL has no reservation".into()))
+}
+
+fn call_sid(form: &SignedForm) -> Result<CallSid, WebError> {
+    CallSid::parse(form.required("CallSid")?)
+        .map_err(|e| WebError::BadRequest(format!("CallSid: {e}")))
 }
 
 /// `POST /twilio/voice/dispatch/answer?reservation=WR..`: the worker's phone was answered.
@@ -348,16 +297,16 @@ pub async fn dispatch_answer(
     form: SignedForm,
 ) -> Result<Response, WebError> {
     let reservation_sid = reservation(&params)?;
-    let call_sid = form.required("CallSid")?.to_string();
-    let answered_by = form.get("AnsweredBy").map(str::to_string);
-    if let Some(verdict) = &answered_by {
-        state.metrics.amd_result(verdict);
+    let call_sid = call_sid(&form)?;
+    let answered_by = form.get("AnsweredBy").map(AnsweredBy::parse);
+    if let Some(verdict) = answered_by {
+        state.metrics.amd_result(verdict.name());
     }
     let id = format!("answer:{call_sid}");
     let twiml = dispatch_event(
         &state,
-        reservation_sid,
-        &id,
+        &reservation_sid,
+        id,
         Event::Answered {
             call_sid,
             answered_by,
@@ -378,10 +327,10 @@ pub async fn dispatch_key(
     form: SignedForm,
 ) -> Result<Response, WebError> {
     let reservation_sid = reservation(&params)?;
-    let call_sid = form.required("CallSid")?;
+    let call_sid = call_sid(&form)?;
     let digits = form.get("Digits").unwrap_or_default().to_string();
     let id = format!("key:{call_sid}");
-    let twiml = dispatch_event(&state, reservation_sid, &id, Event::Keys { digits }).await?;
+    let twiml = dispatch_event(&state, &reservation_sid, id, Event::Keys { digits }).await?;
     Ok(twiml_response(if twiml.is_empty() {
         twiml::empty()
     } else {
@@ -396,13 +345,13 @@ pub async fn dispatch_amd(
     form: SignedForm,
 ) -> Result<StatusCode, WebError> {
     let reservation_sid = reservation(&params)?;
-    let call_sid = form.required("CallSid")?;
-    let answered_by = form.required("AnsweredBy")?.to_string();
-    state.metrics.amd_result(&answered_by);
+    let call_sid = call_sid(&form)?;
+    let answered_by = AnsweredBy::parse(form.required("AnsweredBy")?);
+    state.metrics.amd_result(answered_by.name());
     dispatch_event(
         &state,
-        reservation_sid,
-        &format!("amd:{call_sid}"),
+        &reservation_sid,
+        format!("amd:{call_sid}"),
         Event::Amd { answered_by },
     )
     .await?;
@@ -416,14 +365,14 @@ pub async fn dispatch_status(
     form: SignedForm,
 ) -> Result<StatusCode, WebError> {
     let reservation_sid = reservation(&params)?;
-    let call_sid = form.required("CallSid")?.to_string();
-    let status = form.required("CallStatus")?.to_string();
+    let call_sid = call_sid(&form)?;
+    let status = form.required("CallStatus")?;
     let id = format!("status:{call_sid}:{status}");
-    let event = match status.as_str() {
-        "busy" | "failed" | "no-answer" | "canceled" | "completed" => Event::CallStatus { status },
-        _ => Event::CallStarted { call_sid },
+    let event = match FinalStatus::parse(status) {
+        Some(status) => Event::CallStatus { status },
+        None => Event::CallStarted { call_sid },
     };
-    dispatch_event(&state, reservation_sid, &id, event).await?;
+    dispatch_event(&state, &reservation_sid, id, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -504,29 +453,11 @@ pub async fn voicemail_recorded(
             .unwrap_or(0),
         at: now,
     };
-    let locale = state.settings.default_language;
-    let skill_key = skill.and_then(|s| SkillKey::parse(&s).ok());
-    let reply = Reply::new("voicemail-notify")
-        .text("caller", voicemail.caller.clone())
-        .text("skill", skill_name(&state, skill_key.as_ref(), locale))
-        .arg("seconds", Arg::Number(i64::from(voicemail.duration_secs)))
-        .text("url", voicemail.recording_url.clone());
-    let body = text(&state, locale, reply);
-    let commands: Vec<Command> = state
-        .settings
-        .voicemail
-        .notify
-        .iter()
-        .map(|to| Command::SendSms {
-            to: to.clone(),
-            body: body.clone(),
-        })
-        .collect();
+    let recording = voicemail.recording_sid.clone();
     let added = state
-        .store
-        .add_voicemail(&voicemail, &commands, now)
+        .voicemail_recorded(voicemail)
+        .await
         .map_err(WebError::internal)?;
-    state.persisted().await?;
-    tracing::info!(recording = %voicemail.recording_sid, added, "voicemail");
+    tracing::info!(%recording, added, "voicemail");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
-use shiftline::app::{self, Services};
+use shiftline::app::{self, Application};
 use shiftline::clock::{Clock, ManualClock};
 use shiftline::config::{ENV_API_TOKEN, ENV_AUTH_TOKEN, ENV_ENROLMENT_PIN, Settings};
 use shiftline::outbox::Delivery;
@@ -104,17 +104,18 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let mut settings = settings(dir, options);
         settings.public_url = format!("http://{addr}");
-        let Services {
-            state,
-            delivery,
-            twilio,
-        } = app::assemble(settings, clock.clone(), Some(&sim)).expect("app builds");
+        let app = Application::build(settings, clock.clone(), Some(sim.clone()))
+            .await
+            .expect("app builds");
         // Like `serve` with the simulator: set it up, or find the workflow set up before.
         if options.set_up {
-            shiftline::service::setup::run(&twilio, &state.settings)
-                .await
-                .expect("setup runs");
+            app.set_up_workspace().await.expect("setup runs");
         }
+        let (state, delivery, twilio) = (
+            app.service.clone(),
+            app.delivery.clone(),
+            app.twilio.clone(),
+        );
         let workflows = twilio
             .list_workflows(Some(shiftline::service::setup::WORKFLOW))
             .await
@@ -124,9 +125,11 @@ impl TestApp {
         }
         sim.settle().await;
         sim.take_requests();
-        let router = shiftline::web::router(state.clone());
+        // The tests deliver the outbox themselves (`settle`), so replays are deterministic.
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = app
+                .run_until_stopped(listener, std::future::pending(), false)
+                .await;
         });
         Self {
             state,

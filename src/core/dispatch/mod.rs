@@ -18,9 +18,10 @@ pub mod machine;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Dispatch;
 use crate::core::domain::ConfirmMode;
-use crate::core::domain::{Locale, PhoneNumber, SkillKey};
+use crate::core::domain::{
+    CallSid, Locale, PhoneNumber, ReservationSid, SkillKey, TaskSid, WorkerSid,
+};
 use crate::core::effects::{Command, TimerEvent};
 use crate::core::intake::machines::{PresenceInput, fire, presence};
 use crate::core::intake::record::WorkerRecord;
@@ -31,9 +32,9 @@ use machine::{ReservationInput, ReservationOutput, ReservationState, reservation
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DispatchRecord {
     pub schema: u32,
-    pub reservation_sid: String,
-    pub task_sid: String,
-    pub worker_sid: String,
+    pub reservation_sid: ReservationSid,
+    pub task_sid: TaskSid,
+    pub worker_sid: WorkerSid,
     pub worker: PhoneNumber,
     pub skill: Option<SkillKey>,
     /// The customer's language, for the whisper; the worker's when the task has none.
@@ -42,11 +43,11 @@ pub struct DispatchRecord {
     pub caller: String,
     pub caller_city: Option<String>,
     /// The call to the worker's phone, once Twilio has created it.
-    pub call_sid: Option<String>,
+    pub call_sid: Option<CallSid>,
     pub mode: ConfirmMode,
     pub state: ReservationState,
-    /// Why it ended, for operators: "bridged", "busy", "machine", "no key", ...
-    pub outcome: Option<String>,
+    /// Why it ended, for operators.
+    pub outcome: Option<Outcome>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -55,23 +56,145 @@ pub struct DispatchRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// Twilio created the call (the REST answer, or an initiated/ringing status callback).
-    CallStarted { call_sid: String },
+    CallStarted { call_sid: CallSid },
     /// The worker's phone was answered and Twilio asks for TwiML; `answered_by` is the
     /// synchronous AMD verdict, absent without synchronous AMD.
     Answered {
-        call_sid: String,
-        answered_by: Option<String>,
+        call_sid: CallSid,
+        answered_by: Option<AnsweredBy>,
     },
     /// The asynchronous AMD verdict.
-    Amd { answered_by: String },
+    Amd { answered_by: AnsweredBy },
     /// The worker pressed keys at the prompt (empty: nothing before the timeout).
     Keys { digits: String },
-    /// A final call status: busy, failed, no-answer, canceled or completed.
-    CallStatus { status: String },
-    /// TaskRouter ended the reservation: timeout, canceled, rescinded.
-    ReservationEnded { reason: String },
+    /// The call ended, or never started.
+    CallStatus { status: FinalStatus },
+    /// TaskRouter ended the reservation.
+    ReservationEnded { reason: EndReason },
     /// Twilio refused to place the call.
     CallFailed { error: String },
+}
+
+/// Twilio's answering machine detection verdict (`AnsweredBy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnsweredBy {
+    Human,
+    /// `machine_start`, `machine_end_beep`, `machine_end_silence`, `machine_end_other`.
+    Machine,
+    Fax,
+    /// AMD could not tell: short greetings often end here, so it is never taken as a human.
+    Unknown,
+}
+
+impl AnsweredBy {
+    /// Twilio's value; anything it does not know is `Unknown`.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "human" => AnsweredBy::Human,
+            "fax" => AnsweredBy::Fax,
+            v if v.starts_with("machine") => AnsweredBy::Machine,
+            _ => AnsweredBy::Unknown,
+        }
+    }
+
+    /// A short stable name, for metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnsweredBy::Human => "human",
+            AnsweredBy::Machine => "machine",
+            AnsweredBy::Fax => "fax",
+            AnsweredBy::Unknown => "unknown",
+        }
+    }
+}
+
+/// How a call to a worker ended (a final `CallStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalStatus {
+    Busy,
+    NoAnswer,
+    Failed,
+    Canceled,
+    Completed,
+}
+
+impl FinalStatus {
+    /// Twilio's status when it is final; None for queued, initiated, ringing, in-progress.
+    pub fn parse(status: &str) -> Option<Self> {
+        Some(match status {
+            "busy" => FinalStatus::Busy,
+            "no-answer" => FinalStatus::NoAnswer,
+            "failed" => FinalStatus::Failed,
+            "canceled" => FinalStatus::Canceled,
+            "completed" => FinalStatus::Completed,
+            _ => return None,
+        })
+    }
+}
+
+/// Why TaskRouter ended a reservation (`reservation.timeout`, `.canceled`, `.rescinded`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    Timeout,
+    Canceled,
+    Rescinded,
+}
+
+/// Why a reservation ended, as operators read it (stored with the record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    #[serde(rename = "bridged")]
+    Bridged,
+    #[serde(rename = "voicemail")]
+    Voicemail,
+    #[serde(rename = "fax")]
+    Fax,
+    #[serde(rename = "no key")]
+    NoKey,
+    #[serde(rename = "wrong key")]
+    WrongKey,
+    #[serde(rename = "busy")]
+    Busy,
+    #[serde(rename = "no answer")]
+    NoAnswer,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "canceled")]
+    Canceled,
+    #[serde(rename = "hung up")]
+    HungUp,
+    #[serde(rename = "timeout")]
+    Timeout,
+    #[serde(rename = "rescinded")]
+    Rescinded,
+    #[serde(rename = "call failed")]
+    CallFailed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Bridged => "bridged",
+            Outcome::Voicemail => "voicemail",
+            Outcome::Fax => "fax",
+            Outcome::NoKey => "no key",
+            Outcome::WrongKey => "wrong key",
+            Outcome::Busy => "busy",
+            Outcome::NoAnswer => "no answer",
+            Outcome::Failed => "failed",
+            Outcome::Canceled => "canceled",
+            Outcome::HungUp => "hung up",
+            Outcome::Timeout => "timeout",
+            Outcome::Rescinded => "rescinded",
+            Outcome::CallFailed => "call failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The TwiML to answer the worker's call with.
@@ -107,12 +230,84 @@ pub struct Decision {
     pub texts: Vec<Text>,
 }
 
+/// TaskRouter's assignment callback, parsed at the edge: who was reserved for which call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    pub reservation_sid: ReservationSid,
+    pub task_sid: TaskSid,
+    pub worker_sid: WorkerSid,
+    /// The worker's phone (their `contact_uri`).
+    pub worker: PhoneNumber,
+    pub skill: Option<SkillKey>,
+    /// The caller's language, when the task has one.
+    pub language: Option<Locale>,
+    pub caller: String,
+    pub caller_city: Option<String>,
+}
+
+/// The record of a new reservation and the first command for it: call the worker, or
+/// reject the reservation when the Worker is not one of ours (made by hand in the console).
+/// None when the reservation is already recorded: TaskRouter retried the callback and the
+/// call is already on its way.
+pub fn assign(
+    assignment: &Assignment,
+    existing: Option<&DispatchRecord>,
+    worker: Option<&WorkerRecord>,
+    now: DateTime<Utc>,
+    settings: &DispatchSettings,
+    default_language: Locale,
+) -> Option<(DispatchRecord, Command)> {
+    if existing.is_some() {
+        return None;
+    }
+    let record = DispatchRecord {
+        schema: 1,
+        reservation_sid: assignment.reservation_sid.clone(),
+        task_sid: assignment.task_sid.clone(),
+        worker_sid: assignment.worker_sid.clone(),
+        worker: assignment.worker.clone(),
+        skill: assignment.skill.clone(),
+        language: assignment
+            .language
+            .or(worker.map(|w| w.language))
+            .unwrap_or(default_language),
+        caller: assignment.caller.clone(),
+        caller_city: assignment.caller_city.clone(),
+        call_sid: None,
+        mode: settings.confirm,
+        state: ReservationState::Offered,
+        outcome: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let command = match worker {
+        Some(_) => Command::PlaceCall {
+            reservation_sid: assignment.reservation_sid.clone(),
+            worker: assignment.worker.clone(),
+            mode: settings.confirm,
+            ring_timeout_secs: settings.ring_timeout_secs,
+        },
+        None => Command::RejectReservation {
+            task_sid: assignment.task_sid.clone(),
+            reservation_sid: assignment.reservation_sid.clone(),
+            worker: assignment.worker.clone(),
+        },
+    };
+    Some((record, command))
+}
+
+/// Whether the reservation still waits for the worker's call: calling after it ended would
+/// ring the worker for a caller who is gone.
+pub fn still_offered(record: &DispatchRecord) -> bool {
+    record.state == ReservationState::Offered
+}
+
 pub fn decide(
     record: &DispatchRecord,
     worker: Option<&WorkerRecord>,
     event: &Event,
     now: DateTime<Utc>,
-    settings: &Dispatch,
+    settings: &DispatchSettings,
 ) -> Decision {
     let mut record = record.clone();
     if let Event::CallStarted { call_sid } | Event::Answered { call_sid, .. } = event {
@@ -134,21 +329,21 @@ pub fn decide(
     let voice = match output {
         Some(ReservationOutput::AskKey) => Voice::AskKey,
         Some(ReservationOutput::Bridge) => {
-            record.outcome = Some("bridged".into());
+            record.outcome = Some(Outcome::Bridged);
             if let Some(w) = step.worker.as_mut() {
                 w.missed_calls = 0;
             }
             Voice::Bridge
         }
         Some(ReservationOutput::Reject) => {
-            record.outcome = Some(why.into());
+            record.outcome = why;
             step.reject(&record);
             step.missed();
             // Only status callbacks and failures get here; they answer no TwiML.
             Voice::Nothing
         }
         Some(ReservationOutput::RejectAndHangUp) => {
-            record.outcome = Some(why.into());
+            record.outcome = why;
             step.reject(&record);
             // Answering the call's own request with <Hangup/> ends it; a callback that
             // is not the call's (async AMD) needs the Calls API to end it.
@@ -156,17 +351,17 @@ pub fn decide(
                 step.hang_up(&record, false);
             }
             step.missed();
-            if why == "wrong key" {
+            if why == Some(Outcome::WrongKey) {
                 Voice::Goodbye
             } else {
                 Voice::HangUp
             }
         }
         Some(ReservationOutput::HangUp) => {
-            record.outcome = Some(why.into());
+            record.outcome = why;
             step.hang_up(&record, before != ReservationState::Answered);
             // TaskRouter moved the worker to its timeout activity: rest them and come back.
-            if why == "timeout" {
+            if why == Some(Outcome::Timeout) {
                 step.rest();
             }
             Voice::HangUp
@@ -180,7 +375,7 @@ pub fn decide(
     };
     let worker_changed = step.worker.as_ref() != worker;
     if let (Some(old), Some(new)) = (worker, step.worker.as_ref())
-        && let Some(sync) = Command::sync(old, new)
+        && let Some(sync) = WorkerRecord::sync(old, new)
     {
         // After the rejection (which already rests the worker) and before the timer.
         let at = step
@@ -206,49 +401,49 @@ pub fn decide(
     }
 }
 
-/// The machine input for an event, and the outcome it would record.
-fn input_for(event: &Event) -> (ReservationInput, &'static str) {
+/// The machine input for an event, and the outcome it records if it ends the reservation.
+fn input_for(event: &Event) -> (ReservationInput, Option<Outcome>) {
     use ReservationInput::*;
     match event {
-        Event::CallStarted { .. } => (CallStarted, ""),
-        Event::Answered { answered_by, .. } => match answered_by.as_deref() {
-            Some("human") => (PickedUpHuman, ""),
-            Some(v) if v.starts_with("machine") => (PickedUpMachine, "voicemail"),
-            Some("fax") => (PickedUpMachine, "fax"),
-            // `unknown` (AMD could not tell) and no AMD at all: ask for a key.
-            _ => (PickedUp, ""),
+        Event::CallStarted { .. } => (CallStarted, None),
+        Event::Answered { answered_by, .. } => match answered_by {
+            Some(AnsweredBy::Human) => (PickedUpHuman, None),
+            Some(AnsweredBy::Machine) => (PickedUpMachine, Some(Outcome::Voicemail)),
+            Some(AnsweredBy::Fax) => (PickedUpMachine, Some(Outcome::Fax)),
+            // AMD could not tell, or there is no AMD: a person must press 1.
+            Some(AnsweredBy::Unknown) | None => (PickedUp, None),
         },
-        Event::Amd { answered_by } => match answered_by.as_str() {
-            v if v.starts_with("machine") => (AmdMachine, "voicemail"),
-            "fax" => (AmdMachine, "fax"),
-            _ => (AmdHuman, ""),
+        Event::Amd { answered_by } => match answered_by {
+            AnsweredBy::Machine => (AmdMachine, Some(Outcome::Voicemail)),
+            AnsweredBy::Fax => (AmdMachine, Some(Outcome::Fax)),
+            // Unknown proves nothing either way: the press-1 prompt still decides.
+            AnsweredBy::Human | AnsweredBy::Unknown => (AmdHuman, None),
         },
-        Event::Keys { digits } if digits.trim() == "1" => (KeyOne, ""),
-        Event::Keys { digits } if digits.trim().is_empty() => (OtherKey, "no key"),
-        Event::Keys { .. } => (OtherKey, "wrong key"),
-        Event::CallStatus { status } => match status.as_str() {
-            "busy" => (Unanswered, "busy"),
-            "no-answer" => (Unanswered, "no answer"),
-            "failed" => (Unanswered, "failed"),
-            "canceled" => (Unanswered, "canceled"),
-            "completed" => (CallEnded, "hung up"),
-            _ => (CallStarted, ""),
+        Event::Keys { digits } if digits.trim() == "1" => (KeyOne, None),
+        Event::Keys { digits } if digits.trim().is_empty() => (OtherKey, Some(Outcome::NoKey)),
+        Event::Keys { .. } => (OtherKey, Some(Outcome::WrongKey)),
+        Event::CallStatus { status } => match status {
+            FinalStatus::Busy => (Unanswered, Some(Outcome::Busy)),
+            FinalStatus::NoAnswer => (Unanswered, Some(Outcome::NoAnswer)),
+            FinalStatus::Failed => (Unanswered, Some(Outcome::Failed)),
+            FinalStatus::Canceled => (Unanswered, Some(Outcome::Canceled)),
+            FinalStatus::Completed => (CallEnded, Some(Outcome::HungUp)),
         },
         Event::ReservationEnded { reason } => (
             Ended,
-            match reason.as_str() {
-                "timeout" => "timeout",
-                "rescinded" => "rescinded",
-                _ => "canceled",
-            },
+            Some(match reason {
+                EndReason::Timeout => Outcome::Timeout,
+                EndReason::Rescinded => Outcome::Rescinded,
+                EndReason::Canceled => Outcome::Canceled,
+            }),
         ),
-        Event::CallFailed { .. } => (CallFailed, "call failed"),
+        Event::CallFailed { .. } => (CallFailed, Some(Outcome::CallFailed)),
     }
 }
 
 struct Step<'a> {
     now: DateTime<Utc>,
-    settings: &'a Dispatch,
+    settings: &'a DispatchSettings,
     worker: Option<WorkerRecord>,
     commands: Vec<Command>,
     texts: Vec<Text>,
@@ -318,3 +513,43 @@ impl Step<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// How the worker's phone is called (DESIGN 1.5).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchSettings {
+    #[serde(default)]
+    pub confirm: ConfirmMode,
+    /// Seconds the worker's phone rings before the call counts as not answered.
+    #[serde(default = "default_ring_timeout")]
+    pub ring_timeout_secs: u32,
+    /// Missed calls in a row after which the worker is taken offline.
+    #[serde(default = "default_missed_calls")]
+    pub missed_calls_before_offline: u32,
+    /// Seconds a worker who missed a call rests before TaskRouter offers them calls again.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_secs: u32,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self {
+            confirm: ConfirmMode::default(),
+            ring_timeout_secs: default_ring_timeout(),
+            missed_calls_before_offline: default_missed_calls(),
+            cooldown_secs: default_cooldown(),
+        }
+    }
+}
+
+fn default_ring_timeout() -> u32 {
+    20
+}
+
+fn default_missed_calls() -> u32 {
+    2
+}
+
+fn default_cooldown() -> u32 {
+    30
+}

@@ -4,8 +4,12 @@ use super::*;
 use crate::core::intake::machines::Presence;
 use crate::core::intake::record::Source;
 
-fn settings() -> Dispatch {
-    Dispatch::default()
+fn settings() -> DispatchSettings {
+    DispatchSettings::default()
+}
+
+fn call() -> CallSid {
+    CallSid::parse(&format!("CA{}", "1".repeat(32))).unwrap()
 }
 
 fn now() -> DateTime<Utc> {
@@ -30,9 +34,9 @@ fn worker() -> WorkerRecord {
 fn record() -> DispatchRecord {
     DispatchRecord {
         schema: 1,
-        reservation_sid: "WR1".into(),
-        task_sid: "WT1".into(),
-        worker_sid: "WK1".into(),
+        reservation_sid: ReservationSid::parse(&format!("WR{}", "1".repeat(32))).unwrap(),
+        task_sid: TaskSid::parse(&format!("WT{}", "1".repeat(32))).unwrap(),
+        worker_sid: WorkerSid::parse(&format!("WK{}", "1".repeat(32))).unwrap(),
         worker: PhoneNumber::parse("+15550001111").unwrap(),
         skill: Some(SkillKey::parse("billing").unwrap()),
         language: Locale::En,
@@ -66,15 +70,13 @@ fn run(
 }
 
 fn started() -> Event {
-    Event::CallStarted {
-        call_sid: "CA1".into(),
-    }
+    Event::CallStarted { call_sid: call() }
 }
 
 fn answered(by: Option<&str>) -> Event {
     Event::Answered {
-        call_sid: "CA1".into(),
-        answered_by: by.map(str::to_string),
+        call_sid: call(),
+        answered_by: by.map(AnsweredBy::parse),
     }
 }
 
@@ -107,13 +109,13 @@ fn a_machine_verdict_rejects_hangs_up_and_rests_the_worker() {
             started(),
             answered(None),
             Event::Amd {
-                answered_by: "machine_start".into(),
+                answered_by: AnsweredBy::parse("machine_start"),
             },
         ],
         worker(),
     );
     assert_eq!(record.state, ReservationState::Missed);
-    assert_eq!(record.outcome.as_deref(), Some("voicemail"));
+    assert_eq!(record.outcome, Some(Outcome::Voicemail));
     assert_eq!(worker.presence, Presence::CoolDown);
     let kinds: Vec<String> = d[2].commands.iter().map(|c| c.describe()).collect();
     assert!(
@@ -121,10 +123,15 @@ fn a_machine_verdict_rejects_hangs_up_and_rests_the_worker() {
         "the worker rests in TaskRouter: {kinds:?}"
     );
     assert!(
-        kinds.iter().any(|k| k.starts_with("reject WR1")),
+        kinds
+            .iter()
+            .any(|k| k.starts_with(&format!("reject WR{}", "1".repeat(32)))),
         "{kinds:?}"
     );
-    assert!(kinds.iter().any(|k| k == "hang up CA1"), "{kinds:?}");
+    assert!(
+        kinds.iter().any(|k| *k == format!("hang up {}", call())),
+        "{kinds:?}"
+    );
     assert!(
         kinds.iter().any(|k| k.contains("CoolDownOver")),
         "{kinds:?}"
@@ -150,7 +157,7 @@ fn a_second_miss_in_a_row_takes_the_worker_offline_with_a_text() {
     w.missed_calls = 1;
     let (_, worker, d) = run(
         &[Event::CallStatus {
-            status: "no-answer".into(),
+            status: FinalStatus::NoAnswer,
         }],
         w,
     );
@@ -172,7 +179,7 @@ fn an_opted_out_worker_taken_offline_gets_no_text() {
     w.opted_out = true;
     let (_, worker, d) = run(
         &[Event::CallStatus {
-            status: "busy".into(),
+            status: FinalStatus::Busy,
         }],
         w,
     );
@@ -186,7 +193,7 @@ fn a_reservation_timeout_while_ringing_cancels_the_call_without_counting_a_miss(
         &[
             started(),
             Event::ReservationEnded {
-                reason: "timeout".into(),
+                reason: EndReason::Timeout,
             },
         ],
         worker(),
@@ -197,7 +204,7 @@ fn a_reservation_timeout_while_ringing_cancels_the_call_without_counting_a_miss(
     assert!(
         d[1].commands
             .iter()
-            .any(|c| c.describe() == "cancel ringing call CA1")
+            .any(|c| c.describe() == format!("cancel ringing call {}", call()))
     );
 }
 
@@ -207,7 +214,7 @@ fn a_caller_who_hangs_up_while_the_worker_rings_counts_no_miss() {
         &[
             started(),
             Event::ReservationEnded {
-                reason: "canceled".into(),
+                reason: EndReason::Canceled,
             },
         ],
         worker(),
@@ -218,7 +225,7 @@ fn a_caller_who_hangs_up_while_the_worker_rings_counts_no_miss() {
     assert!(
         d[1].commands
             .iter()
-            .any(|c| c.describe() == "cancel ringing call CA1")
+            .any(|c| c.describe() == format!("cancel ringing call {}", call()))
     );
 }
 
@@ -228,7 +235,7 @@ fn late_callbacks_after_the_end_change_nothing() {
         &[
             started(),
             Event::ReservationEnded {
-                reason: "canceled".into(),
+                reason: EndReason::Canceled,
             },
             answered(None),
             Event::Keys { digits: "1".into() },
@@ -255,7 +262,7 @@ fn a_wrong_key_says_goodbye_and_counts_a_miss() {
         ],
         worker(),
     );
-    assert_eq!(record.outcome.as_deref(), Some("wrong key"));
+    assert_eq!(record.outcome, Some(Outcome::WrongKey));
     assert_eq!(d[2].voice, Voice::Goodbye);
     assert_eq!(worker.missed_calls, 1);
 }

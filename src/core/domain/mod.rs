@@ -1,6 +1,10 @@
 //! Domain newtypes, parsed once at the edge so the core never handles raw strings.
 
 pub mod catalog;
+pub mod sid;
+pub mod sms;
+
+pub use sid::{CallSid, ReservationSid, TaskSid, WorkerSid, is_sid};
 
 use std::fmt;
 
@@ -59,14 +63,6 @@ impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// Whether `value` is a Twilio SID of the kind `prefix` names (`WR`, `AC`, ...): the two
-/// letters and 32 hex digits.
-pub fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `text` with every E.164-looking number masked like `PhoneNumber::masked`, for log lines

@@ -82,7 +82,14 @@ pub fn on_text(
     record: Option<&WorkerRecord>,
     attempts: Option<&PinAttempts>,
 ) -> Outcome {
-    on_input(ctx, phone, &Input::Text(text), now, record, attempts)
+    on_input(
+        ctx,
+        phone,
+        &Input::Text(text.to_string()),
+        now,
+        record,
+        attempts,
+    )
 }
 
 /// One input from `phone`, by SMS or by phone, given what is stored for that number.

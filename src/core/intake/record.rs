@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::machines::{Dialogue, MENU_TIMEOUT, Presence};
 use crate::core::domain::{Locale, PhoneNumber, SkillKey};
+use crate::core::effects::{Activity, Command, WorkerAttributes, WorkerSpec};
 
 /// Bumped when the stored shape changes in a way old records cannot be read as.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -78,6 +79,38 @@ pub enum Pending {
 }
 
 impl WorkerRecord {
+    /// Everything TaskRouter should hold about this worker.
+    pub fn spec(&self) -> WorkerSpec {
+        let activity = match self.presence {
+            Presence::Online => Activity::Available,
+            Presence::Offline => Activity::Offline,
+            Presence::CoolDown => Activity::Unavailable,
+        };
+        WorkerSpec {
+            phone: self.phone.clone(),
+            name: self.name.clone(),
+            activity,
+            attributes: WorkerAttributes {
+                skills: self.skills.iter().map(|s| s.to_string()).collect(),
+                contact_uri: self.phone.to_string(),
+                languages: self.languages.iter().map(|l| l.to_string()).collect(),
+            },
+        }
+    }
+
+    /// The TaskRouter sync a change of `before` into `after` needs, if any. Every path that
+    /// changes a worker (texts, the phone menu, calls, timers, the roster) goes through here,
+    /// so the rule lives in one place: send the whole new state, and reject pending
+    /// reservations when the worker becomes unavailable to TaskRouter.
+    pub fn sync(before: &WorkerRecord, after: &WorkerRecord) -> Option<Command> {
+        let (old, new) = (before.spec(), after.spec());
+        (old != new).then(|| Command::SyncWorker {
+            reject_pending_reservations: old.activity != Activity::Offline
+                && new.activity == Activity::Offline,
+            spec: new,
+        })
+    }
+
     pub fn new(
         phone: PhoneNumber,
         name: String,

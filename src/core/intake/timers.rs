@@ -84,7 +84,7 @@ pub fn on_timer(
         }
         TimerEvent::HoldOver { .. } => return unchanged(worker),
     }
-    if let Some(sync) = Command::sync(worker, &record) {
+    if let Some(sync) = WorkerRecord::sync(worker, &record) {
         commands.insert(0, sync);
     }
     if record != *worker {

@@ -36,12 +36,12 @@ const ECHO_CHARS: usize = 24;
 /// What the worker sent: free text (an SMS, or speech the IVR heard), or a command chosen
 /// from a keypad menu, which needs no reading.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Input<'a> {
-    Text(&'a str),
+pub enum Input {
+    Text(String),
     Key(Intent),
 }
 
-impl Input<'_> {
+impl Input {
     /// What the input says, read in the worker's language first.
     pub fn read(&self, language: Locale, catalog: &Catalog) -> Reading {
         match self {
@@ -579,7 +579,9 @@ impl Step<'_> {
     }
 
     fn finish(mut self, before: &WorkerRecord) -> Turn {
-        let mut commands: Vec<Command> = Command::sync(before, &self.record).into_iter().collect();
+        let mut commands: Vec<Command> = WorkerRecord::sync(before, &self.record)
+            .into_iter()
+            .collect();
         commands.append(&mut self.timers);
         if self.record != *before {
             self.record.updated_at = self.now;
@@ -659,7 +661,7 @@ fn echo(text: &str) -> String {
     let kept: String = text
         .chars()
         .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| crate::i18n::sms::is_gsm7(*c) && *c != '"')
+        .filter(|c| crate::core::domain::sms::is_gsm7(*c) && *c != '"')
         .collect();
     let words = kept.split_whitespace().collect::<Vec<_>>().join(" ");
     if words.chars().count() > ECHO_CHARS {

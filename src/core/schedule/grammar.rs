@@ -13,6 +13,7 @@ use unicode_normalization::char::is_combining_mark;
 
 use super::error::quote;
 use super::{MINUTES_PER_DAY, ParseError, Request, Schedule, Shift, TimeRange, WEEK};
+use crate::core::text::is_invisible;
 
 /// Bit `i` is the weekday `i` days after Monday.
 type DaySet = u8;
@@ -149,6 +150,8 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
     Schedule::new(shifts(segments)?).map(Request::Set)
 }
 
+/// `core::text::fold`, with every kind of dash read as `-` (invisible characters are
+/// dropped: "9\u{200b}-17" is "9-17").
 fn fold(text: &str) -> String {
     text.chars()
         .flat_map(char::to_lowercase)
@@ -156,12 +159,6 @@ fn fold(text: &str) -> String {
         .filter(|&c| !is_combining_mark(c) && !is_invisible(c))
         .map(|c| if is_dash(c) { '-' } else { c })
         .collect()
-}
-
-// Zero-width spaces and joiners, bidi controls, BOM, soft hyphen: invisible on the worker's
-// screen, so they are dropped as `intake::keywords` drops them ("9\u{200b}-17" is "9-17").
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
 }
 
 // Phones autocorrect "9-5" into en or em dashes.

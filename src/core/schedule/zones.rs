@@ -4,7 +4,7 @@
 
 use chrono_tz::Tz;
 
-use crate::core::intake::understand::normalize;
+use crate::core::text::normalize;
 
 /// Cities workers are likely to name, folded like `normalize` folds them.
 const CITIES: &[(&str, &str)] = &[

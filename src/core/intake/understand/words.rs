@@ -3,8 +3,7 @@
 //! "6pm" split into "6 pm", and each word's stem in every language. Punctuation is kept only
 //! as the end of a clause, since a negation or a question mark speaks to its own clause.
 
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+pub use crate::core::text::{fold, normalize};
 
 use super::lexicon::{Language, Lexicon};
 
@@ -39,33 +38,6 @@ impl Words {
     pub fn clause_count(&self) -> usize {
         self.tokens.last().map_or(0, |t| t.clause + 1)
     }
-}
-
-/// Lowercase, accents and invisible characters removed ("Sí" -> "si", "ñ" -> "n").
-pub fn fold(text: &str) -> String {
-    // Lowercasing first lets NFD see "İ" as "i" + a combining dot, which is then dropped.
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .nfd()
-        .filter(|c| !is_combining_mark(*c) && !is_invisible(*c))
-        .collect()
-}
-
-/// `fold`, then every run of characters that are not letters or digits as one space:
-/// "¿Facturación, y  soporte?" -> "facturacion y soporte". For matching names.
-pub fn normalize(text: &str) -> String {
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Zero-width spaces and joiners, bidi controls, BOM, soft hyphen: a worker who sees "on"
-/// on screen meant "on".
-pub fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{00ad}' | '\u{fe0f}' | '\u{fe0e}')
-        || ('\u{1f3fb}'..='\u{1f3ff}').contains(&c)
 }
 
 /// Punctuation that ends a clause.

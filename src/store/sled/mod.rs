@@ -1,0 +1,617 @@
+//! The embedded backend: sled, one tree per concern, one transaction per unit of work, and
+//! a group-commit flush before anyone is told the event happened.
+//!
+//! Trees: `workers` (by E.164 phone), `pins` (wrong-PIN counts by phone), `seen` (event ids
+//! already handled, with the reply given), `outbox` (commands by sequence number),
+//! `failing` (outbox ids that failed at least once, with when they were written), `parked`,
+//! `timers` (by due time, then id), `dispatch` (by reservation SID), `voicemails` (by
+//! recording SID), `history` (by phone, then sequence). Values are JSON.
+//!
+//! This is the only module that names sled: nothing outside it sees a sled type or error.
+
+mod group_commit;
+
+use std::path::Path;
+
+use ::sled::Transactional;
+use ::sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Applied, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange, RecordChange,
+    Store, StoreError, TimerEntry, TimerId, Via, VoicemailRecord, WorkerUnit,
+};
+use crate::core::dispatch::DispatchRecord;
+use crate::core::domain::PhoneNumber;
+use crate::core::effects::Command;
+use crate::core::intake::PinUpdate;
+use crate::core::intake::enrol::PinAttempts;
+use crate::core::intake::record::WorkerRecord;
+use group_commit::GroupCommit;
+
+/// sled's cache: the working set is small records, and sled's default (1 GiB) would let
+/// the process grow far past what it needs.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl From<::sled::Error> for StoreError {
+    fn from(e: ::sled::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Codec(e.to_string())
+    }
+}
+
+impl From<TransactionError<serde_json::Error>> for StoreError {
+    fn from(e: TransactionError<serde_json::Error>) -> Self {
+        match e {
+            TransactionError::Abort(e) => e.into(),
+            TransactionError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// A webhook already handled, with what was answered.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Seen {
+    reply: String,
+    at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SledStore {
+    db: ::sled::Db,
+    workers: ::sled::Tree,
+    seen: ::sled::Tree,
+    outbox: ::sled::Tree,
+    failing: ::sled::Tree,
+    parked: ::sled::Tree,
+    timers: ::sled::Tree,
+    pins: ::sled::Tree,
+    dispatch: ::sled::Tree,
+    voicemails: ::sled::Tree,
+    history: ::sled::Tree,
+    commit: GroupCommit,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`. Needs a tokio runtime for the flush task.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = ::sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match e {
+                // sled reports its directory lock as an I/O error with this text, and has
+                // no error kind of its own for it.
+                ::sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked
+                }
+                other => other.into(),
+            })?;
+        let store = Self {
+            workers: db.open_tree("workers")?,
+            seen: db.open_tree("seen")?,
+            outbox: db.open_tree("outbox")?,
+            failing: db.open_tree("failing")?,
+            parked: db.open_tree("parked")?,
+            timers: db.open_tree("timers")?,
+            dispatch: db.open_tree("dispatch")?,
+            voicemails: db.open_tree("voicemails")?,
+            history: db.open_tree("history")?,
+            pins: db.open_tree("pins")?,
+            db,
+            commit: GroupCommit::start(),
+        };
+        store.move_old_timers()?;
+        Ok(store)
+    }
+
+    /// Stores written before timers had their own tree kept them in the outbox: move them.
+    fn move_old_timers(&self) -> Result<(), StoreError> {
+        for item in self.outbox.iter() {
+            let (key, value) = item?;
+            let entry: OutboxEntry = serde_json::from_slice(&value)?;
+            if let Command::Timer { worker, due, event } = entry.command {
+                let timer = TimerEntry {
+                    id: entry.id,
+                    worker,
+                    due,
+                    event,
+                };
+                self.timers
+                    .insert(timer_key(timer.key()), serde_json::to_vec(&timer)?)?;
+                self.outbox.remove(key)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn all<T: for<'de> Deserialize<'de>>(tree: &::sled::Tree) -> Result<Vec<T>, StoreError> {
+        tree.iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    fn one<T: for<'de> Deserialize<'de>>(
+        tree: &::sled::Tree,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Option<T>, StoreError> {
+        tree.get(key)?
+            .map(|v| serde_json::from_slice(&v).map_err(StoreError::from))
+            .transpose()
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<serde_json::Error>>;
+
+#[async_trait]
+impl Store for SledStore {
+    async fn apply_worker(&self, unit: WorkerUnit) -> Result<Applied, StoreError> {
+        let key = unit.phone.as_str().as_bytes();
+        let now = unit.now;
+        let result = (
+            &self.workers,
+            &self.seen,
+            &self.outbox,
+            &self.pins,
+            &self.history,
+            &self.timers,
+        )
+            .transaction(|(workers, seen, outbox, pins, history, timers)| {
+                if let Some(old) = seen_reply(seen, unit.event_id.as_deref())? {
+                    return Ok(Applied::Replayed { reply: old });
+                }
+                if let Some(timer) = unit.timer
+                    && timers.remove(&timer_key(timer))?.is_none()
+                {
+                    // Fired already: a timer acts once.
+                    return Ok(Applied::Replayed {
+                        reply: String::new(),
+                    });
+                }
+                let record: Option<WorkerRecord> =
+                    workers.get(key)?.map(|v| decode(&v)).transpose()?;
+                let attempts: Option<PinAttempts> =
+                    pins.get(key)?.map(|v| decode(&v)).transpose()?;
+                let change = (unit.decide)(record.as_ref(), attempts.as_ref());
+
+                let after = match &change.record {
+                    RecordChange::Keep => record.clone(),
+                    RecordChange::Put(new) => {
+                        workers.insert(key, encode(new)?)?;
+                        note_presence(history, record.as_ref(), new, unit.via, now)?;
+                        Some(new.clone())
+                    }
+                    RecordChange::Delete(last) => {
+                        workers.remove(key)?;
+                        note_presence(history, record.as_ref(), last, unit.via, now)?;
+                        None
+                    }
+                };
+                match &change.pins {
+                    PinUpdate::Keep => {}
+                    PinUpdate::Set(a) => {
+                        pins.insert(key, encode(a)?)?;
+                    }
+                    PinUpdate::Clear => {
+                        pins.remove(key)?;
+                    }
+                }
+                let ids = write_commands(outbox, timers, &change.commands, now)?;
+                // A number with no record and no PIN state keeps nothing, not even the id:
+                // an unknown number's texts leave no trace in the store.
+                let touched = record.is_some()
+                    || change.record != RecordChange::Keep
+                    || change.pins != PinUpdate::Keep;
+                if touched {
+                    remember(seen, unit.event_id.as_deref(), &change.reply, now)?;
+                }
+                Ok(Applied::Fresh {
+                    reply: change.reply,
+                    outbox: ids,
+                    before: record.map(Box::new),
+                    after: after.map(Box::new),
+                })
+            })?;
+        Ok(result)
+    }
+
+    async fn apply_dispatch(&self, unit: DispatchUnit) -> Result<Applied, StoreError> {
+        let key = unit.worker.as_str().as_bytes();
+        let now = unit.now;
+        let result = (
+            &self.dispatch,
+            &self.workers,
+            &self.seen,
+            &self.outbox,
+            &self.history,
+            &self.timers,
+        )
+            .transaction(|(dispatch, workers, seen, outbox, history, timers)| {
+                if let Some(old) = seen_reply(seen, Some(&unit.event_id))? {
+                    return Ok(Applied::Replayed { reply: old });
+                }
+                let record = dispatch
+                    .get(unit.reservation_sid.as_str())?
+                    .map(|v| decode(&v))
+                    .transpose()?;
+                let worker: Option<WorkerRecord> =
+                    workers.get(key)?.map(|v| decode(&v)).transpose()?;
+                let change = (unit.decide)(record.as_ref(), worker.as_ref());
+                if let Some(new) = &change.record {
+                    dispatch.insert(unit.reservation_sid.as_str(), encode(new)?)?;
+                }
+                if let Some(new) = &change.worker {
+                    workers.insert(key, encode(new)?)?;
+                    note_presence(history, worker.as_ref(), new, Via::Dispatch, now)?;
+                }
+                let ids = write_commands(outbox, timers, &change.commands, now)?;
+                remember(seen, Some(&unit.event_id), &change.reply, now)?;
+                Ok(Applied::Fresh {
+                    reply: change.reply,
+                    outbox: ids,
+                    before: worker.map(Box::new),
+                    after: change.worker.map(Box::new),
+                })
+            })?;
+        Ok(result)
+    }
+
+    async fn add_voicemail(
+        &self,
+        voicemail: VoicemailRecord,
+        commands: Vec<Command>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = voicemail.recording_sid.as_str();
+        let added = (&self.voicemails, &self.outbox, &self.timers).transaction(
+            |(voicemails, outbox, timers)| {
+                if voicemails.get(key)?.is_some() {
+                    return Ok(false);
+                }
+                voicemails.insert(key, encode(&voicemail)?)?;
+                write_commands(outbox, timers, &commands, now)?;
+                Ok(true)
+            },
+        )?;
+        Ok(added)
+    }
+
+    async fn enqueue(
+        &self,
+        event_id: &str,
+        commands: Vec<Command>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let added =
+            (&self.seen, &self.outbox, &self.timers).transaction(|(seen, outbox, timers)| {
+                if seen.get(event_id)?.is_some() {
+                    return Ok(false);
+                }
+                write_commands(outbox, timers, &commands, now)?;
+                remember(seen, Some(event_id), "", now)?;
+                Ok(true)
+            })?;
+        Ok(added)
+    }
+
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.commit
+            .durable(&self.db)
+            .await
+            .map_err(StoreError::Flush)
+    }
+
+    async fn worker(&self, phone: &PhoneNumber) -> Result<Option<WorkerRecord>, StoreError> {
+        Self::one(&self.workers, phone.as_str())
+    }
+
+    async fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError> {
+        Self::all(&self.workers)
+    }
+
+    async fn dispatch_record(
+        &self,
+        reservation_sid: &str,
+    ) -> Result<Option<DispatchRecord>, StoreError> {
+        Self::one(&self.dispatch, reservation_sid)
+    }
+
+    async fn dispatch_records(&self) -> Result<Vec<DispatchRecord>, StoreError> {
+        Self::all(&self.dispatch)
+    }
+
+    async fn voicemails(&self) -> Result<Vec<VoicemailRecord>, StoreError> {
+        let mut all: Vec<VoicemailRecord> = Self::all(&self.voicemails)?;
+        all.sort_by_key(|v| v.at);
+        Ok(all)
+    }
+
+    async fn history(&self, phone: &PhoneNumber) -> Result<Vec<PresenceChange>, StoreError> {
+        let mut prefix = phone.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        self.history
+            .scan_prefix(prefix)
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        Self::all(&self.outbox)
+    }
+
+    async fn parked(&self) -> Result<Vec<ParkedEntry>, StoreError> {
+        Self::all(&self.parked)
+    }
+
+    async fn timers(&self) -> Result<Vec<TimerEntry>, StoreError> {
+        Self::all(&self.timers)
+    }
+
+    async fn outbox_stats(&self, failing_since: DateTime<Utc>) -> Result<OutboxStats, StoreError> {
+        let mut failing = 0;
+        for value in self.failing.iter().values() {
+            let enqueued_at: DateTime<Utc> = serde_json::from_slice(&value?)?;
+            failing += usize::from(enqueued_at < failing_since);
+        }
+        Ok(OutboxStats {
+            pending: self.outbox.len(),
+            timers: self.timers.len(),
+            parked: self.parked.len(),
+            failing_since: failing,
+        })
+    }
+
+    async fn due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Vec<OutboxEntry>>, StoreError> {
+        // Lanes in the order their first entry was written; a lane's first entry decides
+        // whether it may go, so the rest of it waits behind a backoff.
+        let mut heads: Vec<Vec<OutboxEntry>> = Vec::new();
+        let mut lanes: std::collections::HashMap<String, Option<usize>> = Default::default();
+        for value in self.outbox.iter().values() {
+            let entry: OutboxEntry = serde_json::from_slice(&value?)?;
+            let lane = entry.command.lane();
+            match lanes.get(&lane) {
+                None => {
+                    let due = entry.is_due(now) && heads.len() < limit;
+                    lanes.insert(lane, due.then_some(heads.len()));
+                    if due {
+                        heads.push(vec![entry]);
+                    }
+                }
+                Some(Some(at)) => {
+                    let run = &mut heads[*at];
+                    let syncing = run
+                        .iter()
+                        .all(|e| matches!(e.command, Command::SyncWorker { .. }));
+                    if syncing && matches!(entry.command, Command::SyncWorker { .. }) {
+                        run.push(entry);
+                    } else {
+                        lanes.insert(lane, None);
+                    }
+                }
+                Some(None) => {}
+            }
+        }
+        Ok(heads)
+    }
+
+    async fn delivered(&self, ids: &[u64]) -> Result<(), StoreError> {
+        let mut outbox = ::sled::Batch::default();
+        let mut failing = ::sled::Batch::default();
+        for id in ids {
+            outbox.remove(&id.to_be_bytes());
+            failing.remove(&id.to_be_bytes());
+        }
+        (&self.outbox, &self.failing).transaction(|(o, f)| {
+            o.apply_batch(&outbox)?;
+            f.apply_batch(&failing)?;
+            Ok::<_, ConflictableTransactionError<serde_json::Error>>(())
+        })?;
+        Ok(())
+    }
+
+    async fn retry(
+        &self,
+        id: u64,
+        not_before: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let key = id.to_be_bytes();
+        (&self.outbox, &self.failing).transaction(|(outbox, failing)| {
+            let Some(old) = outbox.get(key)? else {
+                return Ok(());
+            };
+            let mut entry: OutboxEntry = decode(&old)?;
+            entry.attempts += 1;
+            entry.not_before = Some(not_before);
+            entry.last_error = Some(error.to_string());
+            outbox.insert(&key, encode(&entry)?)?;
+            failing.insert(&key, encode(&entry.enqueued_at)?)?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    async fn park(&self, ids: &[u64], error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        (&self.outbox, &self.parked, &self.failing).transaction(|(outbox, parked, failing)| {
+            for id in ids {
+                let key = id.to_be_bytes();
+                failing.remove(&key)?;
+                if let Some(old) = outbox.remove(&key)? {
+                    let record = ParkedEntry {
+                        entry: decode(&old)?,
+                        parked_at: now,
+                        error: error.to_string(),
+                    };
+                    parked.insert(&key, encode(&record)?)?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<TimerEntry>, StoreError> {
+        let end = timer_key(TimerId {
+            id: u64::MAX,
+            due: now,
+        });
+        self.timers
+            .range(..=end)
+            .values()
+            .take(limit)
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let timer = match self.timers.first()? {
+            Some((_, v)) => Some(serde_json::from_slice::<TimerEntry>(&v)?.due),
+            None => None,
+        };
+        let mut backoff: Option<DateTime<Utc>> = None;
+        for key in self.failing.iter().keys() {
+            if let Some(entry) = Self::one::<OutboxEntry>(&self.outbox, key?)?
+                && let Some(due) = entry.not_before
+            {
+                backoff = Some(backoff.map_or(due, |b| b.min(due)));
+            }
+        }
+        Ok(match (timer, backoff) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    async fn prune_seen(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for item in self.seen.iter() {
+            let (key, value) = item?;
+            let seen: Seen = serde_json::from_slice(&value)?;
+            if seen.at < before {
+                self.seen.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// The reply stored for an event id handled before, if any.
+fn seen_reply(seen: &TransactionalTree, event_id: Option<&str>) -> TxResult<Option<String>> {
+    let Some(id) = event_id else {
+        return Ok(None);
+    };
+    Ok(seen
+        .get(id)?
+        .map(|v| decode::<Seen>(&v))
+        .transpose()?
+        .map(|s| s.reply))
+}
+
+fn remember(
+    seen: &TransactionalTree,
+    event_id: Option<&str>,
+    reply: &str,
+    now: DateTime<Utc>,
+) -> TxResult<()> {
+    if let Some(id) = event_id {
+        let entry = Seen {
+            reply: reply.to_string(),
+            at: now,
+        };
+        seen.insert(id, encode(&entry)?)?;
+    }
+    Ok(())
+}
+
+/// Appends to the audit trail when a worker's presence changed. Keys are the phone, a zero
+/// byte and a sequence number, so one worker's history is a prefix scan in time order.
+fn note_presence(
+    history: &TransactionalTree,
+    old: Option<&WorkerRecord>,
+    new: &WorkerRecord,
+    via: Via,
+    now: DateTime<Utc>,
+) -> TxResult<()> {
+    let Some(old) = old.filter(|o| o.presence != new.presence) else {
+        return Ok(());
+    };
+    let mut key = new.phone.as_str().as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(&history.generate_id()?.to_be_bytes());
+    let change = PresenceChange {
+        at: now,
+        from: old.presence.as_str().to_string(),
+        to: new.presence.as_str().to_string(),
+        via,
+    };
+    history.insert(key, encode(&change)?)?;
+    Ok(())
+}
+
+/// Writes commands to the outbox and timers to their tree; returns the outbox ids.
+fn write_commands(
+    outbox: &TransactionalTree,
+    timers: &TransactionalTree,
+    commands: &[Command],
+    now: DateTime<Utc>,
+) -> TxResult<Vec<u64>> {
+    let mut ids = Vec::new();
+    for command in commands {
+        let id = outbox.generate_id()?;
+        match command {
+            Command::Timer { worker, due, event } => {
+                let timer = TimerEntry {
+                    id,
+                    worker: worker.clone(),
+                    due: *due,
+                    event: *event,
+                };
+                timers.insert(&timer_key(timer.key()), encode(&timer)?)?;
+            }
+            command => {
+                outbox.insert(
+                    &id.to_be_bytes(),
+                    encode(&OutboxEntry::new(id, command, now))?,
+                )?;
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Timers are keyed by due time (milliseconds, big-endian, so byte order is time order),
+/// then id.
+fn timer_key(timer: TimerId) -> [u8; 16] {
+    let mut key = [0; 16];
+    let millis = timer.due.timestamp_millis().max(0) as u64;
+    key[..8].copy_from_slice(&millis.to_be_bytes());
+    key[8..].copy_from_slice(&timer.id.to_be_bytes());
+    key
+}
+
+fn encode<T: Serialize>(value: &T) -> TxResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(ConflictableTransactionError::Abort)
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> TxResult<T> {
+    serde_json::from_slice(bytes).map_err(ConflictableTransactionError::Abort)
+}
