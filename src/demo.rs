@@ -28,6 +28,7 @@ use std::time::Duration;
 use chrono::Local;
 use regex::Regex;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use twilio_sim::{Answer, RecordedRequest, Simulator};
 
 use crate::app::{self, StartError};
 use crate::clock::{Clock, SystemClock};
@@ -37,7 +38,6 @@ use crate::intake::machines::Presence;
 use crate::intake::record::WorkerRecord;
 use crate::outbox::Delivery;
 use crate::setup;
-use crate::simulator::{Answer, RecordedRequest, Simulator};
 use crate::web::{AppState, router};
 
 /// The configuration `shiftline demo` uses when none is given and it is in the current

@@ -19,7 +19,6 @@ pub mod metrics;
 pub mod outbox;
 pub mod schedule;
 pub mod setup;
-pub mod simulator;
 pub mod store;
 pub mod twilio;
 pub mod web;
