@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
+use twilio_sim::{Realism, Simulator, SimulatorConfig};
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::i18n::Messages;
 use crate::outbox::Delivery;
 use crate::service::{Service, roster, setup};
-use crate::simulator::{Simulator, SimulatorConfig};
 use crate::store::{SEEN_RETENTION, SledStore, Store, StoreError};
 use crate::twilio::rest::{Endpoints, RetryPolicy, TwilioClient, TwilioError};
 use crate::web::router;
@@ -199,7 +199,8 @@ pub async fn start_simulator(
         account_sid: SIMULATOR_ACCOUNT.to_string(),
         workspace_sid: SIMULATOR_WORKSPACE.to_string(),
         auth_token: settings.auth_token.expose_secret().to_string(),
-        clock,
+        clock: Arc::new(move || clock.now()),
+        realism: Realism::default(),
     })
     .await
     .map_err(StartError::Simulator)

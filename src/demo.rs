@@ -28,6 +28,7 @@ use std::time::Duration;
 use chrono::Local;
 use regex::Regex;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use twilio_sim::{Answer, RecordedRequest, Simulator};
 
 use crate::app::{self, Application, StartError};
 use crate::clock::{Clock, SystemClock};
@@ -36,7 +37,6 @@ use crate::core::domain::PhoneNumber;
 use crate::core::intake::machines::Presence;
 use crate::core::intake::record::WorkerRecord;
 use crate::outbox::Delivery;
-use crate::simulator::{Answer, RecordedRequest, Simulator};
 use crate::web::AppState;
 
 /// The configuration `shiftline demo` uses when none is given and it is in the current

@@ -15,7 +15,6 @@ pub mod i18n;
 pub mod metrics;
 pub mod outbox;
 pub mod service;
-pub mod simulator;
 pub mod store;
 pub mod twilio;
 pub mod web;

@@ -34,7 +34,7 @@ use common::{Options, Signing, TestApp, message_text};
 use serde::Deserialize;
 use shiftline::clock::ManualClock;
 use shiftline::core::intake::record::WorkerRecord;
-use shiftline::simulator::Answer;
+use twilio_sim::Answer;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

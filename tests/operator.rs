@@ -367,7 +367,7 @@ async fn call(
         .await
 }
 
-fn sim_worker(app: &TestApp, phone: &str) -> shiftline::simulator::SimWorker {
+fn sim_worker(app: &TestApp, phone: &str) -> twilio_sim::SimWorker {
     app.sim
         .workers()
         .into_iter()

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{TimeDelta, TimeZone, Utc};
 use common::{Options, TestApp};
 use shiftline::clock::ManualClock;
-use shiftline::simulator::Answer;
+use twilio_sim::Answer;
 
 const WORKERS: usize = 30;
 const CALLS: usize = 300;
@@ -154,7 +154,7 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
 
     // Which customer calls reached a person, which left a voicemail.
     let tasks = app.sim.tasks();
-    let task_of_call: HashMap<String, &shiftline::simulator::SimTask> = tasks
+    let task_of_call: HashMap<String, &twilio_sim::SimTask> = tasks
         .iter()
         .filter_map(|t| {
             t.attributes
@@ -180,7 +180,7 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
             (false, false) => lost.push(call.clone()),
         }
     }
-    let reservations: Vec<&shiftline::simulator::SimReservation> =
+    let reservations: Vec<&twilio_sim::SimReservation> =
         tasks.iter().flat_map(|t| &t.reservations).collect();
     let count = |status: &str| reservations.iter().filter(|r| r.status == status).count();
     let voicemails = app.state.store.voicemails().await.unwrap();

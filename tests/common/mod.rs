@@ -15,12 +15,12 @@ use shiftline::app::{self, Application};
 use shiftline::clock::{Clock, ManualClock};
 use shiftline::config::{ENV_API_TOKEN, ENV_AUTH_TOKEN, ENV_ENROLMENT_PIN, Settings};
 use shiftline::outbox::Delivery;
-use shiftline::simulator::Simulator;
 use shiftline::twilio::rest::TwilioClient;
 use shiftline::twilio::signature;
 use shiftline::web::AppState;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
+use twilio_sim::Simulator;
 
 pub const AUTH_TOKEN: &str = "test-auth-token";
 pub const API_TOKEN: &str = "test-api-token";

@@ -4,7 +4,6 @@
 //! iteration order is creation order and every run of a test sees the same SIDs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -12,10 +11,10 @@ use serde_json::{Value, json};
 use super::callbacks::Outbox;
 use super::error::ApiError;
 use super::phones::Phones;
+use super::realism::Conditions;
 use super::routing::TaskRouting;
 use super::voice::Voice;
-use super::{RecordedRequest, SimulatorConfig};
-use crate::clock::Clock;
+use super::{RecordedRequest, SimulatorConfig, TimeSource};
 
 pub(crate) struct Workspace {
     pub friendly_name: String,
@@ -199,7 +198,7 @@ pub(crate) struct State {
     pub workspace_sid: String,
     pub auth_token: String,
     pub base_url: String,
-    pub clock: Arc<dyn Clock>,
+    pub clock: TimeSource,
     counters: HashMap<&'static str, u64>,
     pub workspace: Workspace,
     pub activities: BTreeMap<String, Activity>,
@@ -213,6 +212,8 @@ pub(crate) struct State {
     pub requests: Vec<RecordedRequest>,
     /// `fail_next`: the status to answer with and how many more times.
     pub failures: Option<(u16, u32)>,
+    /// The realism knobs and what they remember (the rate limit's window, the generator).
+    pub conditions: Conditions,
     pub outbox: Outbox,
     /// Scripted phones, by number.
     pub phones: Phones,
@@ -225,7 +226,7 @@ pub(crate) struct State {
 
 impl State {
     pub fn new(config: SimulatorConfig, base_url: String, outbox: Outbox) -> Self {
-        let now = config.clock.now();
+        let now = (config.clock)();
         State {
             account_sid: config.account_sid,
             workspace_sid: config.workspace_sid,
@@ -252,6 +253,7 @@ impl State {
             calls: BTreeMap::new(),
             requests: Vec::new(),
             failures: None,
+            conditions: Conditions::new(config.realism),
             outbox,
             phones: Phones::default(),
             call_log: Vec::new(),
@@ -261,7 +263,7 @@ impl State {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        (self.clock)()
     }
 
     /// `prefix` + 32 hex digits from a counter per prefix: `WK000…0001`, `WK000…0002`.

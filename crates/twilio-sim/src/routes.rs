@@ -1,5 +1,6 @@
-//! The HTTP edge: every request goes through one handler that checks Basic auth,
-//! applies `fail_next`, dispatches on the path, and records what it answered.
+//! The HTTP edge: every request goes through one handler that applies the realism knobs
+//! (latency, rate limit, errors, hangs: `realism`), checks Basic auth, applies
+//! `fail_next`, dispatches on the path, and records what it answered.
 //!
 //! Dispatch is a match on path segments rather than an axum route table so that the
 //! recording, the auth check and the injected failures see every request the same way,
@@ -10,14 +11,16 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::error::ApiError;
+use super::realism::Outcome;
 use super::state::State;
 use super::{RecordedRequest, Simulator, api2010, taskrouter};
 
@@ -111,14 +114,31 @@ async fn handle(
     if method != Method::GET {
         pairs.extend(decode(&String::from_utf8_lossy(&body)));
     }
+    let verdict = simulator.with_state(|state| state.conditions.decide(Instant::now()));
+    // Latency is a real sleep here, outside the state lock, so slow answers overlap as
+    // they do on Twilio and a client's timeouts see real time pass.
+    if !verdict.delay.is_zero() {
+        tokio::time::sleep(verdict.delay).await;
+    }
+    let refusal = match verdict.outcome {
+        Outcome::Serve => None,
+        // Never answered; the future is dropped when the client gives up and closes the
+        // connection.
+        Outcome::Hang => return std::future::pending().await,
+        Outcome::Throttle { .. } => Some(ApiError::injected(429)),
+        Outcome::Fail => Some(ApiError::injected(500)),
+    };
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let (status, body) = simulator.with_state(|state| {
         serve(
             state,
-            method.as_str(),
-            uri.path(),
-            Params(pairs),
-            authorization,
+            Request {
+                method: method.as_str(),
+                path: uri.path(),
+                params: Params(pairs),
+                authorization,
+                refusal,
+            },
         )
     });
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -129,7 +149,22 @@ async fn handle(
             HeaderValue::from_static("Basic realm=\"Twilio API\""),
         );
     }
+    if let Outcome::Throttle { retry_after_secs } = verdict.outcome {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    }
     response
+}
+
+/// One REST request, parsed.
+pub(crate) struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub params: Params,
+    pub authorization: Option<&'a str>,
+    /// What the realism knobs answer instead (429, 500), before anything else is checked.
+    pub refusal: Option<ApiError>,
 }
 
 fn decode(form: &str) -> Vec<(String, String)> {
@@ -139,14 +174,18 @@ fn decode(form: &str) -> Vec<(String, String)> {
 }
 
 /// Answers one request and records it. Runs under the state lock, with no await.
-pub(crate) fn serve(
-    state: &mut State,
-    method: &str,
-    path: &str,
-    params: Params,
-    authorization: Option<&str>,
-) -> (u16, Value) {
-    let answer = if !authorized(state, authorization) {
+pub(crate) fn serve(state: &mut State, request: Request<'_>) -> (u16, Value) {
+    let Request {
+        method,
+        path,
+        params,
+        authorization,
+        refusal,
+    } = request;
+    let answer = if let Some(refusal) = refusal {
+        // Like Twilio's edge refusing a request: before authentication, never applied.
+        Err(refusal)
+    } else if !authorized(state, authorization) {
         Err(ApiError::unauthenticated())
     } else if let Some(status) = take_failure(state) {
         // Injected failures are never applied: like a Twilio 5xx or 429 before processing.

@@ -1,11 +1,21 @@
-//! A small in-process Twilio: a test double with Twilio's real paths, parameter names and
-//! JSON shapes, so shiftline's REST client talks to it exactly as it talks to Twilio
-//! (with `api_base` and `taskrouter_base` both set to [`Simulator::base_url`]). It backs
-//! the end-to-end tests and lets a newcomer run shiftline without a Twilio account.
+//! A small Twilio: a test double with Twilio's real paths, parameter names and JSON
+//! shapes, so shiftline's REST client talks to it exactly as it talks to Twilio (with
+//! `api_base` and `taskrouter_base` both set to [`Simulator::base_url`]). It backs
+//! shiftline's end-to-end tests and lets a newcomer run shiftline without a Twilio
+//! account, in-process ([`Simulator::start`], ticked by its owner) or as its own process
+//! shared by several shiftline instances ([`serve`]).
+//!
+//! This crate depends on nothing of shiftline's, so that it checks shiftline instead of
+//! agreeing with it: the time comes in as a function ([`TimeSource`]), callbacks are
+//! signed by its own signer (`signature`), and its logs mask phone numbers with its own
+//! few lines (`redact`).
 //!
 //! What is simulated:
 //! - REST with HTTP Basic auth (`AccountSid:AuthToken`, else 401 code 20003), form
 //!   bodies, JSON answers, Twilio's error body (`code message more_info status`).
+//! - Realism (`realism`, [`Realism`]), all off by default: latency and jitter slept in
+//!   the REST handler, a per-account rate limit answered with 429 and `Retry-After`,
+//!   500s, and requests never answered, drawn from a seeded generator.
 //! - TaskRouter (`routes`, `taskrouter`): one workspace, which starts empty; Activities,
 //!   Workers, TaskQueues, Workflows, Tasks and Reservations with their filters and
 //!   paginated lists (`meta.next_page_url` with a `PageToken`).
@@ -38,9 +48,9 @@
 //! document, ...). Call timers (ringing, ring `Timeout`, Gather `timeout`, talk time)
 //! fire in [`Simulator::tick`] when the clock says they are due.
 //!
-//! Simplified (each module says more): time only moves when the test moves its clock,
-//! and timers only fire in [`Simulator::tick`]; routing runs after every change; one
-//! reservation per task, single-tasking workers; no task channels, statistics, Events
+//! Simplified (each module says more): time only moves when the clock given moves, and
+//! timers only fire in [`Simulator::tick`] ([`serve`] calls it twice a second); routing
+//! runs after every change; one reservation per task, single-tasking workers; no task channels, statistics, Events
 //! list, assignment instructions (the answer to an assignment callback is ignored: a
 //! reservation is decided over REST, as shiftline does), `Instruction` updates or
 //! `If-Match`; messages never progress; a failed callback is logged and dropped, never
@@ -89,8 +99,11 @@ mod events;
 mod expression;
 mod json;
 mod phones;
+mod realism;
+mod redact;
 mod routes;
 mod routing;
+mod signature;
 mod state;
 mod taskrouter;
 mod twiml;
@@ -101,17 +114,34 @@ mod tests;
 #[cfg(test)]
 mod tests_voice;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 pub use phones::Answer;
+pub use realism::Realism;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use tokio::net::TcpListener;
 
-use crate::clock::Clock;
+use redact::redact;
 use state::{Call, State, attributes};
 use voice::Voice;
+
+/// Where the simulator reads the time: the caller's clock (a test's hand-moved one, or
+/// [`system_time`]). A plain function rather than a trait, so that the simulator depends
+/// on nothing of shiftline's.
+pub type TimeSource = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The real time, for a simulator running on its own ([`serve`]).
+pub fn system_time() -> TimeSource {
+    Arc::new(Utc::now)
+}
+
+/// How often [`serve`] fires the simulator's timers.
+const TICK: Duration = Duration::from_millis(500);
 
 /// What the simulated account is.
 #[derive(Clone)]
@@ -123,7 +153,42 @@ pub struct SimulatorConfig {
     /// The Basic auth password REST requests must carry, and the key every callback is
     /// signed with.
     pub auth_token: String,
-    pub clock: Arc<dyn Clock>,
+    pub clock: TimeSource,
+    /// How far the REST API is from an instant, perfect one; all off by default.
+    pub realism: Realism,
+}
+
+/// Runs a simulator on `listener` until serving fails, on its own: its timers fire every
+/// half second on `config.clock` (give it [`system_time`]), and what would be kept for a
+/// test to take (the call log, the requests answered) is logged and dropped instead.
+///
+/// Where callbacks go is never configured here: as on Twilio, each URL comes with the
+/// REST request that set it up (a workflow's `AssignmentCallbackUrl`, the workspace's
+/// `EventCallbackUrl`, a call's `Url`, `StatusCallback` and `AsyncAmdStatusCallback`;
+/// TwiML actions are resolved against the document's URL). So several shiftline
+/// instances can share one simulator: a call's callbacks go to the URLs it was placed
+/// with, and the workspace's and workflow's to the URLs set last (one public URL in front
+/// of all instances, as with Twilio). The simulator's own links (`next_page_url`,
+/// recording URLs) use the listener's local address.
+pub async fn serve(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<()> {
+    let (simulator, server) = Simulator::build(listener, config)?;
+    tracing::info!(url = %simulator.base_url, "Twilio simulator listening");
+    let timers = async {
+        loop {
+            tokio::time::sleep(TICK).await;
+            simulator.tick().await;
+            for line in simulator.take_call_log() {
+                tracing::info!(call = %redact(&line), "simulated call");
+            }
+            for request in simulator.take_requests() {
+                tracing::debug!(request = %redact(&request.describe()), "simulated REST request");
+            }
+        }
+    };
+    tokio::select! {
+        served = server => served,
+        () = timers => unreachable!("the timer loop never ends"),
+    }
 }
 
 /// A running simulator; a cheap handle, clone it freely.
@@ -237,7 +302,32 @@ impl Simulator {
         config: SimulatorConfig,
         addr: SocketAddr,
     ) -> std::io::Result<Simulator> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Self::start_on(TcpListener::bind(addr).await?, config)
+    }
+
+    /// Serves on `listener` in a background task and returns the handle. Nothing fires
+    /// the timers: the caller calls [`Simulator::tick`] (see [`serve`] for a simulator
+    /// that runs on its own).
+    pub fn start_on(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<Simulator> {
+        let (simulator, server) = Self::build(listener, config)?;
+        tokio::spawn(async move {
+            if let Err(error) = server.await {
+                tracing::error!(%error, "the Twilio simulator stopped serving");
+            }
+        });
+        Ok(simulator)
+    }
+
+    /// The handle, and the server to run on `listener`. Refuses knobs that fail
+    /// [`Realism::validate`].
+    fn build(
+        listener: TcpListener,
+        config: SimulatorConfig,
+    ) -> std::io::Result<(Simulator, impl Future<Output = std::io::Result<()>> + Send)> {
+        config
+            .realism
+            .validate()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let client = callbacks::client()?;
         // The delivery task hands shiftline's answers back to the state it was started
@@ -257,12 +347,8 @@ impl Simulator {
         });
         let simulator = Simulator { state, base_url };
         let app = routes::router(simulator.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the Twilio simulator stopped serving");
-            }
-        });
-        Ok(simulator)
+        let server = async move { axum::serve(listener, app).await };
+        Ok((simulator, server))
     }
 
     /// `http://127.0.0.1:PORT`: the base for both API 2010 and TaskRouter.
@@ -288,6 +374,15 @@ impl Simulator {
     /// (20500 for a 5xx, 20429 for 429, 20001 for 400) and are not applied.
     pub fn fail_next(&self, status: u16, times: u32) {
         self.lock().failures = (times > 0).then_some((status, times));
+    }
+
+    /// Turns the realism knobs to `realism` from the next request on (the generator is
+    /// seeded afresh and the rate limit's window starts empty); knobs that fail
+    /// [`Realism::validate`] are refused and the old ones kept.
+    pub fn set_realism(&self, realism: Realism) -> Result<(), String> {
+        realism.validate()?;
+        self.lock().conditions = realism::Conditions::new(realism);
+        Ok(())
     }
 
     /// Fires what is due at the clock's now: call timers first (phones answering, ring

@@ -18,7 +18,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::voice::Then;
-use crate::twilio::signature;
+use crate::redact::redact;
+use crate::signature;
 
 /// Twilio's limit for an assignment callback answer; the event callback allows 15 s,
 /// but a test double has no reason to wait that long.
@@ -134,7 +135,7 @@ async fn deliver(
                 }
                 tracing::warn!(
                     kind = %callback.kind,
-                    url = %crate::core::domain::redact(url),
+                    url = %redact(url),
                     status = status.as_u16(),
                     "simulated Twilio callback refused"
                 );
@@ -143,8 +144,8 @@ async fn deliver(
             Err(error) => {
                 tracing::warn!(
                     kind = %callback.kind,
-                    url = %crate::core::domain::redact(url),
-                    error = %crate::core::domain::redact(&error.to_string()),
+                    url = %redact(url),
+                    error = %redact(&error.to_string()),
                     "simulated Twilio callback failed"
                 );
                 last = (url.clone(), None, String::new());
