@@ -282,10 +282,9 @@ pub async fn worker_synced(
     Ok(())
 }
 
-/// The presence after GoOffline. The table has a GoOffline rule for every state (checked by
-/// `machines::tests`), so the fallback is never used; Offline would be its answer anyway.
+/// The presence after the worker is asked off (Offline from every state).
 fn offline(state: Presence) -> Presence {
-    fire::<presence::Impl>(state, &PresenceInput::GoOffline).map_or(Presence::Offline, |(n, _)| n)
+    fire::<presence::Impl>(state, &PresenceInput::AskedOff).0
 }
 
 impl Service {

@@ -143,6 +143,7 @@ mod tests {
     use crate::core::intake::machines::fire;
     use ReservationInput::*;
     use ReservationState::*;
+    use rust_fsm::StateMachineImpl;
 
     const STATES: [ReservationState; 6] = [Offered, Ringing, Answered, Bridged, Missed, Gone];
     const INPUTS: [ReservationInput; 12] = [
@@ -165,7 +166,7 @@ mod tests {
         for state in STATES {
             for input in INPUTS {
                 assert!(
-                    fire::<reservation::Impl>(state, &input).is_some(),
+                    reservation::Impl::transition(&state, &input).is_some(),
                     "{state:?} {input:?}"
                 );
             }
@@ -178,7 +179,7 @@ mod tests {
             for input in INPUTS {
                 assert_eq!(
                     fire::<reservation::Impl>(state, &input),
-                    Some((state, None)),
+                    (state, None),
                     "{state:?} {input:?}"
                 );
             }
@@ -189,7 +190,7 @@ mod tests {
     fn only_a_human_or_a_pressed_1_bridges() {
         for state in STATES {
             for input in INPUTS {
-                let (next, output) = fire::<reservation::Impl>(state, &input).unwrap();
+                let (next, output) = fire::<reservation::Impl>(state, &input);
                 if output == Some(ReservationOutput::Bridge) {
                     assert!(
                         matches!(input, PickedUpHuman | KeyOne),
@@ -204,7 +205,7 @@ mod tests {
     #[test]
     fn a_machine_is_never_bridged() {
         for state in [Offered, Ringing, Answered] {
-            let (next, _) = fire::<reservation::Impl>(state, &AmdMachine).unwrap();
+            let (next, _) = fire::<reservation::Impl>(state, &AmdMachine);
             assert_eq!(next, Missed, "{state:?}");
         }
     }

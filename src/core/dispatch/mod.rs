@@ -23,7 +23,7 @@ use crate::core::domain::{
     CallSid, Locale, PhoneNumber, ReservationSid, SkillKey, TaskSid, WorkerSid,
 };
 use crate::core::effects::{Command, TimerEvent};
-use crate::core::intake::machines::{PresenceInput, fire, presence};
+use crate::core::intake::machines::{PresenceInput, PresenceOutput, fire, presence};
 use crate::core::intake::record::WorkerRecord;
 use crate::core::intake::reply::{Arg, Reply};
 use machine::{ReservationInput, ReservationOutput, ReservationState, reservation};
@@ -315,8 +315,7 @@ pub fn decide(
     }
     let (input, why) = input_for(event);
     let before = record.state;
-    let (state, output) = fire::<reservation::Impl>(before, &input)
-        .expect("the reservation table has a rule for every pair");
+    let (state, output) = fire::<reservation::Impl>(before, &input);
     record.state = state;
     record.updated_at = now;
     let mut step = Step {
@@ -479,8 +478,7 @@ impl Step<'_> {
             self.rest();
             return;
         }
-        let (next, _) = fire::<presence::Impl>(worker.presence, &PresenceInput::GoOffline)
-            .expect("the presence table has a rule for every pair");
+        let (next, _) = fire::<presence::Impl>(worker.presence, &PresenceInput::AskedOff);
         worker.presence = next;
         // An opted-out worker gets no proactive texts (carrier rules).
         if !worker.opted_out {
@@ -498,10 +496,9 @@ impl Step<'_> {
         let Some(worker) = self.worker.as_mut() else {
             return;
         };
-        let (next, _) = fire::<presence::Impl>(worker.presence, &PresenceInput::Rest)
-            .expect("the presence table has a rule for every pair");
-        if next != worker.presence {
-            worker.presence = next;
+        let (next, output) = fire::<presence::Impl>(worker.presence, &PresenceInput::MissedCall);
+        worker.presence = next;
+        if output == Some(PresenceOutput::Rest) {
             self.commands.push(Command::Timer {
                 worker: worker.phone.clone(),
                 due: self.now + TimeDelta::seconds(i64::from(self.settings.cooldown_secs)),

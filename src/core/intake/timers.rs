@@ -36,7 +36,7 @@ pub fn on_timer(
     let mut notices = Vec::new();
     match event {
         TimerEvent::CoolDownOver => {
-            record.presence = step(record.presence, PresenceInput::Rested);
+            record.presence = step(record.presence, PresenceInput::RestOver);
         }
         TimerEvent::ShiftBoundary { version } if version == worker.schedule_version => {
             let Some(schedule) = &worker.schedule else {
@@ -49,12 +49,12 @@ pub fn on_timer(
                     notices.push(Reply::new("shift-no-skills"))
                 }
                 (true, Presence::Offline) => {
-                    record.presence = step(record.presence, PresenceInput::GoOnline);
+                    record.presence = step(record.presence, PresenceInput::AskedOn);
                     record.missed_calls = 0;
                     notices.push(Reply::new("shift-started").arg("skills", Arg::Skills(skills)));
                 }
                 (false, Presence::Online | Presence::CoolDown) => {
-                    record.presence = step(record.presence, PresenceInput::GoOffline);
+                    record.presence = step(record.presence, PresenceInput::AskedOff);
                     notices.push(Reply::new("shift-ended").text("next", next_start(&record, now)));
                 }
                 _ => {}
@@ -72,11 +72,11 @@ pub fn on_timer(
             let skills = catalog.in_menu_order(&worker.skills);
             match (want_online, worker.presence) {
                 (true, Presence::Offline) if !skills.is_empty() => {
-                    record.presence = step(record.presence, PresenceInput::GoOnline);
+                    record.presence = step(record.presence, PresenceInput::AskedOn);
                     notices.push(Reply::new("hold-over-online").arg("skills", Arg::Skills(skills)));
                 }
                 (false, Presence::Online | Presence::CoolDown) => {
-                    record.presence = step(record.presence, PresenceInput::GoOffline);
+                    record.presence = step(record.presence, PresenceInput::AskedOff);
                     notices.push(Reply::new("hold-over-offline"));
                 }
                 _ => {}
@@ -109,9 +109,7 @@ fn unchanged(worker: &WorkerRecord) -> TimerOutcome {
 }
 
 fn step(state: Presence, input: PresenceInput) -> Presence {
-    fire::<presence::Impl>(state, &input)
-        .expect("the presence table has a rule for every pair")
-        .0
+    fire::<presence::Impl>(state, &input).0
 }
 
 /// The timer for the worker's next schedule boundary after `now`, if they have one.

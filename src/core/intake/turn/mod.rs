@@ -78,9 +78,7 @@ pub fn on_input(ctx: &Context, before: &WorkerRecord, input: &Input, now: DateTi
         expired: false,
     };
     if t.record.menu_expired(now) {
-        t.dialogue(DialogueInput::Expire);
-        t.record.pending = None;
-        t.expired = true;
+        t.dialogue(DialogueInput::TimedOut, None);
     }
     match t.record.dialogue {
         Dialogue::SkillMenu => t.menu_answer(input),
@@ -96,7 +94,7 @@ struct Step<'a> {
     now: DateTime<Utc>,
     record: WorkerRecord,
     replies: Vec<Reply>,
-    /// Schedule timers to set, beside the TaskRouter sync.
+    /// Schedule and hold timers to set, beside the TaskRouter sync.
     timers: Vec<Command>,
     /// The text arrived after an open menu timed out.
     expired: bool,
@@ -107,19 +105,125 @@ impl Step<'_> {
         self.replies.push(reply);
     }
 
-    fn dialogue(&mut self, input: DialogueInput) -> Option<DialogueOutput> {
-        let (next, output) = fire::<dialogue::Impl>(self.record.dialogue, &input)
-            .expect("turn only fires inputs the dialogue table has for the current step");
+    /// Feeds the Dialogue machine and does what its output says. `explain` is what to say
+    /// when the output is to explain a wrong answer (the caller knows what was wrong).
+    fn dialogue(&mut self, input: DialogueInput, explain: Option<Reply>) {
+        let (next, output) = fire::<dialogue::Impl>(self.record.dialogue, &input);
         self.record.dialogue = next;
         self.record.dialogue_since = (next != Dialogue::Idle).then_some(self.now);
+        if next == Dialogue::Idle && output != Some(DialogueOutput::Save) {
+            self.record.pending = None;
+        }
+        match output {
+            Some(DialogueOutput::ShowSkillMenu) => {
+                let first = matches!(
+                    self.record.pending,
+                    Some(Pending::Skills {
+                        then_online: true,
+                        ..
+                    })
+                );
+                let reply = if first {
+                    Reply::new("skill-menu-first").text("name", self.record.name.clone())
+                } else {
+                    Reply::new("skill-menu")
+                };
+                self.say(reply.arg("menu", Arg::Menu));
+            }
+            Some(DialogueOutput::AskHours) => {
+                let reply = Reply::new("schedule-ask").text("zone", zone_name(&self.record));
+                self.say(reply);
+            }
+            Some(DialogueOutput::AskToConfirm) => {
+                let reply = self.confirm_question();
+                self.say(reply);
+            }
+            Some(DialogueOutput::AskAgain) => {
+                let reply = self.confirm_reminder();
+                self.say(reply);
+            }
+            Some(DialogueOutput::ExplainAnswer) => {
+                self.say(explain.unwrap_or_else(|| Reply::new("menu-blank")));
+            }
+            Some(DialogueOutput::Save) => self.save(),
+            Some(DialogueOutput::SayCancelled) => {
+                let key = match self.record.presence {
+                    Presence::Online | Presence::CoolDown => "cancelled-online",
+                    Presence::Offline => "cancelled-offline",
+                };
+                self.say(Reply::new(key));
+            }
+            // Said only if what follows was an answer to the old menu: see `idle`.
+            Some(DialogueOutput::SayExpired) => self.expired = true,
+            Some(DialogueOutput::SayNothingToConfirm) => {
+                let key = if self.expired {
+                    "menu-expired"
+                } else {
+                    "nothing-to-confirm"
+                };
+                self.say(Reply::new(key));
+            }
+            None => {
+                if let Some(reply) = explain {
+                    self.say(reply);
+                }
+            }
+        }
+    }
+
+    /// Feeds the Presence machine; returns its output for the caller's reply.
+    fn presence(&mut self, input: PresenceInput) -> Option<PresenceOutput> {
+        let (next, output) = fire::<presence::Impl>(self.record.presence, &input);
+        self.record.presence = next;
         output
     }
 
-    fn presence(&mut self, input: PresenceInput) -> Option<PresenceOutput> {
-        let (next, output) = fire::<presence::Impl>(self.record.presence, &input)
-            .expect("the presence table has a rule for every pair");
-        self.record.presence = next;
-        output
+    /// The question a Confirm step asks about what is pending.
+    fn confirm_question(&self) -> Reply {
+        match &self.record.pending {
+            Some(Pending::Skills {
+                chosen,
+                then_online,
+            }) => {
+                let key = if *then_online {
+                    "confirm-skills-online"
+                } else {
+                    "confirm-skills"
+                };
+                Reply::new(key).arg("skills", Arg::Skills(chosen.clone()))
+            }
+            Some(Pending::Schedule { schedule: Some(s) }) => Reply::new("confirm-schedule")
+                .text("schedule", s.describe(self.record.language))
+                .text("zone", zone_name(&self.record)),
+            Some(Pending::Schedule { schedule: None }) => Reply::new("confirm-schedule-clear"),
+            Some(Pending::Command { intent }) => self.guess_question(intent),
+            None => Reply::new("nothing-to-confirm"),
+        }
+    }
+
+    /// "Did you mean OFF?", or "Did you mean ON until 18:00?".
+    fn guess_question(&self, intent: &Intent) -> Reply {
+        match intent {
+            Intent::Hold { online, until } => {
+                let at = until.at(self.now, self.record.time_zone);
+                Reply::new("confirm-guess-hold")
+                    .arg("command", Arg::Command(command_key(intent)))
+                    .text("until", timers::local(at, &self.record))
+                    .arg("online", Arg::Number(i64::from(*online)))
+            }
+            _ => Reply::new("confirm-guess").arg("command", Arg::Command(command_key(intent))),
+        }
+    }
+
+    /// What a Confirm step says to an answer that is neither YES nor NO.
+    fn confirm_reminder(&self) -> Reply {
+        match &self.record.pending {
+            Some(Pending::Schedule { .. }) => Reply::new("confirm-schedule-unclear"),
+            Some(Pending::Command { intent }) => {
+                Reply::new("confirm-guess").arg("command", Arg::Command(command_key(intent)))
+            }
+            _ => Reply::new("confirm-unclear").arg("skills", Arg::Skills(self.pending_skills())),
+        }
     }
 
     fn read(&self, input: &Input) -> Reading {
@@ -145,19 +249,8 @@ impl Step<'_> {
 
     /// A plausible reading that is not clear enough to act on: ask, and act on YES.
     fn ask_back(&mut self, intent: Intent) {
-        self.dialogue(DialogueInput::Guess);
-        let reply = match &intent {
-            Intent::Hold { online, until } => {
-                let at = until.at(self.now, self.record.time_zone);
-                Reply::new("confirm-guess-hold")
-                    .arg("command", Arg::Command(command_key(&intent)))
-                    .text("until", timers::local(at, &self.record))
-                    .arg("online", Arg::Number(i64::from(*online)))
-            }
-            _ => Reply::new("confirm-guess").arg("command", Arg::Command(command_key(&intent))),
-        };
         self.record.pending = Some(Pending::Command { intent });
-        self.say(reply);
+        self.dialogue(DialogueInput::Guessed, None);
     }
 
     fn menu_answer(&mut self, input: &Input) {
@@ -166,35 +259,31 @@ impl Step<'_> {
         match menu::parse(text, self.ctx.catalog) {
             Ok(skills) => self.pick(skills),
             Err(MenuError::NoSuchNumber(n)) => {
-                self.dialogue(DialogueInput::InvalidAnswer);
-                self.say(
-                    Reply::new("menu-no-such-number")
-                        .text("number", n)
-                        .arg("count", Arg::Number(count)),
-                );
+                let reply = Reply::new("menu-no-such-number")
+                    .text("number", n)
+                    .arg("count", Arg::Number(count));
+                self.dialogue(DialogueInput::Misanswered, Some(reply));
             }
-            Err(MenuError::Leave) => self.cancel(DialogueInput::Cancel),
+            Err(MenuError::Leave) => self.dialogue(DialogueInput::Refused, None),
             Err(MenuError::Unmatched(word)) => {
-                self.dialogue(DialogueInput::InvalidAnswer);
-                self.say(Reply::new("menu-unmatched").text("text", echo(&word)));
+                let reply = Reply::new("menu-unmatched").text("text", echo(&word));
+                self.dialogue(DialogueInput::Misanswered, Some(reply));
             }
             Err(MenuError::NotAnAnswer) => {
                 let reading = self.read(input);
                 match (other_command(&reading), reading.answer()) {
                     (Some(intent), _) => self.leave_for(intent),
-                    (None, Some(Answer::No)) => self.cancel(DialogueInput::Cancel),
+                    (None, Some(Answer::No)) => self.dialogue(DialogueInput::Refused, None),
                     // YES before picking anything: there is nothing to say yes to yet.
                     (None, Some(Answer::Yes)) => {
-                        self.dialogue(DialogueInput::InvalidAnswer);
-                        self.say(Reply::new("menu-blank"));
+                        self.dialogue(DialogueInput::Confirmed, Some(Reply::new("menu-blank")))
                     }
                     (None, None) => {
-                        self.dialogue(DialogueInput::InvalidAnswer);
                         let reply = match echo(text) {
                             e if e.is_empty() => Reply::new("menu-blank"),
                             e => Reply::new("menu-unmatched").text("text", e),
                         };
-                        self.say(reply);
+                        self.dialogue(DialogueInput::Unclear, Some(reply));
                     }
                 }
             }
@@ -209,22 +298,23 @@ impl Step<'_> {
         if reading.answer() == Some(Answer::No)
             && other_command(&reading).is_none_or(|i| i.online().is_none())
         {
-            return self.cancel(DialogueInput::Cancel);
+            return self.dialogue(DialogueInput::Refused, None);
         }
         match other_command(&reading) {
             Some(Intent::Schedule { hours }) if !hours.is_empty() => {
-                self.propose_schedule(&hours, DialogueInput::ValidAnswer)
+                self.propose_schedule(&hours, DialogueInput::Answered)
             }
             Some(intent) if understand::parse_hours(text).is_err() => self.leave_for(intent),
             // No digit, no schedule: a question or a remark, not hours to explain.
             _ if !text.chars().any(|c| c.is_ascii_digit())
                 && understand::parse_hours(text).is_err() =>
             {
-                self.dialogue(DialogueInput::InvalidAnswer);
-                let reply = Reply::new("schedule-unclear").text("text", echo(text));
-                self.say(reply.text("zone", zone_name(&self.record)));
+                let reply = Reply::new("schedule-unclear")
+                    .text("text", echo(text))
+                    .text("zone", zone_name(&self.record));
+                self.dialogue(DialogueInput::Unclear, Some(reply));
             }
-            _ => self.propose_schedule(text, DialogueInput::ValidAnswer),
+            _ => self.propose_schedule(text, DialogueInput::Answered),
         }
     }
 
@@ -233,25 +323,16 @@ impl Step<'_> {
     fn propose_schedule(&mut self, hours: &str, input: DialogueInput) {
         match understand::parse_hours(hours) {
             Ok(request) => {
-                self.dialogue(input);
                 let schedule = match request {
                     Request::Set(schedule) => Some(schedule),
                     Request::Clear => None,
                 };
-                let reply = match &schedule {
-                    Some(s) => Reply::new("confirm-schedule")
-                        .text("schedule", s.describe(self.record.language))
-                        .text("zone", zone_name(&self.record)),
-                    None => Reply::new("confirm-schedule-clear"),
-                };
                 self.record.pending = Some(Pending::Schedule { schedule });
-                self.say(reply);
+                self.dialogue(input, None);
             }
             Err(error) => {
-                if self.record.dialogue == Dialogue::ScheduleEntry {
-                    self.dialogue(DialogueInput::InvalidAnswer);
-                }
-                self.say(Reply::new("schedule-invalid").text("error", error.to_string()));
+                let reply = Reply::new("schedule-invalid").text("error", error.to_string());
+                self.dialogue(DialogueInput::Misanswered, Some(reply));
             }
         }
     }
@@ -263,51 +344,26 @@ impl Step<'_> {
         if let Some(Pending::Schedule { .. }) = pending
             && let Some(hours) = corrected_hours(text, &reading)
         {
-            return self.propose_schedule(&hours, DialogueInput::Propose);
+            return self.propose_schedule(&hours, DialogueInput::ChangeProposed);
         }
         match (reading.answer(), other_command(&reading)) {
-            (Some(Answer::Yes), _) => {
-                self.dialogue(DialogueInput::Yes);
-                self.save();
-            }
+            (Some(Answer::Yes), _) => self.dialogue(DialogueInput::Confirmed, None),
             // "wait, just log me off": the command says what the "no" was for, unless it
             // names what is being confirmed ("no, the schedule is wrong").
             (Some(Answer::No), Some(intent)) if !about_pending(&intent, pending.as_ref()) => {
                 self.leave_for(intent)
             }
-            (Some(Answer::No), _) => self.cancel(DialogueInput::No),
-            (None, Some(intent)) => match pending {
-                Some(Pending::Skills { .. }) if menu::parse(text, self.ctx.catalog).is_ok() => {
-                    let skills = menu::parse(text, self.ctx.catalog).unwrap_or_default();
-                    self.pick(skills)
-                }
-                _ => self.leave_for(intent),
-            },
-            (None, None) => match (pending, menu::parse(text, self.ctx.catalog)) {
-                (Some(Pending::Skills { .. }), Ok(skills)) => self.pick(skills),
-                (Some(Pending::Schedule { .. }), _) => {
-                    self.dialogue(DialogueInput::Unclear);
-                    self.say(Reply::new("confirm-schedule-unclear"));
-                }
-                (Some(Pending::Command { intent }), _) => {
-                    self.dialogue(DialogueInput::Unclear);
-                    self.say(
-                        Reply::new("confirm-guess")
-                            .arg("command", Arg::Command(command_key(&intent))),
-                    );
-                }
-                _ => {
-                    self.dialogue(DialogueInput::Unclear);
-                    let skills = self.pending_skills();
-                    self.say(Reply::new("confirm-unclear").arg("skills", Arg::Skills(skills)));
-                }
+            (Some(Answer::No), _) => self.dialogue(DialogueInput::Refused, None),
+            (None, other) => match (&pending, menu::parse(text, self.ctx.catalog), other) {
+                (Some(Pending::Skills { .. }), Ok(skills), _) => self.pick(skills),
+                (_, _, Some(intent)) => self.leave_for(intent),
+                (_, _, None) => self.dialogue(DialogueInput::Unclear, None),
             },
         }
     }
 
     /// A valid menu answer: hold it and ask for confirmation.
     fn pick(&mut self, skills: Vec<SkillKey>) {
-        self.dialogue(DialogueInput::ValidAnswer);
         let then_online = matches!(
             self.record.pending,
             Some(Pending::Skills {
@@ -316,17 +372,14 @@ impl Step<'_> {
             })
         );
         self.record.pending = Some(Pending::Skills {
-            chosen: skills.clone(),
+            chosen: skills,
             then_online,
         });
-        let key = if then_online {
-            "confirm-skills-online"
-        } else {
-            "confirm-skills"
-        };
-        self.say(Reply::new(key).arg("skills", Arg::Skills(skills)));
+        self.dialogue(DialogueInput::Answered, None);
     }
 
+    /// What YES saves: skills (and going online, when the menu was opened by ON), weekly
+    /// hours, or the command a guess asked about.
     fn save(&mut self) {
         let (chosen, then_online) = match self.record.pending.take() {
             Some(Pending::Skills {
@@ -339,7 +392,7 @@ impl Step<'_> {
         };
         self.record.skills = self.ctx.catalog.in_menu_order(&chosen);
         if then_online {
-            self.presence(PresenceInput::GoOnline);
+            self.presence(PresenceInput::AskedOn);
             self.record.missed_calls = 0;
             self.say(Reply::new("skills-saved-online").arg("skills", Arg::Skills(chosen)));
         } else {
@@ -403,35 +456,18 @@ impl Step<'_> {
         }
     }
 
-    fn cancel(&mut self, input: DialogueInput) {
-        self.dialogue(input);
-        self.record.pending = None;
-        let key = match self.record.presence {
-            Presence::Online | Presence::CoolDown => "cancelled-online",
-            Presence::Offline => "cancelled-offline",
-        };
-        self.say(Reply::new(key));
-    }
-
     /// Another command in the middle of a menu: close the menu, then carry it out.
     fn leave_for(&mut self, intent: Intent) {
-        self.dialogue(DialogueInput::Leave);
-        self.record.pending = None;
+        self.dialogue(DialogueInput::OtherCommand, None);
         self.command(intent);
     }
 
     fn open_menu(&mut self, then_online: bool) {
-        self.dialogue(DialogueInput::OpenSkillMenu);
         self.record.pending = Some(Pending::Skills {
             chosen: Vec::new(),
             then_online,
         });
-        let reply = if then_online {
-            Reply::new("skill-menu-first").text("name", self.record.name.clone())
-        } else {
-            Reply::new("skill-menu")
-        };
-        self.say(reply.arg("menu", Arg::Menu));
+        self.dialogue(DialogueInput::SkillsAsked, None);
     }
 
     fn command(&mut self, intent: Intent) {
@@ -445,9 +481,9 @@ impl Step<'_> {
             Intent::Hold { online: true, .. } if self.skills().is_empty() => self.open_menu(true),
             Intent::Hold { online, until } => {
                 let input = if online {
-                    PresenceInput::GoOnline
+                    PresenceInput::AskedOn
                 } else {
-                    PresenceInput::GoOffline
+                    PresenceInput::AskedOff
                 };
                 self.presence(input);
                 let at = until.at(self.now, self.record.time_zone);
@@ -471,8 +507,8 @@ impl Step<'_> {
             }
             Intent::On if self.skills().is_empty() => self.open_menu(true),
             Intent::On => {
-                let key = match self.presence(PresenceInput::GoOnline) {
-                    Some(PresenceOutput::AlreadyOnline) => "already-online",
+                let key = match self.presence(PresenceInput::AskedOn) {
+                    Some(PresenceOutput::SayStillOnline) => "already-online",
                     _ => "online",
                 };
                 // Coming back by choice starts a fresh count of missed calls.
@@ -481,8 +517,8 @@ impl Step<'_> {
                 self.say(Reply::new(key).arg("skills", Arg::Skills(skills)));
             }
             Intent::Off => {
-                let key = match self.presence(PresenceInput::GoOffline) {
-                    Some(PresenceOutput::AlreadyOffline) => "already-offline",
+                let key = match self.presence(PresenceInput::AskedOff) {
+                    Some(PresenceOutput::SayStillOffline) => "already-offline",
                     _ => "offline",
                 };
                 self.say(Reply::new(key));
@@ -497,10 +533,10 @@ impl Step<'_> {
                 self.say(Reply::new("lang-set"));
             }
             Intent::Lang { language: None } => self.say(Reply::new("lang-options")),
-            Intent::Yes | Intent::No if self.expired => self.say(Reply::new("menu-expired")),
-            Intent::Yes | Intent::No => self.say(Reply::new("nothing-to-confirm")),
+            Intent::Yes => self.dialogue(DialogueInput::Confirmed, None),
+            Intent::No => self.dialogue(DialogueInput::Refused, None),
             Intent::Stop => {
-                self.presence(PresenceInput::GoOffline);
+                self.presence(PresenceInput::AskedOff);
                 self.record.opted_out = true;
                 self.say(Reply::new("opted-out"));
             }
@@ -514,12 +550,12 @@ impl Step<'_> {
                 self.say(Reply::new("join-already").text("name", name));
             }
             Intent::Schedule { hours } if hours.trim().is_empty() => {
-                self.dialogue(DialogueInput::OpenScheduleEntry);
                 self.record.pending = None;
-                let reply = Reply::new("schedule-ask").text("zone", zone_name(&self.record));
-                self.say(reply);
+                self.dialogue(DialogueInput::HoursAsked, None);
             }
-            Intent::Schedule { hours } => self.propose_schedule(&hours, DialogueInput::Propose),
+            Intent::Schedule { hours } => {
+                self.propose_schedule(&hours, DialogueInput::ChangeProposed)
+            }
             Intent::TimeZone { zone } => self.set_zone(&zone),
         }
     }
@@ -671,3 +707,6 @@ fn echo(text: &str) -> String {
         words
     }
 }
+
+#[cfg(test)]
+mod tests;
