@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::{Feedback, Outcome};
+use super::{Attempt, Feedback};
 use crate::config::Settings;
 use crate::core::dispatch::Event;
 use crate::core::domain::{CallSid, ConfirmMode, PhoneNumber, ReservationSid, TaskSid};
@@ -40,7 +40,7 @@ impl Executor {
         command: &Command,
         store: &dyn Store,
         feedback: &dyn Feedback,
-    ) -> Outcome {
+    ) -> Attempt {
         match command {
             Command::SyncWorker {
                 spec,
@@ -69,7 +69,7 @@ impl Executor {
             Command::RedirectCall { call_sid, path } => self.redirect(call_sid, path).await,
             Command::SendSms { to, body } => self.text(to, body).await,
             // Timers wait in their own keyspace and never reach the outbox.
-            Command::Timer { .. } => Outcome::Done,
+            Command::Timer { .. } => Attempt::Done,
         }
     }
 
@@ -82,14 +82,14 @@ impl Executor {
         mode: ConfirmMode,
         ring_timeout_secs: u32,
         feedback: &dyn Feedback,
-    ) -> Outcome {
+    ) -> Attempt {
         match feedback.call_wanted(reservation_sid).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!(%reservation_sid, "outbox: reservation no longer offered, call not placed");
-                return Outcome::Done;
+                return Attempt::Done;
             }
-            Err(e) => return Outcome::Retry(TwilioError::transient(format!("store: {e}"))),
+            Err(e) => return Attempt::Retry(TwilioError::transient(format!("store: {e}"))),
         }
         let base = &self.settings.public_url;
         let query = format!("reservation={reservation_sid}");
@@ -120,7 +120,7 @@ impl Executor {
                         tracing::error!(error = %e, "outbox: the call was placed but could not be recorded");
                     }
                 }
-                Outcome::Done
+                Attempt::Done
             }
             Err(e) if e.is_permanent() => {
                 // The worker cannot be called (a bad number, say): give the call to someone
@@ -130,19 +130,19 @@ impl Executor {
                 };
                 let id = format!("failed:{reservation_sid}");
                 match feedback.call_news(reservation_sid, id, event).await {
-                    Ok(()) => Outcome::Parked(e),
-                    Err(store) => Outcome::Retry(TwilioError::transient(format!("store: {store}"))),
+                    Ok(()) => Attempt::Parked(e),
+                    Err(store) => Attempt::Retry(TwilioError::transient(format!("store: {store}"))),
                 }
             }
-            Err(e) => Outcome::Retry(e),
+            Err(e) => Attempt::Retry(e),
         }
     }
 
     /// Declines the reservation and rests the worker, so the task goes to someone else.
-    async fn reject(&self, task_sid: &TaskSid, reservation_sid: &ReservationSid) -> Outcome {
+    async fn reject(&self, task_sid: &TaskSid, reservation_sid: &ReservationSid) -> Attempt {
         let activity = match self.activity_sid(Activity::Unavailable).await {
             Ok(sid) => sid,
-            Err(e) => return Outcome::Retry(e),
+            Err(e) => return Attempt::Retry(e),
         };
         let update = ReservationUpdate {
             reservation_status: Some("rejected".into()),
@@ -160,7 +160,7 @@ impl Executor {
     }
 
     /// Ends a worker's call: cancels it while it rings, hangs it up once answered.
-    async fn hang_up(&self, call_sid: &CallSid, ringing: bool) -> Outcome {
+    async fn hang_up(&self, call_sid: &CallSid, ringing: bool) -> Attempt {
         let status = |s: &str| CallUpdate {
             status: Some(s.into()),
             ..CallUpdate::default()
@@ -183,7 +183,7 @@ impl Executor {
     }
 
     /// Sends a live call (a waiting customer) to other TwiML, at `path` under the public URL.
-    async fn redirect(&self, call_sid: &CallSid, path: &str) -> Outcome {
+    async fn redirect(&self, call_sid: &CallSid, path: &str) -> Attempt {
         let update = CallUpdate {
             url: Some(format!("{}{path}", self.settings.public_url)),
             method: Some("POST".into()),
@@ -196,7 +196,7 @@ impl Executor {
     }
 
     /// A text from the intake number.
-    async fn text(&self, to: &PhoneNumber, body: &str) -> Outcome {
+    async fn text(&self, to: &PhoneNumber, body: &str) -> Attempt {
         let message = MessageCreate {
             to: to.to_string(),
             from: self.settings.intake_number().to_string(),
@@ -204,9 +204,9 @@ impl Executor {
             ..MessageCreate::default()
         };
         match self.client.create_message(&message).await {
-            Ok(_) => Outcome::Done,
-            Err(e) if e.is_permanent() => Outcome::Parked(e),
-            Err(e) => Outcome::Retry(e),
+            Ok(_) => Attempt::Done,
+            Err(e) if e.is_permanent() => Attempt::Parked(e),
+            Err(e) => Attempt::Retry(e),
         }
     }
 
@@ -217,7 +217,7 @@ impl Executor {
         reject: bool,
         store: &dyn Store,
         feedback: &dyn Feedback,
-    ) -> Outcome {
+    ) -> Attempt {
         let known = store
             .worker(&spec.phone)
             .await
@@ -226,13 +226,13 @@ impl Executor {
             .and_then(|r| r.worker_sid);
         match self.try_sync_worker(spec, reject, known).await {
             Ok(sid) => match feedback.worker_synced(&spec.phone, &sid).await {
-                Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Retry(TwilioError::transient(format!(
+                Ok(()) => Attempt::Done,
+                Err(e) => Attempt::Retry(TwilioError::transient(format!(
                     "storing the Worker SID: {e}"
                 ))),
             },
-            Err(e) if e.is_permanent() => Outcome::Parked(e),
-            Err(e) => Outcome::Retry(e),
+            Err(e) if e.is_permanent() => Attempt::Parked(e),
+            Err(e) => Attempt::Retry(e),
         }
     }
 
@@ -318,13 +318,13 @@ impl Executor {
 
 /// For commands about something that may have ended by itself (a reservation, a call): a
 /// permanent refusal means it is over already, which is what the command wanted.
-fn settled<T>(result: Result<T, TwilioError>, why: &str) -> Outcome {
+fn settled<T>(result: Result<T, TwilioError>, why: &str) -> Attempt {
     match result {
-        Ok(_) => Outcome::Done,
+        Ok(_) => Attempt::Done,
         Err(e) if e.is_permanent() => {
             tracing::info!(error = %crate::core::domain::redact(&e.to_string()), "outbox: nothing to do, {why}");
-            Outcome::Done
+            Attempt::Done
         }
-        Err(e) => Outcome::Retry(e),
+        Err(e) => Attempt::Retry(e),
     }
 }

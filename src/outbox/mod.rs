@@ -69,8 +69,8 @@ pub struct Report {
     pub timers: usize,
 }
 
-/// How one command went.
-pub enum Outcome {
+/// How one attempt at a command went.
+pub enum Attempt {
     Done,
     /// Twilio refused it for good; keep it for an operator.
     Parked(TwilioError),
@@ -182,18 +182,18 @@ impl Delivery {
             .await;
         let described = || redact(&last.command.describe());
         match outcome {
-            Outcome::Done => {
+            Attempt::Done => {
                 self.store.delivered(&ids).await?;
                 report.delivered += 1;
                 report.superseded += run.len() - 1;
             }
-            Outcome::Parked(e) => {
+            Attempt::Parked(e) => {
                 self.metrics.outbox_failure("parked");
                 self.store.park(&ids, &e.to_string(), now).await?;
                 report.parked += run.len();
                 tracing::error!(command = %described(), error = %redact(&e.to_string()), "outbox: Twilio refused a command for good; parked");
             }
-            Outcome::Retry(e) => {
+            Attempt::Retry(e) => {
                 self.metrics.outbox_failure("retry");
                 let head = &run[0];
                 let due = now + backoff(head.attempts, &head.command.lane());

@@ -127,14 +127,6 @@ impl ReservationState {
             ReservationState::Gone => "gone",
         }
     }
-
-    /// The worker's call may still be ringing or talking to the worker.
-    pub fn call_may_be_live(self) -> bool {
-        matches!(
-            self,
-            ReservationState::Offered | ReservationState::Ringing | ReservationState::Answered
-        )
-    }
 }
 
 #[cfg(test)]
