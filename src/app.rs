@@ -11,7 +11,7 @@ use secrecy::ExposeSecret;
 use twilio_sim::{Realism, Simulator, SimulatorConfig};
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, SimulatorRealism};
 use crate::i18n::Messages;
 use crate::outbox::Delivery;
 use crate::service::{Service, roster, setup};
@@ -200,10 +200,22 @@ pub async fn start_simulator(
         workspace_sid: SIMULATOR_WORKSPACE.to_string(),
         auth_token: settings.auth_token.expose_secret().to_string(),
         clock: Arc::new(move || clock.now()),
-        realism: Realism::default(),
+        realism: realism(&settings.simulator),
     })
     .await
     .map_err(StartError::Simulator)
+}
+
+/// The configuration's `[simulator]` knobs, as the simulator takes them.
+pub fn realism(knobs: &SimulatorRealism) -> Realism {
+    Realism {
+        latency_ms: knobs.latency_ms,
+        jitter_ms: knobs.jitter_ms,
+        rps_limit: knobs.requests_per_second,
+        error_rate: knobs.error_rate,
+        hang_rate: knobs.hang_rate,
+        seed: knobs.seed,
+    }
 }
 
 /// Looks the `shiftline` workflow up by name when the configuration gives no `workflow_sid`,

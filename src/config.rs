@@ -64,6 +64,55 @@ pub struct Settings {
     pub dispatch: DispatchSettings,
     pub customer: CustomerLine,
     pub voicemail: Voicemail,
+    /// How the outbox talks to Twilio: in flight at once, and how long one request may take.
+    pub requests: RequestLimits,
+    /// How far the built-in simulator is from an instant, perfect Twilio.
+    pub simulator: SimulatorRealism,
+}
+
+/// `[twilio] max_concurrent_requests` and `request_timeout_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// REST requests in flight at once, for the whole service. Twilio answers 429 (error
+    /// 20429) past an account's concurrency limit, 100 by default; 32 stays well below it
+    /// and leaves room for the account's other users (the console, other apps).
+    pub max_concurrent: usize,
+    /// A request unanswered after this long is abandoned and retried like a 5xx.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 32,
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// `[simulator]`: the built-in Twilio's realism knobs, all off by default.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorRealism {
+    /// Every REST answer comes this many milliseconds after the request...
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// ...plus up to this many more, at random.
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// Requests a second the account may make; past it Twilio answers 429 with
+    /// Retry-After.
+    #[serde(default)]
+    pub requests_per_second: Option<u32>,
+    /// The fraction of requests answered 500.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// The fraction of requests never answered.
+    #[serde(default)]
+    pub hang_rate: f64,
+    /// Seeds the draws behind the jitter, the errors and the hangs.
+    #[serde(default)]
+    pub seed: u64,
 }
 
 impl Settings {
@@ -121,6 +170,8 @@ struct RawConfig {
     customer: RawCustomer,
     #[serde(default)]
     voicemail: RawVoicemail,
+    #[serde(default)]
+    simulator: SimulatorRealism,
 }
 
 #[derive(Default, Deserialize)]
@@ -204,14 +255,18 @@ fn default_data_dir() -> PathBuf {
     "./data".into()
 }
 
-#[derive(Deserialize)]
+/// `[twilio]`: the account (all four of its keys, or none for the built-in simulator)
+/// and how hard to drive it.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTwilio {
-    account_sid: String,
-    workspace_sid: String,
+    account_sid: Option<String>,
+    workspace_sid: Option<String>,
     workflow_sid: Option<String>,
-    intake_number: String,
-    business_number: String,
+    intake_number: Option<String>,
+    business_number: Option<String>,
+    max_concurrent_requests: Option<usize>,
+    request_timeout_secs: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -287,7 +342,10 @@ impl Settings {
         let default_language =
             Locale::parse(&raw.defaults.language).map_err(|e| invalid("defaults.language", e))?;
         let default_time_zone = parse_tz(&raw.defaults.time_zone, "defaults.time_zone")?;
-        let twilio = raw.twilio.map(parse_twilio).transpose()?;
+        let raw_twilio = raw.twilio.unwrap_or_default();
+        let requests = parse_limits(&raw_twilio)?;
+        let twilio = parse_twilio(raw_twilio)?;
+        let simulator = check_realism(raw.simulator)?;
 
         let (auth_token, auth_token_generated) = match (env(ENV_AUTH_TOKEN), &twilio) {
             (Some(token), _) => (token, false),
@@ -332,6 +390,8 @@ impl Settings {
             catalog: parse_skills(raw.skills)?,
             dispatch: check_dispatch(raw.dispatch)?,
             voicemail: parse_voicemail(raw.voicemail)?,
+            requests,
+            simulator,
         })
     }
 }
@@ -354,7 +414,74 @@ fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
     Ok(raw.trim_end_matches('/').to_string())
 }
 
-fn parse_twilio(raw: RawTwilio) -> Result<TwilioAccount, ConfigError> {
+fn parse_limits(raw: &RawTwilio) -> Result<RequestLimits, ConfigError> {
+    let mut limits = RequestLimits::default();
+    if let Some(n) = raw.max_concurrent_requests {
+        if !(1..=100).contains(&n) {
+            return Err(invalid(
+                "twilio.max_concurrent_requests",
+                format!(
+                    "{n} must be from 1 to 100 (Twilio's default concurrency limit per account)"
+                ),
+            ));
+        }
+        limits.max_concurrent = n;
+    }
+    if let Some(secs) = raw.request_timeout_secs {
+        if !(0.1..=120.0).contains(&secs) {
+            return Err(invalid(
+                "twilio.request_timeout_secs",
+                format!("{secs} must be from 0.1 to 120 seconds"),
+            ));
+        }
+        limits.timeout = std::time::Duration::from_secs_f64(secs);
+    }
+    Ok(limits)
+}
+
+fn check_realism(raw: SimulatorRealism) -> Result<SimulatorRealism, ConfigError> {
+    for (name, rate) in [("error_rate", raw.error_rate), ("hang_rate", raw.hang_rate)] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(invalid(
+                format!("simulator.{name}"),
+                format!("{rate} must be from 0.0 to 1.0"),
+            ));
+        }
+    }
+    if raw.requests_per_second == Some(0) {
+        return Err(invalid(
+            "simulator.requests_per_second",
+            "must be at least 1 (leave it out for no limit)",
+        ));
+    }
+    Ok(raw)
+}
+
+/// The account, when `[twilio]` names one; without its keys shiftline runs against the
+/// built-in simulator.
+fn parse_twilio(raw: RawTwilio) -> Result<Option<TwilioAccount>, ConfigError> {
+    let account_keys = [
+        &raw.account_sid,
+        &raw.workspace_sid,
+        &raw.workflow_sid,
+        &raw.intake_number,
+        &raw.business_number,
+    ];
+    if account_keys.iter().all(|v| v.is_none()) {
+        return Ok(None);
+    }
+    let required = |value: Option<String>, field: &str| {
+        value.ok_or_else(|| {
+            invalid(
+                format!("twilio.{field}"),
+                "missing: a Twilio account needs account_sid, workspace_sid, intake_number and business_number (leave them all out to use the built-in simulator)",
+            )
+        })
+    };
+    let account_sid = required(raw.account_sid, "account_sid")?;
+    let workspace_sid = required(raw.workspace_sid, "workspace_sid")?;
+    let intake_number = required(raw.intake_number, "intake_number")?;
+    let business_number = required(raw.business_number, "business_number")?;
     let sid = |value: String, prefix: &str, field: &str| {
         if crate::core::domain::is_sid(&value, prefix) {
             Ok(value)
@@ -365,18 +492,18 @@ fn parse_twilio(raw: RawTwilio) -> Result<TwilioAccount, ConfigError> {
             ))
         }
     };
-    Ok(TwilioAccount {
-        account_sid: sid(raw.account_sid, "AC", "account_sid")?,
-        workspace_sid: sid(raw.workspace_sid, "WS", "workspace_sid")?,
+    Ok(Some(TwilioAccount {
+        account_sid: sid(account_sid, "AC", "account_sid")?,
+        workspace_sid: sid(workspace_sid, "WS", "workspace_sid")?,
         workflow_sid: raw
             .workflow_sid
             .map(|w| sid(w, "WW", "workflow_sid"))
             .transpose()?,
-        intake_number: PhoneNumber::parse(&raw.intake_number)
+        intake_number: PhoneNumber::parse(&intake_number)
             .map_err(|e| invalid("twilio.intake_number", e))?,
-        business_number: PhoneNumber::parse(&raw.business_number)
+        business_number: PhoneNumber::parse(&business_number)
             .map_err(|e| invalid("twilio.business_number", e))?,
-    })
+    }))
 }
 
 /// An IANA zone name. Legacy abbreviations such as `EST` parse in chrono-tz but are fixed

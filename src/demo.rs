@@ -196,7 +196,7 @@ async fn run_in(
     let delivery = app.delivery.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     // The outbox is delivered in the background as `serve` does; `settle` delivers too,
-    // taking turns with it (a delivery pass is one at a time).
+    // and waits for what the background holds (a lane is claimed by one of them at a time).
     let server = tokio::spawn(async move {
         let shutdown = async {
             let _ = stopped.await;
@@ -609,9 +609,11 @@ impl Demo {
                         return;
                     }
                 };
+                // The background delivery may hold what was due: wait for it too.
+                let others = self.delivery.idle().await;
                 self.sim.tick().await;
                 self.sim.settle().await;
-                if report.delivered == 0 && report.parked == 0 {
+                if report.delivered == 0 && report.parked == 0 && !others {
                     quiet += 1;
                     if quiet == 2 {
                         return;

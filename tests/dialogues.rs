@@ -18,6 +18,7 @@
 //!   down = "2h"                               # stop it, let 2 hours pass, start it again
 //!   twilio = { status = 500, times = 1 }      # the next REST requests to Twilio fail (times = 0: Twilio is back)
 //!   setup = true                              # run `shiftline twilio setup` and show its report
+//! and `twilio_latency_ms = 30` at the top makes the simulated Twilio answer that slowly.
 //! After each step 20 seconds pass (or the step's `wait`), second by second: the outbox
 //! delivers what is due to the simulator, which rings phones and calls shiftline back. The
 //! transcript shows, with their times, the replies, state changes, outbox commands, REST
@@ -49,6 +50,8 @@ struct Dialogue {
     confirm: Option<String>,
     /// Show times in this IANA zone (with its DST) instead of the fixed offset of `start`.
     zone: Option<String>,
+    /// The simulated Twilio answers every REST request after this many milliseconds.
+    twilio_latency_ms: Option<u64>,
     step: Vec<Step>,
 }
 
@@ -420,9 +423,21 @@ async fn replay(path: &Path) -> String {
         confirm,
         set_up: !dialogue.fresh_workspace,
         roster: None,
+        concurrency: None,
+        realism: dialogue
+            .twilio_latency_ms
+            .map(|latency_ms| shiftline::config::SimulatorRealism {
+                latency_ms,
+                ..Default::default()
+            }),
     };
     let mut app = TestApp::start(dir.path(), clock.clone(), &options).await;
     let mut out = vec![format!("# {}", dialogue.title)];
+    if let Some(ms) = dialogue.twilio_latency_ms {
+        out.push(format!(
+            "~~ Twilio answers every REST request after {ms} ms ~~"
+        ));
+    }
     let mut seen = Seen {
         records: records(&app).await,
         ..Seen::default()

@@ -107,17 +107,45 @@ pub enum TimerEvent {
 }
 
 impl Command {
-    /// Commands in one lane are delivered in order: a worker's, a call's, a recipient's.
+    /// Commands in one lane are delivered in order, lanes independently of each other.
+    ///
+    /// A worker's TaskRouter changes share a lane (their syncs and a rejection, which rests
+    /// them), so TaskRouter never sees OFF before the ON that preceded it. The call to a
+    /// reserved worker has a lane of its own: nothing has to go before it, and a waiting
+    /// customer must not wait behind a sync that Twilio is making back off. A call's
+    /// changes (hang up, redirect) and a recipient's texts have theirs.
     pub fn lane(&self) -> String {
         match self {
             Command::SyncWorker { spec, .. } => spec.phone.to_string(),
-            Command::PlaceCall { worker, .. }
-            | Command::RejectReservation { worker, .. }
-            | Command::HangUpCall { worker, .. }
-            | Command::Timer { worker, .. } => worker.to_string(),
-            Command::RedirectCall { call_sid, .. } => format!("call:{call_sid}"),
+            Command::RejectReservation { worker, .. } | Command::Timer { worker, .. } => {
+                worker.to_string()
+            }
+            Command::PlaceCall {
+                reservation_sid, ..
+            } => format!("reservation:{reservation_sid}"),
+            Command::HangUpCall { call_sid, .. } | Command::RedirectCall { call_sid, .. } => {
+                format!("call:{call_sid}")
+            }
             Command::SendSms { to, .. } => format!("sms:{to}"),
         }
+    }
+
+    /// Whether a customer is waiting on this command: placing the worker's call, rejecting
+    /// a reservation so the task goes to someone else, sending a caller to voicemail,
+    /// hanging up a worker's ringing phone. These go before syncs and texts.
+    pub fn is_urgent(&self) -> bool {
+        match self {
+            Command::PlaceCall { .. }
+            | Command::RejectReservation { .. }
+            | Command::HangUpCall { .. }
+            | Command::RedirectCall { .. } => true,
+            Command::SyncWorker { .. } | Command::SendSms { .. } | Command::Timer { .. } => false,
+        }
+    }
+
+    /// Whether this is a worker sync, of which consecutive ones in a lane coalesce.
+    pub fn is_sync(&self) -> bool {
+        matches!(self, Command::SyncWorker { .. })
     }
 
     /// When the command may run; None means at once.

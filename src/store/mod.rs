@@ -9,7 +9,9 @@
 //! business rule lives in a backend: what changes is always the caller's `decide`.
 //!
 //! Commands wait in the outbox in lanes (a worker's, a call's, a recipient's), delivered in
-//! order within a lane. Timers wait in their own keyspace, ordered by when they are due.
+//! order within a lane and concurrently across lanes: a deliverer claims a lane's head and
+//! finishes the claim when it knows how the command went. Timers wait in their own
+//! keyspace, ordered by when they are due.
 
 pub mod sled;
 
@@ -71,9 +73,21 @@ impl OutboxEntry {
             last_error: None,
         }
     }
+}
 
-    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
-        self.not_before.is_none_or(|due| due <= now)
+/// The head of one lane, taken for delivery by one deliverer (see `Store::claim`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    pub lane: String,
+    /// The lane holds a command a customer waits on.
+    pub urgent: bool,
+    /// One command, or a run of consecutive syncs of which the last supersedes the others.
+    pub entries: Vec<OutboxEntry>,
+}
+
+impl Claim {
+    pub fn ids(&self) -> Vec<u64> {
+        self.entries.iter().map(|e| e.id).collect()
     }
 }
 
@@ -326,25 +340,27 @@ pub trait Store: Send + Sync {
     async fn timers(&self) -> Result<Vec<TimerEntry>, StoreError>;
     async fn outbox_stats(&self, failing_since: DateTime<Utc>) -> Result<OutboxStats, StoreError>;
 
-    /// The commands at the head of every lane whose first command is due: the first one, or
-    /// the run of consecutive worker syncs that starts the lane (the last supersedes the
-    /// others). At most `limit` lanes.
-    async fn due(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Vec<OutboxEntry>>, StoreError>;
-    /// Removes delivered (or superseded) commands.
-    async fn delivered(&self, ids: &[u64]) -> Result<(), StoreError>;
-    /// Records a failed attempt; the entry waits until `not_before`.
+    /// Takes the heads of up to `limit` lanes whose first command is due, most urgent lane
+    /// first (one holding a command a customer waits on), then the longest due. A taken
+    /// lane is offered to nobody else until its claim is finished (`delivered`, `retry`,
+    /// `park`) or given back (`release`): that is what keeps two deliveries of one command
+    /// from ever running at once, and the lane's order whole.
+    async fn claim(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Claim>, StoreError>;
+    /// The claim's commands were carried out (the superseded syncs with the last): they
+    /// leave the outbox and the lane is free.
+    async fn delivered(&self, claim: &Claim) -> Result<(), StoreError>;
+    /// The claim's first command failed and waits until `not_before`; the lane is free.
     async fn retry(
         &self,
-        id: u64,
+        claim: &Claim,
         not_before: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError>;
-    /// Moves commands Twilio refused for good out of the outbox, with the error.
-    async fn park(&self, ids: &[u64], error: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Twilio refused the claim's commands for good: they move out of the outbox, with the
+    /// error, and the lane is free.
+    async fn park(&self, claim: &Claim, error: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Gives a claim back untouched (delivery stopped before trying it).
+    async fn release(&self, claim: &Claim) -> Result<(), StoreError>;
 
     /// Timers due at `now`, soonest first, at most `limit`.
     async fn due_timers(
@@ -352,7 +368,7 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<TimerEntry>, StoreError>;
-    /// When the next command waiting on a backoff, or the next timer, is due.
+    /// When the next unclaimed command or the next timer is due (maybe already).
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     /// Forgets handled webhook ids older than `before`. Returns how many.

@@ -53,6 +53,11 @@ pub struct Options {
     pub set_up: bool,
     /// A whole configuration to use instead of the fixture roster.
     pub roster: Option<String>,
+    /// Requests the outbox keeps in flight; 1 unless a test says (replays stay
+    /// deterministic when requests reach the simulator one after another).
+    pub concurrency: Option<usize>,
+    /// How slow and unreliable the simulated Twilio is.
+    pub realism: Option<shiftline::config::SimulatorRealism>,
 }
 
 impl Options {
@@ -77,6 +82,10 @@ pub fn settings(data_dir: &Path, options: &Options) -> Settings {
     settings.data_dir = data_dir.to_path_buf();
     if let Some(mode) = options.confirm {
         settings.dispatch.confirm = mode;
+    }
+    settings.requests.max_concurrent = options.concurrency.unwrap_or(1);
+    if let Some(realism) = &options.realism {
+        settings.simulator = realism.clone();
     }
     settings
 }

@@ -10,8 +10,10 @@
 //! This is the only module that names sled: nothing outside it sees a sled type or error.
 
 mod group_commit;
+mod lanes;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use ::sled::Transactional;
 use ::sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -20,8 +22,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Applied, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange, RecordChange,
-    Store, StoreError, TimerEntry, TimerId, Via, VoicemailRecord, WorkerUnit,
+    Applied, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange,
+    RecordChange, Store, StoreError, TimerEntry, TimerId, Via, VoicemailRecord, WorkerUnit,
 };
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
@@ -30,6 +32,7 @@ use crate::core::intake::PinUpdate;
 use crate::core::intake::enrol::PinAttempts;
 use crate::core::intake::record::WorkerRecord;
 use group_commit::GroupCommit;
+use lanes::Lanes;
 
 /// sled's cache: the working set is small records, and sled's default (1 GiB) would let
 /// the process grow far past what it needs.
@@ -77,6 +80,8 @@ pub struct SledStore {
     voicemails: ::sled::Tree,
     history: ::sled::Tree,
     commit: GroupCommit,
+    /// The lanes with work, in delivery order, and which are claimed (see `lanes`).
+    lanes: Arc<Lanes>,
 }
 
 impl SledStore {
@@ -107,8 +112,11 @@ impl SledStore {
             pins: db.open_tree("pins")?,
             db,
             commit: GroupCommit::start(),
+            lanes: Arc::default(),
         };
         store.move_old_timers()?;
+        let waiting: Vec<OutboxEntry> = Self::all(&store.outbox)?;
+        store.lanes.add(&waiting);
         Ok(store)
     }
 
@@ -130,6 +138,12 @@ impl SledStore {
             }
         }
         Ok(())
+    }
+
+    /// After a commit: the outbox entries it wrote join their lanes.
+    fn written<T>(&self, (result, written): (T, Vec<OutboxEntry>)) -> T {
+        self.lanes.add(&written);
+        result
     }
 
     fn all<T: for<'de> Deserialize<'de>>(tree: &::sled::Tree) -> Result<Vec<T>, StoreError> {
@@ -166,15 +180,16 @@ impl Store for SledStore {
         )
             .transaction(|(workers, seen, outbox, pins, history, timers)| {
                 if let Some(old) = seen_reply(seen, unit.event_id.as_deref())? {
-                    return Ok(Applied::Replayed { reply: old });
+                    return Ok((Applied::Replayed { reply: old }, Vec::new()));
                 }
                 if let Some(timer) = unit.timer
                     && timers.remove(&timer_key(timer))?.is_none()
                 {
                     // Fired already: a timer acts once.
-                    return Ok(Applied::Replayed {
+                    let fired = Applied::Replayed {
                         reply: String::new(),
-                    });
+                    };
+                    return Ok((fired, Vec::new()));
                 }
                 let record: Option<WorkerRecord> =
                     workers.get(key)?.map(|v| decode(&v)).transpose()?;
@@ -204,7 +219,7 @@ impl Store for SledStore {
                         pins.remove(key)?;
                     }
                 }
-                let ids = write_commands(outbox, timers, &change.commands, now)?;
+                let written = write_commands(outbox, timers, &change.commands, now)?;
                 // A number with no record and no PIN state keeps nothing, not even the id:
                 // an unknown number's texts leave no trace in the store.
                 let touched = record.is_some()
@@ -213,14 +228,15 @@ impl Store for SledStore {
                 if touched {
                     remember(seen, unit.event_id.as_deref(), &change.reply, now)?;
                 }
-                Ok(Applied::Fresh {
+                let applied = Applied::Fresh {
                     reply: change.reply,
-                    outbox: ids,
+                    outbox: written.iter().map(|e| e.id).collect(),
                     before: record.map(Box::new),
                     after: after.map(Box::new),
-                })
+                };
+                Ok((applied, written))
             })?;
-        Ok(result)
+        Ok(self.written(result))
     }
 
     async fn apply_dispatch(&self, unit: DispatchUnit) -> Result<Applied, StoreError> {
@@ -236,7 +252,7 @@ impl Store for SledStore {
         )
             .transaction(|(dispatch, workers, seen, outbox, history, timers)| {
                 if let Some(old) = seen_reply(seen, Some(&unit.event_id))? {
-                    return Ok(Applied::Replayed { reply: old });
+                    return Ok((Applied::Replayed { reply: old }, Vec::new()));
                 }
                 let record = dispatch
                     .get(unit.reservation_sid.as_str())?
@@ -252,16 +268,17 @@ impl Store for SledStore {
                     workers.insert(key, encode(new)?)?;
                     note_presence(history, worker.as_ref(), new, Via::Dispatch, now)?;
                 }
-                let ids = write_commands(outbox, timers, &change.commands, now)?;
+                let written = write_commands(outbox, timers, &change.commands, now)?;
                 remember(seen, Some(&unit.event_id), &change.reply, now)?;
-                Ok(Applied::Fresh {
+                let applied = Applied::Fresh {
                     reply: change.reply,
-                    outbox: ids,
+                    outbox: written.iter().map(|e| e.id).collect(),
                     before: worker.map(Box::new),
                     after: change.worker.map(Box::new),
-                })
+                };
+                Ok((applied, written))
             })?;
-        Ok(result)
+        Ok(self.written(result))
     }
 
     async fn add_voicemail(
@@ -274,14 +291,13 @@ impl Store for SledStore {
         let added = (&self.voicemails, &self.outbox, &self.timers).transaction(
             |(voicemails, outbox, timers)| {
                 if voicemails.get(key)?.is_some() {
-                    return Ok(false);
+                    return Ok((false, Vec::new()));
                 }
                 voicemails.insert(key, encode(&voicemail)?)?;
-                write_commands(outbox, timers, &commands, now)?;
-                Ok(true)
+                Ok((true, write_commands(outbox, timers, &commands, now)?))
             },
         )?;
-        Ok(added)
+        Ok(self.written(added))
     }
 
     async fn enqueue(
@@ -293,13 +309,13 @@ impl Store for SledStore {
         let added =
             (&self.seen, &self.outbox, &self.timers).transaction(|(seen, outbox, timers)| {
                 if seen.get(event_id)?.is_some() {
-                    return Ok(false);
+                    return Ok((false, Vec::new()));
                 }
-                write_commands(outbox, timers, &commands, now)?;
+                let written = write_commands(outbox, timers, &commands, now)?;
                 remember(seen, Some(event_id), "", now)?;
-                Ok(true)
+                Ok((true, written))
             })?;
-        Ok(added)
+        Ok(self.written(added))
     }
 
     async fn durable(&self) -> Result<(), StoreError> {
@@ -370,47 +386,35 @@ impl Store for SledStore {
         })
     }
 
-    async fn due(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Vec<OutboxEntry>>, StoreError> {
-        // Lanes in the order their first entry was written; a lane's first entry decides
-        // whether it may go, so the rest of it waits behind a backoff.
-        let mut heads: Vec<Vec<OutboxEntry>> = Vec::new();
-        let mut lanes: std::collections::HashMap<String, Option<usize>> = Default::default();
-        for value in self.outbox.iter().values() {
-            let entry: OutboxEntry = serde_json::from_slice(&value?)?;
-            let lane = entry.command.lane();
-            match lanes.get(&lane) {
-                None => {
-                    let due = entry.is_due(now) && heads.len() < limit;
-                    lanes.insert(lane, due.then_some(heads.len()));
-                    if due {
-                        heads.push(vec![entry]);
-                    }
+    async fn claim(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Claim>, StoreError> {
+        let mut claims = Vec::new();
+        for taken in self.lanes.claim(now, limit) {
+            let mut entries = Vec::new();
+            for id in &taken.ids {
+                if let Some(entry) = Self::one::<OutboxEntry>(&self.outbox, id.to_be_bytes())? {
+                    entries.push(entry);
                 }
-                Some(Some(at)) => {
-                    let run = &mut heads[*at];
-                    let syncing = run
-                        .iter()
-                        .all(|e| matches!(e.command, Command::SyncWorker { .. }));
-                    if syncing && matches!(entry.command, Command::SyncWorker { .. }) {
-                        run.push(entry);
-                    } else {
-                        lanes.insert(lane, None);
-                    }
-                }
-                Some(None) => {}
+            }
+            let claim = Claim {
+                lane: taken.lane,
+                urgent: taken.urgent,
+                entries,
+            };
+            if claim.entries.is_empty() {
+                // Only this store removes entries, after a claim: never expected.
+                self.lanes.finish(&claim.lane, &taken.ids, None);
+            } else {
+                claims.push(claim);
             }
         }
-        Ok(heads)
+        Ok(claims)
     }
 
-    async fn delivered(&self, ids: &[u64]) -> Result<(), StoreError> {
+    async fn delivered(&self, claim: &Claim) -> Result<(), StoreError> {
+        let ids = claim.ids();
         let mut outbox = ::sled::Batch::default();
         let mut failing = ::sled::Batch::default();
-        for id in ids {
+        for id in &ids {
             outbox.remove(&id.to_be_bytes());
             failing.remove(&id.to_be_bytes());
         }
@@ -419,16 +423,20 @@ impl Store for SledStore {
             f.apply_batch(&failing)?;
             Ok::<_, ConflictableTransactionError<serde_json::Error>>(())
         })?;
+        self.lanes.finish(&claim.lane, &ids, None);
         Ok(())
     }
 
     async fn retry(
         &self,
-        id: u64,
+        claim: &Claim,
         not_before: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError> {
-        let key = id.to_be_bytes();
+        let Some(head) = claim.entries.first() else {
+            return self.release(claim).await;
+        };
+        let key = head.id.to_be_bytes();
         (&self.outbox, &self.failing).transaction(|(outbox, failing)| {
             let Some(old) = outbox.get(key)? else {
                 return Ok(());
@@ -441,12 +449,15 @@ impl Store for SledStore {
             failing.insert(&key, encode(&entry.enqueued_at)?)?;
             Ok(())
         })?;
+        self.lanes
+            .finish(&claim.lane, &[], Some((head.id, not_before)));
         Ok(())
     }
 
-    async fn park(&self, ids: &[u64], error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn park(&self, claim: &Claim, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let ids = claim.ids();
         (&self.outbox, &self.parked, &self.failing).transaction(|(outbox, parked, failing)| {
-            for id in ids {
+            for id in &ids {
                 let key = id.to_be_bytes();
                 failing.remove(&key)?;
                 if let Some(old) = outbox.remove(&key)? {
@@ -460,6 +471,12 @@ impl Store for SledStore {
             }
             Ok(())
         })?;
+        self.lanes.finish(&claim.lane, &ids, None);
+        Ok(())
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<(), StoreError> {
+        self.lanes.finish(&claim.lane, &[], None);
         Ok(())
     }
 
@@ -485,15 +502,7 @@ impl Store for SledStore {
             Some((_, v)) => Some(serde_json::from_slice::<TimerEntry>(&v)?.due),
             None => None,
         };
-        let mut backoff: Option<DateTime<Utc>> = None;
-        for key in self.failing.iter().keys() {
-            if let Some(entry) = Self::one::<OutboxEntry>(&self.outbox, key?)?
-                && let Some(due) = entry.not_before
-            {
-                backoff = Some(backoff.map_or(due, |b| b.min(due)));
-            }
-        }
-        Ok(match (timer, backoff) {
+        Ok(match (timer, self.lanes.next_due()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         })
@@ -566,14 +575,14 @@ fn note_presence(
     Ok(())
 }
 
-/// Writes commands to the outbox and timers to their tree; returns the outbox ids.
+/// Writes commands to the outbox and timers to their tree; returns the outbox entries.
 fn write_commands(
     outbox: &TransactionalTree,
     timers: &TransactionalTree,
     commands: &[Command],
     now: DateTime<Utc>,
-) -> TxResult<Vec<u64>> {
-    let mut ids = Vec::new();
+) -> TxResult<Vec<OutboxEntry>> {
+    let mut written = Vec::new();
     for command in commands {
         let id = outbox.generate_id()?;
         match command {
@@ -587,15 +596,13 @@ fn write_commands(
                 timers.insert(&timer_key(timer.key()), encode(&timer)?)?;
             }
             command => {
-                outbox.insert(
-                    &id.to_be_bytes(),
-                    encode(&OutboxEntry::new(id, command, now))?,
-                )?;
-                ids.push(id);
+                let entry = OutboxEntry::new(id, command, now);
+                outbox.insert(&id.to_be_bytes(), encode(&entry)?)?;
+                written.push(entry);
             }
         }
     }
-    Ok(ids)
+    Ok(written)
 }
 
 /// Timers are keyed by due time (milliseconds, big-endian, so byte order is time order),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -70,6 +70,15 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// One try and no retry, for a caller that retries itself (the outbox).
+    pub fn once(timeout: Duration) -> Self {
+        Self {
+            attempts: 1,
+            timeout,
+            ..Self::default()
+        }
+    }
+
     /// The pause after `failed` failed tries: uniform in `[0, min(max, base * 2^(failed-1))]`.
     ///
     /// Full jitter rather than a fixed schedule so that many requests throttled together
@@ -155,6 +164,21 @@ impl TwilioClient {
                 auth_token,
                 workspace_sid: workspace_sid.to_string(),
                 endpoints,
+                retry,
+            }),
+        }
+    }
+
+    /// The same account and connection pool, trying requests as `retry` says.
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                account_sid: inner.account_sid.clone(),
+                auth_token: inner.auth_token.clone(),
+                workspace_sid: inner.workspace_sid.clone(),
+                endpoints: inner.endpoints.clone(),
                 retry,
             }),
         }
@@ -294,7 +318,8 @@ impl TwilioClient {
                     if error.is_permanent() || attempt >= attempts {
                         return Err(error);
                     }
-                    tokio::time::sleep(retry.backoff(attempt)).await;
+                    let asked = error.retry_after.unwrap_or_default();
+                    tokio::time::sleep(retry.backoff(attempt).max(asked)).await;
                     attempt += 1;
                 }
             }
@@ -325,6 +350,13 @@ impl TwilioClient {
             .await
             .map_err(|e| TwilioError::transport(&e))?;
         let status = response.status().as_u16();
+        // Twilio gives whole seconds; the HTTP-date form is not used by its APIs.
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let text = response
             .text()
             .await
@@ -332,7 +364,9 @@ impl TwilioClient {
         if response_is_success(status) {
             Ok((status, text))
         } else {
-            Err(TwilioError::from_response(status, &text))
+            let mut error = TwilioError::from_response(status, &text);
+            error.retry_after = retry_after;
+            Err(error)
         }
     }
 }

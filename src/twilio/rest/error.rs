@@ -27,6 +27,9 @@ pub struct TwilioError {
     /// Extra detail from the body (`details`, or RFC 9457 extension members such as a
     /// validator's `validation` list), as compact JSON.
     pub details: Option<String>,
+    /// How long Twilio asked us to wait before trying again (`Retry-After` on a 429 or a
+    /// 503), if it said.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// Why a call failed.
@@ -52,6 +55,11 @@ const BODY_EXCERPT_CHARS: usize = 200;
 const DETAILS_CHARS: usize = 500;
 
 impl TwilioError {
+    /// Twilio asked the whole account to slow down (HTTP 429, error 20429).
+    pub fn is_throttled(&self) -> bool {
+        self.kind == ErrorKind::Status && self.status == Some(429)
+    }
+
     /// Whether trying the same request again is pointless: a 4xx other than 429 (the
     /// request itself is wrong, or forbidden), an unreadable success, or a bad base URL.
     /// Network failures, timeouts, 429 and 5xx are transient.
@@ -163,6 +171,7 @@ impl TwilioError {
             message,
             more_info: None,
             details: None,
+            retry_after: None,
         }
     }
 

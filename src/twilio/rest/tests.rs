@@ -29,6 +29,7 @@ struct Canned {
     status: u16,
     body: String,
     delay: Duration,
+    retry_after: Option<&'static str>,
 }
 
 fn answer(status: u16, body: &str) -> Canned {
@@ -36,6 +37,7 @@ fn answer(status: u16, body: &str) -> Canned {
         status,
         body: body.to_string(),
         delay: Duration::ZERO,
+        retry_after: None,
     }
 }
 
@@ -155,11 +157,18 @@ async fn handle(
     }
     .unwrap_or_else(|| answer(200, "{}"));
     tokio::time::sleep(canned.delay).await;
-    (
+    let mut response = (
         StatusCode::from_u16(canned.status).expect("status"),
         [("content-type", "application/json")],
         canned.body,
     )
+        .into_response();
+    if let Some(wait) = canned.retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", wait.parse().expect("a header value"));
+    }
+    response
 }
 
 fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -488,6 +497,27 @@ async fn a_429_is_retried() {
     assert_eq!(workspace.sid.as_deref(), Some(WS));
     assert_eq!(mock.seen().len(), 2);
     assert_eq!(mock.seen()[0].path, format!("/v1/Workspaces/{WS}"));
+}
+
+#[tokio::test]
+async fn a_429_tells_how_long_twilio_asked_to_wait() {
+    let throttled = Canned {
+        retry_after: Some("7"),
+        ..answer(
+            429,
+            r#"{"code": 20429, "message": "Too Many Requests", "status": 429}"#,
+        )
+    };
+    let mock = Mock::start(vec![throttled]).await;
+    let err = mock
+        .client_with(RetryPolicy::once(Duration::from_secs(5)))
+        .fetch_workspace()
+        .await
+        .expect_err("throttled");
+    assert!(err.is_throttled());
+    assert!(!err.is_permanent());
+    assert_eq!(err.retry_after, Some(Duration::from_secs(7)));
+    assert_eq!(mock.seen().len(), 1, "tried once: the caller retries");
 }
 
 #[tokio::test]

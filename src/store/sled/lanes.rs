@@ -1,0 +1,223 @@
+//! Which outbox lanes have work, and in what order to deliver them, kept in memory beside
+//! the `outbox` tree so a claim costs in proportion to what is due, not to the backlog.
+//!
+//! The index is rebuilt from the tree when the store opens (sled's directory lock means one
+//! process holds the store, so no other process changes the tree) and is told of every
+//! entry written, finished or rescheduled after the transaction that did it commits.
+//! Claims live only here: after a crash nothing is claimed and every entry still in the
+//! tree is delivered again, which is the outbox's at-least-once promise.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::core::effects::Command;
+use crate::store::OutboxEntry;
+
+/// What the index needs to know of one entry.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    urgent: bool,
+    sync: bool,
+    /// Milliseconds since the epoch before which it must not be tried; `i64::MIN` for now.
+    not_before: i64,
+}
+
+impl Meta {
+    fn of(entry: &OutboxEntry) -> Self {
+        Self {
+            urgent: entry.command.is_urgent(),
+            sync: entry.command.is_sync(),
+            not_before: entry.not_before.map_or(i64::MIN, |t| t.timestamp_millis()),
+        }
+    }
+}
+
+/// A lane's place in the delivery order: urgent lanes first, then by when the head is
+/// due, then by the head's id (oldest first). The lane name makes keys unique.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    routine: bool,
+    due: i64,
+    head: u64,
+    lane: String,
+}
+
+impl Place {
+    /// A bound before every place of its class due at `due` or later.
+    fn first(routine: bool, due: i64) -> Self {
+        Self {
+            routine,
+            due,
+            head: 0,
+            lane: String::new(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Lane {
+    /// In id order, which is the order they were written.
+    entries: BTreeMap<u64, Meta>,
+    urgent: usize,
+    claimed: bool,
+    /// Where it stands in `ready`, while it stands there (unclaimed, not empty).
+    place: Option<Place>,
+}
+
+#[derive(Default)]
+struct Index {
+    lanes: HashMap<String, Lane>,
+    ready: BTreeSet<Place>,
+}
+
+/// The ids to deliver as one claim: the head, or the run of syncs it starts.
+pub(super) struct Taken {
+    pub lane: String,
+    pub urgent: bool,
+    pub ids: Vec<u64>,
+}
+
+#[derive(Default)]
+pub(super) struct Lanes {
+    index: Mutex<Index>,
+}
+
+impl std::fmt::Debug for Lanes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let index = self.lock();
+        f.debug_struct("Lanes")
+            .field("lanes", &index.lanes.len())
+            .field("ready", &index.ready.len())
+            .finish()
+    }
+}
+
+impl Lanes {
+    pub fn add<'a>(&self, entries: impl IntoIterator<Item = &'a OutboxEntry>) {
+        let mut index = self.lock();
+        let mut touched = Vec::new();
+        for entry in entries {
+            if matches!(entry.command, Command::Timer { .. }) {
+                continue;
+            }
+            let name = entry.command.lane();
+            let lane = index.lanes.entry(name.clone()).or_default();
+            let meta = Meta::of(entry);
+            if lane.entries.insert(entry.id, meta).is_none() && meta.urgent {
+                lane.urgent += 1;
+            }
+            touched.push(name);
+        }
+        for name in touched {
+            index.requeue(&name);
+        }
+    }
+
+    /// Takes up to `limit` due lanes, in delivery order, and marks them claimed. The mark
+    /// is made under the same lock that found them, and a claimed lane leaves `ready`, so
+    /// no second caller can take it before `finish` or `release`.
+    pub fn claim(&self, now: DateTime<Utc>, limit: usize) -> Vec<Taken> {
+        let mut index = self.lock();
+        let now = now.timestamp_millis();
+        let mut places = Vec::new();
+        for routine in [false, true] {
+            let until = Place::first(routine, now.saturating_add(1));
+            let due = index.ready.range(Place::first(routine, i64::MIN)..until);
+            places.extend(due.take(limit - places.len()).cloned());
+        }
+        places
+            .into_iter()
+            .map(|place| {
+                index.ready.remove(&place);
+                let lane = index
+                    .lanes
+                    .get_mut(&place.lane)
+                    .expect("a ready lane exists");
+                lane.claimed = true;
+                lane.place = None;
+                // A run of syncs coalesces; anything else goes alone.
+                let mut ids = Vec::new();
+                let mut entries = lane.entries.iter();
+                if let Some((id, head)) = entries.next() {
+                    ids.push(*id);
+                    if head.sync {
+                        ids.extend(entries.take_while(|(_, m)| m.sync).map(|(id, _)| *id));
+                    }
+                }
+                Taken {
+                    lane: place.lane,
+                    urgent: lane.urgent > 0,
+                    ids,
+                }
+            })
+            .collect()
+    }
+
+    /// A claim is over: `removed` left the outbox, `rescheduled` waits until a new time,
+    /// and the lane may be claimed again.
+    pub fn finish(&self, lane: &str, removed: &[u64], rescheduled: Option<(u64, DateTime<Utc>)>) {
+        let mut index = self.lock();
+        let Some(entry) = index.lanes.get_mut(lane) else {
+            return;
+        };
+        for id in removed {
+            if entry.entries.remove(id).is_some_and(|m| m.urgent) {
+                entry.urgent -= 1;
+            }
+        }
+        if let Some((id, due)) = rescheduled
+            && let Some(meta) = entry.entries.get_mut(&id)
+        {
+            meta.not_before = due.timestamp_millis();
+        }
+        entry.claimed = false;
+        index.requeue(lane);
+    }
+
+    /// When the soonest unclaimed lane is due (maybe already).
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        let index = self.lock();
+        let routine = Place::first(true, i64::MIN);
+        let urgent = index.ready.range(..routine.clone()).next();
+        let routine = index.ready.range(routine..).next();
+        let due = match (urgent, routine) {
+            (Some(a), Some(b)) => a.due.min(b.due),
+            (a, b) => a.or(b)?.due,
+        };
+        Some(DateTime::from_timestamp_millis(due).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Index {
+    /// Puts a lane back in `ready` at the place its head now gives it, or drops it when it
+    /// is empty; a claimed lane stays out until its claim ends.
+    fn requeue(&mut self, name: &str) {
+        let Some(lane) = self.lanes.get_mut(name) else {
+            return;
+        };
+        if let Some(old) = lane.place.take() {
+            self.ready.remove(&old);
+        }
+        if lane.claimed {
+            return;
+        }
+        let Some((head, meta)) = lane.entries.first_key_value() else {
+            self.lanes.remove(name);
+            return;
+        };
+        let place = Place {
+            routine: lane.urgent == 0,
+            due: meta.not_before,
+            head: *head,
+            lane: name.to_string(),
+        };
+        lane.place = Some(place.clone());
+        self.ready.insert(place);
+    }
+}
