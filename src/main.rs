@@ -49,6 +49,14 @@ enum Command {
         /// Keep the store in this directory instead of a temporary one removed on exit.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// The simulated Twilio answers every REST request this many milliseconds later
+        /// (real Twilio takes 100-500).
+        #[arg(long, value_name = "MS")]
+        twilio_latency_ms: Option<u64>,
+        /// Add this many workers whose shift starts a minute or two after start, all at
+        /// once: a shift-start burst to watch (try with --twilio-latency-ms 200).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        crowd: usize,
     },
     /// Look at and change the roster: through the API while the service runs (set
     /// SHIFTLINE_API_TOKEN), on the store directly while it is stopped.
@@ -96,7 +104,12 @@ fn main() -> ExitCode {
     init_logs(cli.log_json, level);
     match cli.command {
         Command::Serve { config } => serve(config),
-        Command::Demo { config, data_dir } => demo(config, data_dir),
+        Command::Demo {
+            config,
+            data_dir,
+            twilio_latency_ms,
+            crowd,
+        } => demo(config, data_dir, twilio_latency_ms, crowd),
         Command::Twilio {
             command: TwilioCommand::Setup { config },
         } => twilio_setup(config),
@@ -142,7 +155,12 @@ fn twilio_setup(config: PathBuf) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn demo(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
+fn demo(
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    twilio_latency_ms: Option<u64>,
+    crowd: usize,
+) -> ExitCode {
     let loaded = match shiftline::demo::load_settings(config.as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -156,6 +174,8 @@ fn demo(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
     let options = shiftline::demo::Options {
         data_dir,
         source: loaded.source,
+        twilio_latency_ms,
+        crowd,
     };
     let result = runtime.block_on(shiftline::demo::run(loaded.settings, options));
     // Background work (the simulator's server, idle connections) is not waited for.

@@ -45,11 +45,17 @@ fn example_config(dir: &Path) -> PathBuf {
 
 /// Runs `shiftline demo --config <config>` with `script` on standard input; its stdout.
 fn run_demo(script: &str) -> String {
+    run_demo_with(script, &[])
+}
+
+/// `run_demo` with more command-line arguments.
+fn run_demo_with(script: &str, args: &[&str]) -> String {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let config = example_config(dir.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_shiftline"))
         .args(["demo", "--config"])
         .arg(&config)
+        .args(args)
         .current_dir(dir.path())
         // The demo ignores a real auth token anyway; keep the test's environment out of it.
         .env_remove("SHIFTLINE_ENROLMENT_PIN")
@@ -218,4 +224,22 @@ fn nobody_online_so_the_caller_leaves_a_voicemail_that_is_texted() {
     );
     // The end of the input stops the demo as `quit` does.
     assert_has(&transcript, "stopped");
+}
+
+#[test]
+fn a_slow_twilio_still_connects_the_caller() {
+    let transcript = run_demo_with(
+        "ben> skills\n\
+         ben> 1\n\
+         ben> yes\n\
+         ben> on\n\
+         call billing\n\
+         wait 6s\n\
+         status\n",
+        &["--twilio-latency-ms", "150"],
+    );
+    assert_has(&transcript, "TaskRouter: worker Ben");
+    assert_has(&transcript, "-> +15550002222 (Ben): ringing");
+    assert_has(&transcript, "bridged with CA..01");
+    assert_has(&transcript, "outbox: 0 pending, 0 parked");
 }

@@ -2,7 +2,7 @@
 //! answers mean (done, retry later, or refused for good).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::{Attempt, Feedback};
 use crate::config::Settings;
@@ -20,8 +20,9 @@ use crate::twilio::rest::{
 pub struct Executor {
     pub client: TwilioClient,
     pub settings: Arc<Settings>,
-    /// Activity SIDs by name; looked up once, then kept (setup creates them).
-    activities: Arc<Mutex<HashMap<&'static str, String>>>,
+    /// Activity SIDs by name; looked up once, then kept (setup creates them). An async
+    /// lock held across the lookup, so a burst of syncs sends one request, not one each.
+    activities: Arc<tokio::sync::Mutex<HashMap<&'static str, String>>>,
 }
 
 impl Executor {
@@ -289,12 +290,8 @@ impl Executor {
 
     async fn activity_sid(&self, activity: Activity) -> Result<String, TwilioError> {
         let name = activity.name();
-        if let Some(sid) = self
-            .activities
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
+        let mut known = self.activities.lock().await;
+        if let Some(sid) = known.get(name) {
             return Ok(sid.clone());
         }
         let found = self.client.list_activities(Some(name), None).await?;
@@ -308,10 +305,7 @@ impl Executor {
                     "TaskRouter has no {name:?} activity: run `shiftline twilio setup`"
                 ))
             })?;
-        self.activities
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name, sid.clone());
+        known.insert(name, sid.clone());
         Ok(sid)
     }
 }

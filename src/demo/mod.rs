@@ -17,7 +17,9 @@
 //! transcript). The demo runs on the real clock: phones ring for real seconds, so scripts
 //! use `wait` to let a call play out.
 
-use std::collections::BTreeMap;
+mod crowd;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,12 +40,13 @@ use crate::core::intake::machines::Presence;
 use crate::core::intake::record::WorkerRecord;
 use crate::outbox::Delivery;
 use crate::web::AppState;
+use crowd::{Crowd, Tally};
 
 /// The configuration `shiftline demo` uses when none is given and it is in the current
 /// directory.
 pub const EXAMPLE_CONFIG: &str = "shiftline.example.toml";
 /// The same file, built in, so the demo also runs outside a checkout.
-const BUILT_IN_EXAMPLE: &str = include_str!("../shiftline.example.toml");
+const BUILT_IN_EXAMPLE: &str = include_str!("../../shiftline.example.toml");
 /// Signs the demo's webhooks and the simulator's callbacks. A fixed, made-up token: the
 /// demo never talks to Twilio, and a real token from the environment has no business
 /// signing requests to a toy.
@@ -133,6 +136,12 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     /// Where the settings came from, for the banner.
     pub source: String,
+    /// The simulated Twilio answers every REST request this much later (Twilio's real
+    /// speed is 100-500 ms); None keeps the configuration's `[simulator]` knobs.
+    pub twilio_latency_ms: Option<u64>,
+    /// This many more workers on one shift starting a minute or two after start (see
+    /// `crowd`).
+    pub crowd: usize,
 }
 
 /// Runs the demo until `quit`, the end of standard input or Ctrl-C.
@@ -180,6 +189,20 @@ async fn run_in(
     let addr = listener.local_addr().map_err(listen_error)?;
     settings.listen = addr;
     settings.public_url = format!("http://{addr}");
+    if let Some(ms) = options.twilio_latency_ms {
+        settings.simulator.latency_ms = ms;
+    }
+    let crowd = (options.crowd > 0).then(|| {
+        let crowd = Crowd::new(
+            options.crowd,
+            chrono::Utc::now(),
+            settings.default_time_zone,
+        );
+        settings
+            .roster
+            .extend(crowd.roster(settings.default_time_zone));
+        crowd
+    });
 
     // As `serve` does with no [twilio] section.
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -216,7 +239,11 @@ async fn run_in(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or_default();
-    let mut watcher = Watcher::new(vec![state.settings.public_url.clone(), sim.base_url()]);
+    let crowd_phones = crowd.as_ref().map(|c| c.phones.clone()).unwrap_or_default();
+    let mut watcher = Watcher::new(
+        vec![state.settings.public_url.clone(), sim.base_url()],
+        crowd,
+    );
     // What is already there is the starting point, not news.
     watcher.look(&state, &sim).await;
     let demo = Arc::new(Demo {
@@ -229,6 +256,7 @@ async fn run_in(
         // replayed one.
         sid_prefix: format!("SM{run_id:016x}"),
         texts_sent: AtomicU64::new(0),
+        crowd: crowd_phones,
         last_call: std::sync::Mutex::new(None),
         out: Out::new(interactive),
     });
@@ -238,6 +266,7 @@ async fn run_in(
         }
     }
     demo.banner(&options.source, temporary, changes);
+    demo.enrol_crowd().await;
 
     let background = vec![
         tokio::spawn(tick_simulator(demo.clone())),
@@ -328,14 +357,14 @@ struct Demo {
     state: AppState,
     sim: Simulator,
     delivery: Delivery,
-    /// One outbox pass at a time: the background loop and `settle` both deliver, and two
-    /// passes at once could send the same command twice.
     /// What has been printed so far. A command holds it while it runs, so that what it set
     /// off is printed after it, in one piece.
     watcher: Mutex<Watcher>,
     http: reqwest::Client,
     sid_prefix: String,
     texts_sent: AtomicU64,
+    /// The crowd's phones (`--crowd`), left out of `status`'s table.
+    crowd: BTreeSet<String>,
     /// The CallSid of the last customer call, for `hangup`.
     last_call: std::sync::Mutex<Option<String>>,
     out: Out,
@@ -349,6 +378,8 @@ enum Command {
     Status,
     Hangup,
     Wait(Duration),
+    /// Until just after the `--crowd`'s shift starts.
+    WaitForCrowd,
     Text {
         who: String,
         text: String,
@@ -384,6 +415,7 @@ fn parse(line: &str) -> Result<Command, String> {
         "quit" | "exit" => Ok(Command::Quit),
         "status" => Ok(Command::Status),
         "hangup" | "hang-up" => Ok(Command::Hangup),
+        "wait" if rest.eq_ignore_ascii_case("crowd") => Ok(Command::WaitForCrowd),
         "wait" => parse_wait(rest).map(Command::Wait),
         "call" => {
             let (target, from) = match words.as_slice() {
@@ -455,6 +487,7 @@ commands (case does not matter):
                                voicemail[:ring s], busy, no-answer, fail, fax
   hangup                       the last caller hangs up
   wait 8s                      let time pass (s or m, at most 2 m) while events print
+  wait crowd                   with --crowd: until just after the crowd's shift starts
   status                       workers, TaskRouter, outbox and voicemails
   help                         this list
   quit                         stop (also: exit, Ctrl-D)";
@@ -477,11 +510,15 @@ impl Demo {
                 _ => skill.key.to_string(),
             })
             .collect();
-        let workers: Vec<String> = settings
+        let mut workers: Vec<String> = settings
             .roster
             .iter()
+            .filter(|w| !self.crowd.contains(w.phone.as_str()))
             .map(|w| format!("{} {} ({})", w.name, w.phone, w.language))
             .collect();
+        if !self.crowd.is_empty() {
+            workers.push(format!("and a crowd of {}", self.crowd.len()));
+        }
         let lines = [
             "shiftline demo: the service and a simulated Twilio on this machine, no account needed"
                 .to_string(),
@@ -552,7 +589,19 @@ impl Demo {
             Command::Text { who, text } => self.text(&who, &text).await,
             Command::Call { target, from } => self.call(target.as_deref(), from.as_deref()),
             Command::Phone { who, answers } => self.phone(&who, &answers).await,
-            Command::Wait(span) => {
+            Command::WaitForCrowd | Command::Wait(_) => {
+                let span = match (&command, &watcher.crowd) {
+                    (Command::Wait(span), _) => *span,
+                    (_, Some(crowd)) => (crowd.starts.to_utc() - chrono::Utc::now()
+                        + chrono::TimeDelta::milliseconds(300))
+                    .to_std()
+                    .unwrap_or_default(),
+                    (_, None) => {
+                        self.out
+                            .event("error: there is no crowd (start the demo with --crowd N)");
+                        return true;
+                    }
+                };
                 let capped = span.min(MAX_WAIT);
                 let mut lines = vec![format!("... {} s pass", capped.as_secs_f64())];
                 if span > MAX_WAIT {
@@ -570,6 +619,11 @@ impl Demo {
                     return false;
                 }
                 watcher = self.watcher.lock().await;
+                if command == Command::WaitForCrowd {
+                    // The burst has just begun: back to the prompt without waiting for
+                    // it to end, so the next command (a call) lands in the middle of it.
+                    return true;
+                }
                 Ok(Vec::new())
             }
             Command::Help | Command::Quit => Ok(Vec::new()),
@@ -671,6 +725,28 @@ impl Demo {
     async fn text(&self, who: &str, text: &str) -> Result<Vec<String>, String> {
         let (phone, name) = self.worker(who).await?;
         self.out.event(&format!("{name} texts {text:?}"));
+        let body = match self.post_sms(&phone, text).await? {
+            Ok(body) => body,
+            Err(refused) => return Ok(vec![refused]),
+        };
+        let replies = messages(&body);
+        if replies.is_empty() {
+            return Ok(vec![format!("(no reply to {name})")]);
+        }
+        Ok(replies
+            .iter()
+            .flat_map(|reply| reply.lines())
+            .map(|line| format!("reply to {name}: {line:?}"))
+            .collect())
+    }
+
+    /// Sends a text from `phone` through the SMS webhook, signed as Twilio signs it: the
+    /// TwiML answer, or (inside) the refusal when shiftline did not answer 2xx.
+    async fn post_sms(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+    ) -> Result<Result<String, String>, String> {
         let n = self.texts_sent.fetch_add(1, Ordering::Relaxed) + 1;
         let sid = format!("{}{n:016x}", self.sid_prefix);
         let settings = &self.state.settings;
@@ -702,17 +778,55 @@ impl Demo {
             .await
             .map_err(|e| format!("the SMS webhook's answer could not be read: {e}"))?;
         if !status.is_success() {
-            return Ok(vec![format!("HTTP {} {}", status.as_u16(), body.trim())]);
+            return Ok(Err(format!("HTTP {} {}", status.as_u16(), body.trim())));
         }
-        let replies = messages(&body);
-        if replies.is_empty() {
-            return Ok(vec![format!("(no reply to {name})")]);
+        Ok(Ok(body))
+    }
+
+    /// Enrols `--crowd` by text, each worker's texts in order and many workers at once,
+    /// and says when their shift starts.
+    async fn enrol_crowd(self: &Arc<Self>) {
+        let Some((phones, starts, texts)) = self
+            .watcher
+            .lock()
+            .await
+            .crowd
+            .as_ref()
+            .map(|c| (c.phones.clone(), c.starts, c.texts.clone()))
+        else {
+            return;
+        };
+        let mut enrolling = tokio::task::JoinSet::new();
+        let mut failed = 0;
+        for phone in &phones {
+            if enrolling.len() >= 16
+                && let Some(Ok(false)) = enrolling.join_next().await
+            {
+                failed += 1;
+            }
+            let (demo, texts) = (self.clone(), texts.clone());
+            let Ok(phone) = PhoneNumber::parse(phone) else {
+                continue;
+            };
+            enrolling.spawn(async move {
+                for text in &texts {
+                    if !matches!(demo.post_sms(&phone, text).await, Ok(Ok(_))) {
+                        return false;
+                    }
+                }
+                true
+            });
         }
-        Ok(replies
-            .iter()
-            .flat_map(|reply| reply.lines())
-            .map(|line| format!("reply to {name}: {line:?}"))
-            .collect())
+        failed += enrolling.join_all().await.iter().filter(|ok| !**ok).count();
+        let wait = (starts.to_utc() - chrono::Utc::now()).num_seconds().max(0);
+        self.out.event(&format!(
+            "crowd: {} workers texted their skills and hours ({}){}; their shift starts at {} (in {wait} s): `wait {}s`, then `call billing` during the burst",
+            phones.len(),
+            texts[3],
+            if failed > 0 { format!(", {failed} failed") } else { String::new() },
+            starts.format("%H:%M"),
+            wait + 2,
+        ));
     }
 
     fn call(&self, target: Option<&str>, from: Option<&str>) -> Result<Vec<String>, String> {
@@ -785,7 +899,14 @@ impl Demo {
             "skills".to_string(),
             "TaskRouter".to_string(),
         ]];
-        for record in &records {
+        let crowd = records
+            .iter()
+            .filter(|r| self.crowd.contains(r.phone.as_str()))
+            .count();
+        for record in records
+            .iter()
+            .filter(|r| !self.crowd.contains(r.phone.as_str()))
+        {
             let activity = taskrouter
                 .iter()
                 .find(|w| w.friendly_name == record.phone.as_str())
@@ -817,6 +938,15 @@ impl Demo {
             })
             .collect();
         lines.insert(0, "workers:".to_string());
+        if crowd > 0 {
+            let online = records
+                .iter()
+                .filter(|r| {
+                    self.crowd.contains(r.phone.as_str()) && r.presence != Presence::Offline
+                })
+                .count();
+            lines.push(format!("crowd: {crowd} workers, {online} online"));
+        }
         let pending = store.outbox().await.map(|o| o.len()).unwrap_or_default();
         let parked = store.parked().await.map(|p| p.len()).unwrap_or_default();
         lines.push(format!("outbox: {pending} pending, {parked} parked"));
@@ -986,11 +1116,14 @@ struct Watcher {
     messages: usize,
     voicemails: usize,
     parked: usize,
+    /// `--crowd`: its events are counted, not printed one by one.
+    crowd: Option<Crowd>,
 }
 
 impl Watcher {
-    fn new(bases: Vec<String>) -> Self {
+    fn new(bases: Vec<String>, crowd: Option<Crowd>) -> Self {
         Self {
+            crowd,
             bases,
             presence: BTreeMap::new(),
             taskrouter: BTreeMap::new(),
@@ -1054,9 +1187,21 @@ impl Watcher {
             None => phone.to_string(),
         };
         let mut lines = Vec::new();
+        let mut tally = Tally::default();
+        let in_crowd = |text: &str| self.crowd.as_ref().is_some_and(|c| c.mentions(text));
 
         for request in sim.take_requests() {
-            lines.push(self.request(&request));
+            let line = self.request(&request);
+            if in_crowd(&request.describe()) {
+                tally.requests += 1;
+            } else {
+                // Where another request fell among the crowd's shows what went first.
+                if tally.requests > 0 {
+                    lines.push(format!("crowd: {} Twilio requests", tally.requests));
+                    tally.requests = 0;
+                }
+                lines.push(line);
+            }
         }
         static NUMBER: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"\+[0-9]{8,15}\b").expect("a valid pattern"));
@@ -1066,6 +1211,10 @@ impl Watcher {
         }
         let messages = sim.messages();
         for message in messages.iter().skip(self.messages) {
+            if in_crowd(&message.to) {
+                tally.texts += 1;
+                continue;
+            }
             lines.push(format!(
                 "text to {}: {:?}",
                 named(&message.to),
@@ -1115,7 +1264,10 @@ impl Watcher {
                 list("skills"),
                 list("languages")
             );
-            if self.taskrouter.get(&worker.sid) != Some(&line) {
+            if self.taskrouter.get(&worker.sid) != Some(&line) && in_crowd(&worker.friendly_name) {
+                tally.available += usize::from(worker.activity_name == "Available");
+                self.taskrouter.insert(worker.sid.clone(), line);
+            } else if self.taskrouter.get(&worker.sid) != Some(&line) {
                 let who = names
                     .get(&worker.friendly_name)
                     .cloned()
@@ -1135,6 +1287,13 @@ impl Watcher {
             };
             let phone = record.phone.to_string();
             match self.presence.get(&phone) {
+                Some(before) if *before != line && in_crowd(&phone) => {
+                    if record.presence == Presence::Offline {
+                        tally.offline += 1;
+                    } else {
+                        tally.online += 1;
+                    }
+                }
                 Some(before) if *before != line => {
                     lines.push(format!("{} is now {line}", record.name));
                 }
@@ -1164,6 +1323,7 @@ impl Watcher {
             ));
         }
         self.parked = parked.len();
+        lines.extend(tally.line());
         lines
     }
 }
