@@ -58,8 +58,10 @@ const MAX_BACKOFF: TimeDelta = TimeDelta::seconds(300);
 const MAX_URGENT_BACKOFF: TimeDelta = TimeDelta::seconds(10);
 /// Timers taken from the store at once.
 const TIMER_BATCH: usize = 500;
-/// Timers fired at once: enough for their flushes to share one group commit.
+/// Timers fired at once, at most: enough for their flushes to share one group commit.
 const TIMERS_AT_ONCE: usize = 16;
+/// Lanes one `deliver_due` pass takes.
+const PASS: usize = 1000;
 /// The longest `run` sleeps without looking, in case a wake-up was missed.
 const IDLE_LOOK: Duration = Duration::from_secs(5);
 
@@ -123,6 +125,9 @@ pub struct Delivery {
     pace: Arc<Mutex<Pace>>,
     /// Claims being delivered now, by any clone.
     in_flight: Arc<tokio::sync::watch::Sender<usize>>,
+    /// Timers fired at once: as many as requests in flight (one at a time, when requests
+    /// go one at a time, keeps replays deterministic), at most `TIMERS_AT_ONCE`.
+    timers_at_once: usize,
 }
 
 impl Delivery {
@@ -148,6 +153,7 @@ impl Delivery {
             wake,
             pace: Arc::new(Mutex::new(Pace::new(limits.max_concurrent))),
             in_flight: Arc::new(tokio::sync::watch::channel(0).0),
+            timers_at_once: limits.max_concurrent.clamp(1, TIMERS_AT_ONCE),
         }
     }
 
@@ -179,22 +185,43 @@ impl Delivery {
         }
     }
 
-    /// Everything due now: the due timers fire, then every due lane is delivered (a lane
-    /// whose head is done goes on with its next command if that is due too), up to the
-    /// request limit at once, until nothing due is left. Returns what it did.
+    /// One pass over what is due now: the due timers fire, then the lanes due at the start
+    /// of the pass are claimed at once, most urgent first, and delivered in that order, up
+    /// to the request limit at a time. What their delivery sets off (a lane's next command,
+    /// a command written by a callback meanwhile) waits for the next pass, so a pass with
+    /// one request at a time is a deterministic step for tests and the demo.
     pub async fn deliver_due(&self) -> Result<Report, StoreError> {
-        let mut report = self.fire_timers(self.clock.now()).await?;
+        let now = self.clock.now();
+        let mut report = self.fire_timers(now).await?;
+        let mut waiting = self.store.claim(now, PASS).await?.into_iter();
         let mut requests = Requests::new();
+        let mut failed = None;
         loop {
-            if let Err(e) = self.start_due(&mut requests).await {
-                requests.join_all().await;
-                return Err(e);
+            while self.has_room(requests.len()) {
+                let Some(claim) = waiting.next() else { break };
+                self.in_flight.send_modify(|n| *n += 1);
+                let this = self.clone();
+                requests.spawn(async move { this.deliver(claim).await });
             }
             match requests.join_next().await {
-                Some(done) => report.add(done.map_err(|e| StoreError::Backend(e.to_string()))??),
-                None => return Ok(report),
+                Some(Ok(Ok(done))) => report.add(done),
+                Some(Ok(Err(e))) => failed = Some(e),
+                Some(Err(e)) => failed = Some(StoreError::Backend(e.to_string())),
+                None => break,
             }
         }
+        // Twilio asked for a pause before these could go: they wait for the next pass.
+        for claim in waiting {
+            self.store.release(&claim).await?;
+        }
+        failed.map_or(Ok(report), Err)
+    }
+
+    /// Whether another request may start now: a slot is free and Twilio has not asked
+    /// for a pause.
+    fn has_room(&self, in_flight: usize) -> bool {
+        let pace = self.pace();
+        pace.paused_until(self.clock.now()).is_none() && in_flight < pace.limit()
     }
 
     /// Whether some delivery (this loop's or another's) is running; waits until none is.
@@ -210,14 +237,10 @@ impl Delivery {
     /// not asked for a pause, and starts delivering each.
     async fn start_due(&self, requests: &mut Requests) -> Result<(), StoreError> {
         loop {
-            let now = self.clock.now();
-            let room = {
-                let pace = self.pace.lock().unwrap_or_else(|e| e.into_inner());
-                pace.paused_until(now).is_none() && requests.len() < pace.limit()
-            };
-            if !room {
+            if !self.has_room(requests.len()) {
                 return Ok(());
             }
+            let now = self.clock.now();
             // Counted from before the claim, so `idle` never misses one being taken.
             self.in_flight.send_modify(|n| *n += 1);
             let claim = match self.store.claim(now, 1).await {
@@ -287,7 +310,7 @@ impl Delivery {
             }
             let mut firing = JoinSet::new();
             for timer in due {
-                if firing.len() >= TIMERS_AT_ONCE
+                if firing.len() >= self.timers_at_once
                     && let Some(done) = firing.join_next().await
                 {
                     done.map_err(|e| StoreError::Backend(e.to_string()))??;

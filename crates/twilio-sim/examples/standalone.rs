@@ -4,6 +4,19 @@
 //! TWILIO_SIM_AUTH_TOKEN=... cargo run -p twilio-sim --example standalone -- 127.0.0.1:4010
 //! ```
 //!
+//! It ticks itself every 250 ms on the real clock, logs each simulated call line (and
+//! each REST request at debug level), and serves the control API under
+//! `/__sim/` beside Twilio's paths, so that tests in other processes can script phones,
+//! place calls and read what happened with `twilio_sim::Remote`:
+//!
+//! ```text
+//! curl -u AC00000000000000000000000000000000:$TWILIO_SIM_AUTH_TOKEN \
+//!     http://127.0.0.1:4010/__sim/calls
+//! ```
+//!
+//! The requests and call log it keeps for them are capped at the most recent 100,000
+//! each (`twilio_sim::RECORD_LIMIT`), so it can run for hours.
+//!
 //! The account is `AC000…0`, the workspace `WS000…0` (shiftline's simulated ones) unless
 //! `TWILIO_SIM_ACCOUNT_SID` / `TWILIO_SIM_WORKSPACE_SID` say otherwise. The realism knobs
 //! come from `TWILIO_SIM_LATENCY_MS`, `TWILIO_SIM_JITTER_MS`, `TWILIO_SIM_RPS_LIMIT`,

@@ -3,7 +3,48 @@
 //! `api_base` and `taskrouter_base` both set to [`Simulator::base_url`]). It backs
 //! shiftline's end-to-end tests and lets a newcomer run shiftline without a Twilio
 //! account, in-process ([`Simulator::start`], ticked by its owner) or as its own process
-//! shared by several shiftline instances ([`serve`]).
+//! shared by several shiftline instances ([`serve`]), which tests in other processes drive
+//! over HTTP with [`Remote`].
+//!
+//! Running on its own ([`serve`], [`serve_until`], or [`Simulator::start_standalone`] for
+//! a handle too): the timers fire every [`TICK`] (250 ms) on the clock given (the real one,
+//! [`system_time`]), each call log line is logged (`tracing`, info) and each REST request
+//! (debug) as it happens, and it can run for hours: what is kept for a test to read (the
+//! REST requests answered, the call log) is capped at the most recent [`RECORD_LIMIT`]
+//! (100,000) entries each, in every mode; the oldest are dropped and counted
+//! ([`SimInfo`]) unless taken first. (The account's resources, calls, tasks,
+//! reservations, messages and recordings, are not capped: they are kept as on Twilio and
+//! grow with the traffic.) A `shiftline simulator --listen ADDR` subcommand binds `ADDR`
+//! and calls [`serve_until`] (or [`serve`]) with a [`SimulatorConfig`] whose clock is
+//! [`system_time`].
+//!
+//! The control API (`control`): what a test does through [`Simulator`]'s methods, over
+//! HTTP, under `/__sim/` (a prefix no Twilio path uses), with the REST API's Basic auth
+//! (account SID and auth token, else 401) and JSON bodies. Its requests see no realism
+//! knob or injected failure and are not recorded. [`Remote`] is its client, with
+//! [`Simulator`]'s method names and answers, async and fallible:
+//!
+//! ```text
+//! GET  /__sim/info                     SimInfo: base URL, account, caps, counts held
+//! GET  /__sim/requests                 [RecordedRequest], kept      Remote::requests
+//! POST /__sim/requests/take            [RecordedRequest], taken     Remote::take_requests
+//! GET  /__sim/call-log                 [String], kept               Remote::call_log
+//! POST /__sim/call-log/take            [String], taken              Remote::take_call_log
+//! GET  /__sim/workers | tasks | calls | messages | recordings     [SimWorker] ...
+//! POST /__sim/tasks                    {"workflow_sid","attributes"} -> {"sid"}
+//! POST /__sim/calls                    {"from","to","url"} -> {"sid"}   (place_call)
+//! POST /__sim/calls/{sid}/hang-up      204
+//! POST /__sim/phones                   {"number","answers":"human:1, busy"} -> 204
+//!                                      (or "answers":["human:1","busy"]; "" clears)
+//! GET  /__sim/realism                  Realism
+//! PUT  /__sim/realism                  Realism (fields left out are off) -> 204, or 400
+//! POST /__sim/fail-next                {"status":500,"times":2} -> 204
+//! POST /__sim/tick                     204
+//! POST /__sim/settle                   204 once every callback queued is delivered
+//! ```
+//!
+//! Errors are Twilio's error body (`code message more_info status`): 401 (20003), 400
+//! (20001) for a body or value refused, 404 (20404) for an unknown `/__sim/` path.
 //!
 //! This crate depends on nothing of shiftline's, so that it checks shiftline instead of
 //! agreeing with it: the time comes in as a function ([`TimeSource`]), callbacks are
@@ -49,7 +90,7 @@
 //! fire in [`Simulator::tick`] when the clock says they are due.
 //!
 //! Simplified (each module says more): time only moves when the clock given moves, and
-//! timers only fire in [`Simulator::tick`] ([`serve`] calls it twice a second); routing
+//! timers only fire in [`Simulator::tick`] ([`serve`] calls it every [`TICK`]); routing
 //! runs after every change; one reservation per task, single-tasking workers; no task channels, statistics, Events
 //! list, assignment instructions (the answer to an assignment callback is ignored: a
 //! reservation is decided over REST, as shiftline does), `Instruction` updates or
@@ -94,13 +135,16 @@
 
 mod api2010;
 mod callbacks;
+mod control;
 mod error;
 mod events;
 mod expression;
+mod journal;
 mod json;
 mod phones;
 mod realism;
 mod redact;
+mod remote;
 mod routes;
 mod routing;
 mod signature;
@@ -119,14 +163,17 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
+pub use journal::RECORD_LIMIT;
 pub use phones::Answer;
 pub use realism::Realism;
+pub use remote::{Remote, RemoteError};
 
+use axum::Router;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use redact::redact;
 use state::{Call, State, attributes};
 use voice::Voice;
 
@@ -140,8 +187,9 @@ pub fn system_time() -> TimeSource {
     Arc::new(Utc::now)
 }
 
-/// How often [`serve`] fires the simulator's timers.
-const TICK: Duration = Duration::from_millis(500);
+/// How often a simulator running on its own ([`serve`], [`Simulator::start_standalone`])
+/// fires its timers.
+pub const TICK: Duration = Duration::from_millis(250);
 
 /// What the simulated account is.
 #[derive(Clone)]
@@ -158,9 +206,13 @@ pub struct SimulatorConfig {
     pub realism: Realism,
 }
 
-/// Runs a simulator on `listener` until serving fails, on its own: its timers fire every
-/// half second on `config.clock` (give it [`system_time`]), and what would be kept for a
-/// test to take (the call log, the requests answered) is logged and dropped instead.
+/// Runs a simulator on `listener` on its own until serving fails: what `shiftline
+/// simulator` runs, for several shiftline processes (and the tests driving them, with
+/// [`Remote`]) to share. Its timers fire every [`TICK`] (250 ms) on `config.clock` (give
+/// it [`system_time`]); the control API under `/__sim/` is served beside the REST API,
+/// and what is kept for a test to read (the REST requests answered, the call log) is
+/// capped at the most recent [`RECORD_LIMIT`] each. Each call log line is also logged
+/// (`tracing`, info) and each REST request (debug), phone numbers masked.
 ///
 /// Where callbacks go is never configured here: as on Twilio, each URL comes with the
 /// REST request that set it up (a workflow's `AssignmentCallbackUrl`, the workspace's
@@ -171,23 +223,24 @@ pub struct SimulatorConfig {
 /// of all instances, as with Twilio). The simulator's own links (`next_page_url`,
 /// recording URLs) use the listener's local address.
 pub async fn serve(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<()> {
-    let (simulator, server) = Simulator::build(listener, config)?;
+    serve_until(listener, config, std::future::pending()).await
+}
+
+/// [`serve`], until `shutdown` resolves (a signal, say): then it returns `Ok(())` at
+/// once, without waiting for requests in flight.
+pub async fn serve_until(
+    listener: TcpListener,
+    config: SimulatorConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let (simulator, app) = Simulator::build(&listener, config)?;
+    simulator.with_state(|state| state.standalone = true);
     tracing::info!(url = %simulator.base_url, "Twilio simulator listening");
-    let timers = async {
-        loop {
-            tokio::time::sleep(TICK).await;
-            simulator.tick().await;
-            for line in simulator.take_call_log() {
-                tracing::info!(call = %redact(&line), "simulated call");
-            }
-            for request in simulator.take_requests() {
-                tracing::debug!(request = %redact(&request.describe()), "simulated REST request");
-            }
-        }
-    };
+    let server = async move { axum::serve(listener, app).await };
     tokio::select! {
         served = server => served,
-        () = timers => unreachable!("the timer loop never ends"),
+        () = simulator.run_timers() => unreachable!("the timer loop never ends"),
+        () = shutdown => Ok(()),
     }
 }
 
@@ -201,7 +254,7 @@ pub struct Simulator {
 }
 
 /// One REST request the simulator answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedRequest {
     pub method: String,
     /// The path without host or query.
@@ -233,7 +286,7 @@ impl RecordedRequest {
 }
 
 /// A worker as TaskRouter holds it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimWorker {
     pub sid: String,
     pub friendly_name: String,
@@ -243,7 +296,7 @@ pub struct SimWorker {
 }
 
 /// A task and every reservation made for it, oldest first.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimTask {
     pub sid: String,
     pub attributes: Value,
@@ -254,7 +307,7 @@ pub struct SimTask {
     pub reservations: Vec<SimReservation>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimReservation {
     pub sid: String,
     pub worker_sid: String,
@@ -263,7 +316,7 @@ pub struct SimReservation {
 }
 
 /// A message sent over REST.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimMessage {
     pub sid: String,
     pub to: String,
@@ -273,7 +326,7 @@ pub struct SimMessage {
 }
 
 /// A call: placed over REST, or the customer's call behind a task.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimCall {
     pub sid: String,
     pub to: String,
@@ -306,24 +359,47 @@ impl Simulator {
     }
 
     /// Serves on `listener` in a background task and returns the handle. Nothing fires
-    /// the timers: the caller calls [`Simulator::tick`] (see [`serve`] for a simulator
-    /// that runs on its own).
+    /// the timers: the caller calls [`Simulator::tick`] (see
+    /// [`Simulator::start_standalone`] for a simulator that runs on its own).
     pub fn start_on(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<Simulator> {
-        let (simulator, server) = Self::build(listener, config)?;
+        let (simulator, app) = Self::build(&listener, config)?;
         tokio::spawn(async move {
-            if let Err(error) = server.await {
+            if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "the Twilio simulator stopped serving");
             }
         });
         Ok(simulator)
     }
 
-    /// The handle, and the server to run on `listener`. Refuses knobs that fail
-    /// [`Realism::validate`].
-    fn build(
+    /// [`Simulator::start_on`], running on its own as [`serve`] does (timers fired every
+    /// [`TICK`] on `config.clock`, call log and requests logged as they happen) until the
+    /// tokio runtime shuts down, and the handle to inspect it in-process too.
+    pub fn start_standalone(
         listener: TcpListener,
         config: SimulatorConfig,
-    ) -> std::io::Result<(Simulator, impl Future<Output = std::io::Result<()>> + Send)> {
+    ) -> std::io::Result<Simulator> {
+        let simulator = Self::start_on(listener, config)?;
+        simulator.with_state(|state| state.standalone = true);
+        tokio::spawn(simulator.clone().run_timers());
+        Ok(simulator)
+    }
+
+    /// Ticks every [`TICK`], forever.
+    async fn run_timers(self) {
+        let mut every = tokio::time::interval(TICK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.tick().await;
+        }
+    }
+
+    /// The handle, and the app to serve on `listener`. Refuses knobs that fail
+    /// [`Realism::validate`].
+    fn build(
+        listener: &TcpListener,
+        config: SimulatorConfig,
+    ) -> std::io::Result<(Simulator, Router)> {
         config
             .realism
             .validate()
@@ -347,8 +423,7 @@ impl Simulator {
         });
         let simulator = Simulator { state, base_url };
         let app = routes::router(simulator.clone());
-        let server = async move { axum::serve(listener, app).await };
-        Ok((simulator, server))
+        Ok((simulator, app))
     }
 
     /// `http://127.0.0.1:PORT`: the base for both API 2010 and TaskRouter.
@@ -365,9 +440,35 @@ impl Simulator {
         f(&mut self.lock())
     }
 
-    /// Every REST request answered since the last call, in order.
+    /// Every REST request answered since the last call, in order (at most the most
+    /// recent [`RECORD_LIMIT`]).
     pub fn take_requests(&self) -> Vec<RecordedRequest> {
-        std::mem::take(&mut self.lock().requests)
+        self.lock().requests.take()
+    }
+
+    /// What [`Simulator::take_requests`] would answer, without taking anything.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.to_vec()
+    }
+
+    /// Who the simulator is, and how much it holds of what a test takes.
+    pub fn info(&self) -> SimInfo {
+        let state = self.lock();
+        SimInfo {
+            base_url: self.base_url.clone(),
+            account_sid: state.account_sid.clone(),
+            workspace_sid: state.workspace_sid.clone(),
+            record_limit: RECORD_LIMIT,
+            requests_held: state.requests.len(),
+            requests_dropped: state.requests.dropped(),
+            call_log_held: state.call_log.len(),
+            call_log_dropped: state.call_log.dropped(),
+        }
+    }
+
+    /// The realism knobs in force.
+    pub fn realism(&self) -> Realism {
+        self.lock().conditions.realism().clone()
     }
 
     /// The next `times` authenticated REST requests get `status` with a Twilio error body
@@ -546,8 +647,15 @@ impl Simulator {
     /// machine_start`, `CA..02 bridged with CA..01 (reservation WR..01 accepted)`, `CA..01
     /// records a voicemail (12 s)`, `CA..02 completed (busy)`. SIDs the simulator made are
     /// shortened (`CA..01`), URLs shown as their path.
+    ///
+    /// At most the most recent [`RECORD_LIMIT`] lines are kept.
     pub fn take_call_log(&self) -> Vec<String> {
-        std::mem::take(&mut self.lock().call_log)
+        self.lock().call_log.take()
+    }
+
+    /// What [`Simulator::take_call_log`] would answer, without taking anything.
+    pub fn call_log(&self) -> Vec<String> {
+        self.lock().call_log.to_vec()
     }
 
     /// Voicemails recorded with `<Record>`, oldest first.
@@ -566,7 +674,7 @@ impl Simulator {
 }
 
 /// A voicemail left on a call with `<Record>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimRecording {
     pub call_sid: String,
     /// `RE…`.
@@ -575,6 +683,24 @@ pub struct SimRecording {
     pub url: String,
     /// Seconds.
     pub duration: u32,
+}
+
+/// Who a simulator is ([`Simulator::info`], `GET /__sim/info`), and how much it holds of
+/// what a test reads or takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimInfo {
+    /// As [`Simulator::base_url`].
+    pub base_url: String,
+    pub account_sid: String,
+    pub workspace_sid: String,
+    /// [`RECORD_LIMIT`]: how many requests, and how many call log lines, are kept.
+    pub record_limit: usize,
+    /// REST requests held, not yet taken.
+    pub requests_held: usize,
+    /// REST requests dropped, ever, because more than `record_limit` were held.
+    pub requests_dropped: u64,
+    pub call_log_held: usize,
+    pub call_log_dropped: u64,
 }
 
 fn inbound_call(sid: &str, from: String, to: String, now: DateTime<Utc>) -> Call {

@@ -142,6 +142,16 @@ impl Answer {
         }
     }
 
+    /// Reads a script: answers separated by commas, as dialogue files write them
+    /// (`"human:1, busy"`), each read by [`Answer::parse`]. An empty (or blank) text is
+    /// the empty script, which clears a number's script.
+    pub fn parse_list(text: &str) -> Result<Vec<Answer>, String> {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        text.split(',').map(Answer::parse).collect()
+    }
+
     /// The person who calls in when a number has no script: answers at once (the
     /// simulator does not wait on a caller), presses nothing, talks a minute.
     pub(crate) fn default_caller() -> Answer {
@@ -170,6 +180,52 @@ impl Answer {
             Answer::Human { talk_secs, .. } => Some(*talk_secs),
             _ => None,
         }
+    }
+}
+
+/// The text [`Answer::parse`] reads back to the same answer, with every field spelled
+/// out: `human:1:3:60`, `human::15:60`, `voicemail:10`, `fax:3`, `busy`, `no-answer`,
+/// `fail`. (Seconds past 3600, which `parse` refuses, are written all the same.)
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Human {
+                after_secs,
+                digits,
+                talk_secs,
+            } => {
+                let digits = digits.as_deref().unwrap_or_default();
+                write!(f, "human:{digits}:{after_secs}:{talk_secs}")
+            }
+            Answer::Voicemail { after_secs } => write!(f, "voicemail:{after_secs}"),
+            Answer::Fax { after_secs } => write!(f, "fax:{after_secs}"),
+            Answer::Busy => f.write_str("busy"),
+            Answer::NoAnswer => f.write_str("no-answer"),
+            Answer::Fail => f.write_str("fail"),
+        }
+    }
+}
+
+impl std::str::FromStr for Answer {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Answer, String> {
+        Answer::parse(text)
+    }
+}
+
+/// As its text (`"human:1:3:60"`), the syntax of [`Answer::parse`].
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// From the text [`Answer::parse`] reads.
+impl<'de> serde::Deserialize<'de> for Answer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Answer, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Answer::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -263,6 +319,44 @@ mod tests {
             let refused = Answer::parse(text);
             assert!(refused.is_err(), "{text:?} gave {refused:?}");
         }
+    }
+
+    #[test]
+    fn an_answer_written_out_reads_back_the_same() {
+        let answers = [
+            human(3, None, 60),
+            human(0, Some("12#*"), 5),
+            human(30, Some("1"), 3600),
+            Answer::Voicemail { after_secs: 25 },
+            Answer::Fax { after_secs: 3 },
+            Answer::Busy,
+            Answer::NoAnswer,
+            Answer::Fail,
+        ];
+        for answer in answers {
+            let text = answer.to_string();
+            assert_eq!(Answer::parse(&text), Ok(answer.clone()), "{text}");
+            let json = serde_json::to_string(&answer).unwrap();
+            assert_eq!(json, format!("{text:?}"));
+            assert_eq!(serde_json::from_str::<Answer>(&json).unwrap(), answer);
+        }
+        assert_eq!(human(3, Some("1"), 60).to_string(), "human:1:3:60");
+        assert!(serde_json::from_str::<Answer>("\"person\"").is_err());
+    }
+
+    #[test]
+    fn a_script_reads_as_a_comma_separated_list() {
+        assert_eq!(
+            Answer::parse_list("human:1, busy ,voicemail"),
+            Ok(vec![
+                human(3, Some("1"), 60),
+                Answer::Busy,
+                Answer::Voicemail { after_secs: 10 }
+            ])
+        );
+        assert_eq!(Answer::parse_list("  "), Ok(Vec::new()));
+        assert!(Answer::parse_list("human:1,,busy").is_err());
+        assert!(Answer::parse_list("human:1, person").is_err());
     }
 
     #[test]

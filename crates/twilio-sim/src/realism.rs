@@ -23,8 +23,10 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
 /// How far the simulated REST API is from an instant, perfect one. The default is all
-/// off.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// off. In JSON (the control API's `/__sim/realism`), a field left out is off and an
+/// unknown one is refused.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Realism {
     /// Every REST answer is sent this many milliseconds after the request arrived...
     pub latency_ms: u64,
@@ -99,6 +101,11 @@ impl Conditions {
             realism,
             recent: VecDeque::new(),
         }
+    }
+
+    /// The knobs.
+    pub fn realism(&self) -> &Realism {
+        &self.realism
     }
 
     /// Decides the fate of a request arriving at `now`.

@@ -1,4 +1,4 @@
-//! The HTTP edge: every request goes through one handler that applies the realism knobs
+//! The HTTP edge: every Twilio request goes through one handler that applies the realism knobs
 //! (latency, rate limit, errors, hangs: `realism`), checks Basic auth, applies
 //! `fail_next`, dispatches on the path, and records what it answered.
 //!
@@ -6,6 +6,9 @@
 //! recording, the auth check and the injected failures see every request the same way,
 //! unknown paths included (404, code 20404; a known path with the wrong method is a 404
 //! too). Parameters are the query string plus, for a POST, the form body, in order.
+//!
+//! Paths under `/__sim/` are the control API (`control`), routed before this handler:
+//! they see none of the realism knobs or injected failures and are not recorded.
 
 use axum::Json;
 use axum::Router;
@@ -21,8 +24,9 @@ use tokio::time::Instant;
 
 use super::error::ApiError;
 use super::realism::Outcome;
+use super::redact::redact;
 use super::state::State;
-use super::{RecordedRequest, Simulator, api2010, taskrouter};
+use super::{RecordedRequest, Simulator, api2010, control, taskrouter};
 
 /// A status and the JSON resource, or Twilio's error.
 pub(crate) type Answer = Result<(u16, Value), ApiError>;
@@ -99,8 +103,12 @@ impl Params {
     }
 }
 
+/// The control API under `/__sim/` (`control`), and Twilio's REST API everywhere else.
 pub(crate) fn router(simulator: Simulator) -> Router {
-    Router::new().fallback(handle).with_state(simulator)
+    Router::new()
+        .merge(control::routes(simulator.clone()))
+        .fallback(handle)
+        .with_state(simulator)
 }
 
 async fn handle(
@@ -197,16 +205,21 @@ pub(crate) fn serve(state: &mut State, request: Request<'_>) -> (u16, Value) {
         Ok(answer) => answer,
         Err(error) => (error.status, error.body()),
     };
-    state.requests.push(RecordedRequest {
+    let request = RecordedRequest {
         method: method.to_string(),
         path: path.to_string(),
         params: params.0,
         status,
-    });
+    };
+    if state.standalone {
+        tracing::debug!(request = %redact(&request.describe()), "simulated REST request");
+    }
+    state.requests.push(request);
     (status, body)
 }
 
-fn authorized(state: &State, authorization: Option<&str>) -> bool {
+/// Whether `authorization` is HTTP Basic with the account SID and auth token.
+pub(crate) fn authorized(state: &State, authorization: Option<&str>) -> bool {
     let Some(encoded) = authorization.and_then(|h| h.strip_prefix("Basic ")) else {
         return false;
     };

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::callbacks::Outbox;
 use super::error::ApiError;
+use super::journal::{Journal, RECORD_LIMIT};
 use super::phones::Phones;
 use super::realism::Conditions;
 use super::routing::TaskRouting;
@@ -209,7 +210,9 @@ pub(crate) struct State {
     pub reservations: BTreeMap<String, Reservation>,
     pub messages: Vec<Message>,
     pub calls: BTreeMap<String, Call>,
-    pub requests: Vec<RecordedRequest>,
+    /// The REST requests answered since `take_requests`, the most recent
+    /// [`RECORD_LIMIT`].
+    pub requests: Journal<RecordedRequest>,
     /// `fail_next`: the status to answer with and how many more times.
     pub failures: Option<(u16, u32)>,
     /// The realism knobs and what they remember (the rate limit's window, the generator).
@@ -217,8 +220,12 @@ pub(crate) struct State {
     pub outbox: Outbox,
     /// Scripted phones, by number.
     pub phones: Phones,
-    /// What happened on calls since `take_call_log`, one line each.
-    pub call_log: Vec<String>,
+    /// What happened on calls since `take_call_log`, one line each, the most recent
+    /// [`RECORD_LIMIT`].
+    pub call_log: Journal<String>,
+    /// Running on its own (`serve`): each call log line and REST request is also logged
+    /// with `tracing` as it happens (call lines at info, requests at debug).
+    pub standalone: bool,
     pub recordings: Vec<Recording>,
     /// The voice queue (`QU…`) Twilio makes for each workflow that `<Enqueue>` uses.
     pub voice_queues: BTreeMap<String, String>,
@@ -251,12 +258,13 @@ impl State {
             reservations: BTreeMap::new(),
             messages: Vec::new(),
             calls: BTreeMap::new(),
-            requests: Vec::new(),
+            requests: Journal::new(RECORD_LIMIT),
             failures: None,
             conditions: Conditions::new(config.realism),
             outbox,
             phones: Phones::default(),
-            call_log: Vec::new(),
+            call_log: Journal::new(RECORD_LIMIT),
+            standalone: false,
             recordings: Vec::new(),
             voice_queues: BTreeMap::new(),
         }

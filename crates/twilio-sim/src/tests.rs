@@ -921,3 +921,46 @@ async fn messages_and_calls_are_stored_and_a_customer_call_can_be_redirected() {
     assert_eq!(stored.twiml.as_deref(), Some(twiml));
     assert_eq!(stored.from, "+15557770000");
 }
+
+#[tokio::test]
+async fn requests_and_the_call_log_keep_only_the_most_recent_record_limit() {
+    let h = Harness::start().await;
+    let extra = 5;
+    h.sim.with_state(|state| {
+        for n in 0..RECORD_LIMIT + extra {
+            state.requests.push(RecordedRequest {
+                method: "GET".into(),
+                path: format!("/{n}"),
+                params: Vec::new(),
+                status: 200,
+            });
+            state.call_log.push(format!("line {n}"));
+        }
+    });
+    let info = h.sim.info();
+    assert_eq!(info.requests_held, RECORD_LIMIT);
+    assert_eq!(info.requests_dropped, extra as u64);
+    assert_eq!(info.call_log_held, RECORD_LIMIT);
+    assert_eq!(info.call_log_dropped, extra as u64);
+
+    let requests = h.sim.take_requests();
+    assert_eq!(requests.len(), RECORD_LIMIT);
+    assert_eq!(
+        requests[0].path,
+        format!("/{extra}"),
+        "the oldest went first"
+    );
+    assert_eq!(
+        requests.last().unwrap().path,
+        format!("/{}", RECORD_LIMIT + extra - 1)
+    );
+    let log = h.sim.take_call_log();
+    assert_eq!(log.len(), RECORD_LIMIT);
+    assert_eq!(log[0], format!("line {extra}"));
+
+    // Taken, they make room again; what was dropped stays counted.
+    let (status, _) = h.get(&h.url("")).await;
+    assert_eq!(status, 200);
+    assert_eq!(h.sim.requests().len(), 1);
+    assert_eq!(h.sim.info().requests_dropped, extra as u64);
+}

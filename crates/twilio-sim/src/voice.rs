@@ -31,6 +31,7 @@ use url::Url;
 use super::callbacks::{Callback, Reply};
 use super::json::rfc2822;
 use super::phones::Answer;
+use super::redact::redact;
 use super::state::{Call, Recording, State, TaskStatus};
 use super::twiml::{self, Dial, DialTarget, Enqueue, Gather, Record, Verb};
 
@@ -246,6 +247,9 @@ fn snake(name: &str) -> String {
 impl State {
     fn log(&mut self, sid: &str, what: impl AsRef<str>) {
         let line = format!("{} {}", short(sid), what.as_ref());
+        if self.standalone {
+            tracing::info!(call = %redact(&line), "simulated call");
+        }
         self.call_log.push(line);
     }
 
