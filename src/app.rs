@@ -11,11 +11,11 @@ use secrecy::ExposeSecret;
 use twilio_sim::{Realism, Simulator, SimulatorConfig};
 
 use crate::clock::Clock;
-use crate::config::{Settings, SimulatorRealism};
+use crate::config::{Settings, SimulatorRealism, StoreChoice};
 use crate::i18n::Messages;
 use crate::outbox::Delivery;
 use crate::service::{Service, roster, setup};
-use crate::store::{SEEN_RETENTION, SledStore, Store, StoreError};
+use crate::store::{PgStore, SEEN_RETENTION, SledStore, Store, StoreError};
 use crate::twilio::rest::{Endpoints, RetryPolicy, TwilioClient, TwilioError};
 use crate::web::router;
 
@@ -25,7 +25,7 @@ pub const SIMULATOR_WORKSPACE: &str = "WS00000000000000000000000000000000";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the store in {dir}: {source}")]
+    #[error("cannot open the store at {dir}: {source}")]
     Store { dir: String, source: StoreError },
     #[error("locales: {0}")]
     Locales(String),
@@ -47,7 +47,8 @@ pub struct Application {
     pub service: Service,
     pub delivery: Delivery,
     pub twilio: TwilioClient,
-    /// The built-in Twilio, when there is no `[twilio]` section.
+    /// The built-in Twilio in this process, when there is no `[twilio]` account and no
+    /// shared simulator.
     pub simulator: Option<Simulator>,
 }
 
@@ -60,10 +61,10 @@ impl Application {
         clock: Arc<dyn Clock>,
         simulator: Option<Simulator>,
     ) -> Result<Self, StartError> {
-        let simulator = match (&settings.twilio, simulator) {
-            (Some(_), _) => None,
-            (None, Some(sim)) => Some(sim),
-            (None, None) => Some(start_simulator(&settings, clock.clone()).await?),
+        let simulator = match (&settings.twilio, &settings.simulator_url, simulator) {
+            (Some(_), _, _) | (None, Some(_), None) => None,
+            (None, _, Some(sim)) => Some(sim),
+            (None, None, None) => Some(start_simulator(&settings, clock.clone()).await?),
         };
         let twilio = twilio_client(&settings, simulator.as_ref());
         Self::build_with(settings, clock, twilio, simulator).await
@@ -76,13 +77,12 @@ impl Application {
         twilio: TwilioClient,
         simulator: Option<Simulator>,
     ) -> Result<Self, StartError> {
-        let dir = settings.data_dir.display().to_string();
+        let dir = store_location(&settings);
         let store_error = |source| StartError::Store {
             dir: dir.clone(),
             source,
         };
-        let store: Arc<dyn Store> =
-            Arc::new(SledStore::open(&settings.data_dir).map_err(store_error)?);
+        let store = open_store(&settings).await.map_err(store_error)?;
         let now = clock.now();
         let changed = roster::seed(store.as_ref(), &settings.roster, now)
             .await
@@ -162,9 +162,35 @@ impl Application {
     }
 }
 
-/// A REST client for the configured Twilio account, or for `simulator` when there is none.
+/// The store the configuration names: sled in `server.data_dir`, or PostgreSQL (its
+/// schema brought up to date).
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match &settings.store {
+        StoreChoice::Sled => Arc::new(SledStore::open(&settings.data_dir)?),
+        StoreChoice::Postgres { url } => Arc::new(PgStore::open(url.expose_secret()).await?),
+    })
+}
+
+/// Where the store is, for messages: a directory, or the database (without credentials).
+pub fn store_location(settings: &Settings) -> String {
+    match &settings.store {
+        StoreChoice::Sled => settings.data_dir.display().to_string(),
+        StoreChoice::Postgres { url } => match url::Url::parse(url.expose_secret()) {
+            Ok(url) => format!(
+                "postgres://{}{}",
+                url.host_str().unwrap_or_default(),
+                url.path()
+            ),
+            Err(_) => "PostgreSQL".to_string(),
+        },
+    }
+}
+
+/// A REST client for the configured Twilio account, or for a simulator when there is none:
+/// the shared one at `simulator.url`, or `simulator` in this process.
 pub fn twilio_client(settings: &Settings, simulator: Option<&Simulator>) -> TwilioClient {
     let token = settings.auth_token.clone();
+    let shared = settings.simulator_url.clone();
     match (&settings.twilio, simulator) {
         (Some(account), _) => TwilioClient::new(
             &account.account_sid,
@@ -174,7 +200,9 @@ pub fn twilio_client(settings: &Settings, simulator: Option<&Simulator>) -> Twil
             RetryPolicy::default(),
         ),
         (None, sim) => {
-            let base = sim.map(Simulator::base_url).unwrap_or_default();
+            let base = shared
+                .or_else(|| sim.map(Simulator::base_url))
+                .unwrap_or_default();
             let endpoints = Endpoints {
                 api_base: base.clone(),
                 taskrouter_base: base,
@@ -204,6 +232,41 @@ pub async fn start_simulator(
     })
     .await
     .map_err(StartError::Simulator)
+}
+
+/// `shiftline simulator`: the built-in Twilio on `listen`, on its own, until `shutdown`. It
+/// signs callbacks with `auth_token`, or with a development token it prints.
+pub async fn run_simulator(
+    listen: std::net::SocketAddr,
+    auth_token: Option<String>,
+    knobs: &SimulatorRealism,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: listen.to_string(),
+            source,
+        })?;
+    let token = auth_token.unwrap_or_else(|| {
+        let token = format!("dev-{:032x}", rand::random::<u128>());
+        tracing::warn!(
+            %token,
+            "no SHIFTLINE_TWILIO_AUTH_TOKEN set: signing with this development token; give the instances the same one"
+        );
+        token
+    });
+    tracing::info!(%listen, account = SIMULATOR_ACCOUNT, "Twilio simulator listening (control API under /__sim/)");
+    let config = SimulatorConfig {
+        account_sid: SIMULATOR_ACCOUNT.to_string(),
+        workspace_sid: SIMULATOR_WORKSPACE.to_string(),
+        auth_token: token,
+        clock: twilio_sim::system_time(),
+        realism: realism(knobs),
+    };
+    twilio_sim::serve_until(listener, config, shutdown)
+        .await
+        .map_err(StartError::Simulator)
 }
 
 /// The configuration's `[simulator]` knobs, as the simulator takes them.
@@ -263,12 +326,18 @@ pub async fn serve(
             source,
         })?;
     let app = Application::build(settings, clock, None).await?;
-    if let Some(sim) = app.simulator.clone() {
+    if app.service.settings.twilio.is_none() {
+        // Set up as `twilio setup` would a real workspace; idempotent, so every instance
+        // sharing a simulator may do it.
         let changes = app.set_up_workspace().await?;
-        tracing::info!(url = %sim.base_url(), changes, "no [twilio] section: running against the built-in Twilio simulator");
+        let url = app.twilio.endpoints().api_base.clone();
+        tracing::info!(%url, changes, "no Twilio account: running against the Twilio simulator");
+    }
+    if let Some(sim) = app.simulator.clone() {
+        // A simulator in this process fires its timers when told; a shared one ticks itself.
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::time::sleep(twilio_sim::TICK).await;
                 sim.tick().await;
             }
         });

@@ -20,6 +20,7 @@ use crate::core::domain::{Locale, PhoneNumber, SkillKey};
 pub const ENV_AUTH_TOKEN: &str = "SHIFTLINE_TWILIO_AUTH_TOKEN";
 pub const ENV_API_TOKEN: &str = "SHIFTLINE_API_TOKEN";
 pub const ENV_ENROLMENT_PIN: &str = "SHIFTLINE_ENROLMENT_PIN";
+pub const ENV_DATABASE_URL: &str = "SHIFTLINE_DATABASE_URL";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -68,6 +69,19 @@ pub struct Settings {
     pub requests: RequestLimits,
     /// How far the built-in simulator is from an instant, perfect Twilio.
     pub simulator: SimulatorRealism,
+    /// A simulator running as its own process (`shiftline simulator`), shared by several
+    /// instances, instead of one started in-process. Only without a Twilio account.
+    pub simulator_url: Option<String>,
+    /// Where the state lives.
+    pub store: StoreChoice,
+}
+
+/// `[store] backend`: sled in `server.data_dir` for one instance, or PostgreSQL at
+/// `SHIFTLINE_DATABASE_URL` for two or more.
+#[derive(Clone, Debug)]
+pub enum StoreChoice {
+    Sled,
+    Postgres { url: SecretString },
 }
 
 /// `[twilio] max_concurrent_requests` and `request_timeout_secs`.
@@ -91,27 +105,20 @@ impl Default for RequestLimits {
 }
 
 /// `[simulator]`: the built-in Twilio's realism knobs, all off by default.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimulatorRealism {
     /// Every REST answer comes this many milliseconds after the request...
-    #[serde(default)]
     pub latency_ms: u64,
     /// ...plus up to this many more, at random.
-    #[serde(default)]
     pub jitter_ms: u64,
     /// Requests a second the account may make; past it Twilio answers 429 with
     /// Retry-After.
-    #[serde(default)]
     pub requests_per_second: Option<u32>,
     /// The fraction of requests answered 500.
-    #[serde(default)]
     pub error_rate: f64,
     /// The fraction of requests never answered.
-    #[serde(default)]
     pub hang_rate: f64,
     /// Seeds the draws behind the jitter, the errors and the hangs.
-    #[serde(default)]
     pub seed: u64,
 }
 
@@ -171,7 +178,33 @@ struct RawConfig {
     #[serde(default)]
     voicemail: RawVoicemail,
     #[serde(default)]
-    simulator: SimulatorRealism,
+    simulator: RawSimulator,
+    #[serde(default)]
+    store: RawStore,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSimulator {
+    /// A simulator running on its own, shared by several instances.
+    url: Option<String>,
+    #[serde(default)]
+    latency_ms: u64,
+    #[serde(default)]
+    jitter_ms: u64,
+    requests_per_second: Option<u32>,
+    #[serde(default)]
+    error_rate: f64,
+    #[serde(default)]
+    hang_rate: f64,
+    #[serde(default)]
+    seed: u64,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    backend: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -345,7 +378,37 @@ impl Settings {
         let raw_twilio = raw.twilio.unwrap_or_default();
         let requests = parse_limits(&raw_twilio)?;
         let twilio = parse_twilio(raw_twilio)?;
-        let simulator = check_realism(raw.simulator)?;
+        let knobs = &raw.simulator;
+        let simulator = check_realism(SimulatorRealism {
+            latency_ms: knobs.latency_ms,
+            jitter_ms: knobs.jitter_ms,
+            requests_per_second: knobs.requests_per_second,
+            error_rate: knobs.error_rate,
+            hang_rate: knobs.hang_rate,
+            seed: knobs.seed,
+        })?;
+        let simulator_url = raw
+            .simulator
+            .url
+            .map(|url| parse_simulator_url(&url, twilio.is_some(), &simulator))
+            .transpose()?;
+        let store = match raw.store.backend.as_deref() {
+            None | Some("sled") => StoreChoice::Sled,
+            Some("postgres") => StoreChoice::Postgres {
+                url: SecretString::from(env(ENV_DATABASE_URL).ok_or_else(|| {
+                    invalid(
+                        ENV_DATABASE_URL,
+                        "must be set to the database's URL (postgres://user:password@host/db) when [store] backend = \"postgres\"",
+                    )
+                })?),
+            },
+            Some(other) => {
+                return Err(invalid(
+                    "store.backend",
+                    format!("{other:?} is not a backend: \"sled\" (one instance) or \"postgres\" (one or more)"),
+                ));
+            }
+        };
 
         let (auth_token, auth_token_generated) = match (env(ENV_AUTH_TOKEN), &twilio) {
             (Some(token), _) => (token, false),
@@ -353,6 +416,12 @@ impl Settings {
                 return Err(invalid(
                     ENV_AUTH_TOKEN,
                     "must be set to the account's auth token when [twilio] is configured",
+                ));
+            }
+            (None, None) if simulator_url.is_some() => {
+                return Err(invalid(
+                    ENV_AUTH_TOKEN,
+                    "must be set to the token the simulator at simulator.url signs with (the one `shiftline simulator` was started with)",
                 ));
             }
             (None, None) => (development_token(), true),
@@ -392,6 +461,8 @@ impl Settings {
             voicemail: parse_voicemail(raw.voicemail)?,
             requests,
             simulator,
+            simulator_url,
+            store,
         })
     }
 }
@@ -437,6 +508,49 @@ fn parse_limits(raw: &RawTwilio) -> Result<RequestLimits, ConfigError> {
         limits.timeout = std::time::Duration::from_secs_f64(secs);
     }
     Ok(limits)
+}
+
+/// The URL of a simulator running on its own. It is refused unless it is on this machine
+/// or on a host named for it, so that a slip in the file can never send requests signed
+/// with the account's token to some other server.
+fn parse_simulator_url(
+    raw: &str,
+    has_account: bool,
+    realism: &SimulatorRealism,
+) -> Result<String, ConfigError> {
+    let field = "simulator.url";
+    if has_account {
+        return Err(invalid(
+            field,
+            "a [twilio] account and a simulator exclude each other: remove one",
+        ));
+    }
+    if *realism != SimulatorRealism::default() {
+        return Err(invalid(
+            field,
+            "a simulator at a URL keeps its own realism knobs: set them where it runs (`shiftline simulator --config`)",
+        ));
+    }
+    let url = url::Url::parse(raw).map_err(|e| invalid(field, format!("{raw:?}: {e}")))?;
+    let named = |host: &str| {
+        let first = host.split('.').next().unwrap_or_default();
+        first == "simulator" || first == "twilio-sim"
+    };
+    let allowed = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(host)) => host == "localhost" || named(host),
+        None => false,
+    };
+    if !matches!(url.scheme(), "http" | "https") || !allowed {
+        return Err(invalid(
+            field,
+            format!(
+                "{raw:?} must be an http URL on this machine (127.0.0.1, ::1, localhost) or on a host named simulator or twilio-sim"
+            ),
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
 }
 
 fn check_realism(raw: SimulatorRealism) -> Result<SimulatorRealism, ConfigError> {
@@ -717,6 +831,53 @@ mod tests {
 
     fn parse(text: &str) -> Result<Settings, ConfigError> {
         Settings::parse(text, |_| None)
+    }
+
+    #[test]
+    fn postgres_needs_its_url_from_the_environment() {
+        let text = format!("{MINIMAL}\n[store]\nbackend = \"postgres\"\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.starts_with(ENV_DATABASE_URL), "{e}");
+        let settings = Settings::parse(&text, |k| {
+            (k == ENV_DATABASE_URL).then(|| "postgres://root@127.0.0.1/test".into())
+        })
+        .unwrap();
+        assert!(matches!(settings.store, StoreChoice::Postgres { .. }));
+        assert!(matches!(parse(MINIMAL).unwrap().store, StoreChoice::Sled));
+        let e = parse(&format!("{MINIMAL}\n[store]\nbackend = \"mysql\"\n")).unwrap_err();
+        assert!(e.to_string().starts_with("store.backend"), "{e}");
+    }
+
+    #[test]
+    fn a_shared_simulator_must_be_on_this_machine_or_named_for_it() {
+        let with = |url: &str| {
+            let text = format!("{MINIMAL}\n[simulator]\nurl = \"{url}\"\n");
+            Settings::parse(&text, |k| (k == ENV_AUTH_TOKEN).then(|| "token".into()))
+        };
+        for ok in [
+            "http://127.0.0.1:9000",
+            "http://localhost:9000/",
+            "http://[::1]:9000",
+            "http://simulator:9000",
+            "http://twilio-sim.internal:9000",
+        ] {
+            let settings = with(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert!(settings.simulator_url.is_some());
+        }
+        for refused in [
+            "http://api.twilio.com",
+            "http://10.0.0.5:9000",
+            "ftp://127.0.0.1",
+        ] {
+            let e = with(refused).unwrap_err().to_string();
+            assert!(e.starts_with("simulator.url"), "{refused}: {e}");
+        }
+        let text = format!("{MINIMAL}\n[simulator]\nurl = \"http://127.0.0.1:9000\"\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with(ENV_AUTH_TOKEN),
+            "the shared simulator's token: {e}"
+        );
     }
 
     fn error(text: &str) -> String {

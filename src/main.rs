@@ -58,6 +58,22 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 0)]
         crowd: usize,
     },
+    /// The store's schema, and moving a deployment between sled and PostgreSQL.
+    Store {
+        #[command(subcommand)]
+        command: shiftline::cli::store::StoreCommand,
+    },
+    /// Run the built-in Twilio simulator on its own, for several instances to share
+    /// (`[simulator] url` in their configuration). It signs its callbacks with
+    /// SHIFTLINE_TWILIO_AUTH_TOKEN and applies the configuration's [simulator] knobs.
+    Simulator {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+        /// The configuration file (its [simulator] knobs).
+        #[arg(long, short, env = "SHIFTLINE_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Look at and change the roster: through the API while the service runs (set
     /// SHIFTLINE_API_TOKEN), on the store directly while it is stopped.
     ///
@@ -114,6 +130,108 @@ fn main() -> ExitCode {
             command: TwilioCommand::Setup { config },
         } => twilio_setup(config),
         Command::Workers { config, command } => shiftline::cli::run(&config, command),
+        Command::Store { command } => store(command),
+        Command::Simulator { listen, config } => simulator(listen, config),
+    }
+}
+
+fn store(command: shiftline::cli::store::StoreCommand) -> ExitCode {
+    use shiftline::cli::store::{Location, StoreCommand, copy};
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    match command {
+        StoreCommand::Migrate { config } => {
+            let Some(settings) = load(&config) else {
+                return ExitCode::from(2);
+            };
+            let shiftline::config::StoreChoice::Postgres { url } = &settings.store else {
+                println!(
+                    "The store is sled ({}): it has no schema to migrate.",
+                    settings.data_dir.display()
+                );
+                return ExitCode::SUCCESS;
+            };
+            let store =
+                match shiftline::store::PgStore::connect(secrecy::ExposeSecret::expose_secret(url))
+                {
+                    Ok(store) => store,
+                    Err(e) => {
+                        eprintln!("shiftline: store migrate: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+            match runtime.block_on(store.migrate()) {
+                Ok(ran) if ran.is_empty() => println!("The schema is up to date."),
+                Ok(ran) => println!("Applied migrations {ran:?}."),
+                Err(e) => {
+                    eprintln!("shiftline: store migrate: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        StoreCommand::Copy { from, to } => {
+            let env = |k: &str| std::env::var(k).ok();
+            let (from, to) = match (Location::parse(&from, env), Location::parse(&to, env)) {
+                (Ok(from), Ok(to)) => (from, to),
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("shiftline: store copy: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let result = runtime.block_on(async {
+                let source = from.open(false).await?;
+                let target = to.open(true).await?;
+                copy(source.as_ref(), target.as_ref()).await
+            });
+            match result {
+                Ok(copied) => {
+                    println!(
+                        "Copied {} workers, {} outbox commands, {} timers, {} reservations, {} voicemails and {} handled webhook ids; the copy reads back the same.",
+                        copied.workers,
+                        copied.outbox,
+                        copied.timers,
+                        copied.dispatch,
+                        copied.voicemails,
+                        copied.handled_events
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("shiftline: store copy: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn simulator(listen: std::net::SocketAddr, config: Option<PathBuf>) -> ExitCode {
+    let realism = match &config {
+        Some(path) => match load(path) {
+            Some(settings) => settings.simulator,
+            None => return ExitCode::from(2),
+        },
+        None => Default::default(),
+    };
+    let token = std::env::var(shiftline::config::ENV_AUTH_TOKEN)
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match runtime.block_on(shiftline::app::run_simulator(
+        listen, token, &realism, shutdown,
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shiftline simulator: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -95,8 +95,9 @@ pub struct Api {
 }
 
 pub struct Direct {
-    store: SledStore,
-    dir: std::path::PathBuf,
+    store: std::sync::Arc<dyn Store>,
+    /// Where the store is, for messages.
+    location: String,
     /// What a worker added without a language or a zone gets, as in the file.
     default_language: crate::core::domain::Locale,
     default_time_zone: chrono_tz::Tz,
@@ -106,6 +107,19 @@ pub struct Direct {
 /// when there is none yet (adding workers before the first start); reading a store that is
 /// not there is refused instead, since it usually means the wrong configuration file.
 pub async fn connect(settings: &Settings, create: bool) -> Result<Backend, Failure> {
+    if matches!(settings.store, crate::config::StoreChoice::Postgres { .. }) {
+        // Shared by every instance: change it directly; a running instance delivers the
+        // TaskRouter syncs this writes.
+        let store = crate::app::open_store(settings)
+            .await
+            .map_err(|e| Failure::Failed(format!("cannot open the database: {e}")))?;
+        return Ok(Backend::Direct(Direct {
+            store,
+            location: crate::app::store_location(settings),
+            default_language: settings.default_language,
+            default_time_zone: settings.default_time_zone,
+        }));
+    }
     let bases = candidates(settings);
     let probe = reqwest::Client::builder()
         .timeout(PROBE_TIMEOUT)
@@ -149,8 +163,8 @@ pub async fn connect(settings: &Settings, create: bool) -> Result<Backend, Failu
         }
     })?;
     Ok(Backend::Direct(Direct {
-        store,
-        dir,
+        store: std::sync::Arc::new(store),
+        location: dir.display().to_string(),
         default_language: settings.default_language,
         default_time_zone: settings.default_time_zone,
     }))
@@ -186,7 +200,7 @@ impl Backend {
         match self {
             Backend::Api(api) => format!("the running service at {}", api.base),
             Backend::Direct(direct) => {
-                format!("the store in {}", direct.dir.display())
+                format!("the store at {}", direct.location)
             }
         }
     }
@@ -258,7 +272,7 @@ impl Backend {
                     Ok(entry) => entry,
                     Err(e) => return Ok(Added::Invalid(e.to_string())),
                 };
-                let created = roster::add(&direct.store, &entry, Utc::now())
+                let created = roster::add(direct.store.as_ref(), &entry, Utc::now())
                     .await
                     .map_err(store_failure)?;
                 Ok(if created {
@@ -286,7 +300,7 @@ impl Backend {
                 }
             }
             Backend::Direct(direct) => {
-                let removal = roster::remove(&direct.store, phone, Utc::now())
+                let removal = roster::remove(direct.store.as_ref(), phone, Utc::now())
                     .await
                     .map_err(store_failure)?;
                 Ok(removal.map(|r| Changed {
@@ -313,7 +327,7 @@ impl Backend {
                 }))
             }
             Backend::Direct(direct) => {
-                let forced = roster::force_offline(&direct.store, phone, Utc::now())
+                let forced = roster::force_offline(direct.store.as_ref(), phone, Utc::now())
                     .await
                     .map_err(store_failure)?;
                 Ok(forced.map(|f| Changed {

@@ -60,6 +60,9 @@ const MAX_URGENT_BACKOFF: TimeDelta = TimeDelta::seconds(10);
 const TIMER_BATCH: usize = 500;
 /// Timers fired at once, at most: enough for their flushes to share one group commit.
 const TIMERS_AT_ONCE: usize = 16;
+/// How often `run` renews its claims on a shared store: well within the lease, so a live
+/// instance never loses a lane it is working on.
+const RENEW_CLAIMS: Duration = Duration::from_secs(4);
 /// Lanes one `deliver_due` pass takes.
 const PASS: usize = 1000;
 /// The longest `run` sleeps without looking, in case a wake-up was missed.
@@ -164,8 +167,16 @@ impl Delivery {
         let mut requests = Requests::new();
         // At most one batch of timers fires at a time.
         let mut timers = Requests::new();
+        let mut renewed = std::time::Instant::now();
         loop {
             let now = self.clock.now();
+            if renewed.elapsed() >= RENEW_CLAIMS {
+                // A shared store leases claims: say this instance is alive and still on them.
+                if let Err(e) = self.store.keep_claims(now).await {
+                    tracing::warn!(error = %e, "outbox: cannot renew the claims");
+                }
+                renewed = std::time::Instant::now();
+            }
             if timers.is_empty() && self.timers_due(now).await {
                 let this = self.clone();
                 timers.spawn(async move { this.fire_timers(now).await });

@@ -1,5 +1,5 @@
 //! Where shiftline keeps its state: one narrow interface (`Store`), with sled as the embedded
-//! backend (`sled`) and PostgreSQL for two or more instances.
+//! backend (`sled`) and PostgreSQL for two or more instances (`postgres`).
 //!
 //! Every change is a unit of work: the backend loads what one event needs (a worker's
 //! record and PIN count, or a reservation and its worker), calls the pure `decide` closure
@@ -13,6 +13,7 @@
 //! finishes the claim when it knows how the command went. Timers wait in their own
 //! keyspace, ordered by when they are due.
 
+pub mod postgres;
 pub mod sled;
 
 use async_trait::async_trait;
@@ -26,6 +27,7 @@ use crate::core::intake::PinUpdate;
 use crate::core::intake::enrol::PinAttempts;
 use crate::core::intake::record::WorkerRecord;
 
+pub use self::postgres::PgStore;
 pub use self::sled::SledStore;
 
 /// A store failure, whatever the backend: what went wrong, in words for the log.
@@ -157,6 +159,25 @@ pub struct PresenceChange {
     pub via: Via,
 }
 
+impl PresenceChange {
+    /// The history entry for a record going from `old` to `new`, if its presence changed
+    /// (a new worker has no history until their presence first changes).
+    pub fn between(
+        old: Option<&WorkerRecord>,
+        new: &WorkerRecord,
+        via: Via,
+        at: DateTime<Utc>,
+    ) -> Option<Self> {
+        let old = old.filter(|o| o.presence != new.presence)?;
+        Some(Self {
+            at,
+            from: old.presence.as_str().to_string(),
+            to: new.presence.as_str().to_string(),
+            via,
+        })
+    }
+}
+
 /// What an event does to a worker's stored record.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RecordChange {
@@ -278,6 +299,45 @@ impl Applied {
     }
 }
 
+/// A handled webhook: its id, the reply it got, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenEvent {
+    pub event_id: String,
+    pub reply: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Everything a store holds, for `shiftline store copy`: in each list the order the store
+/// reads it in, ids kept, so a copy continues where the original stopped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub workers: Vec<WorkerRecord>,
+    pub pins: Vec<(PhoneNumber, PinAttempts)>,
+    pub seen: Vec<SeenEvent>,
+    pub outbox: Vec<OutboxEntry>,
+    pub parked: Vec<ParkedEntry>,
+    pub timers: Vec<TimerEntry>,
+    pub dispatch: Vec<DispatchRecord>,
+    pub voicemails: Vec<VoicemailRecord>,
+    /// Each worker's presence changes (also of numbers no longer on the roster), oldest
+    /// first.
+    pub history: Vec<(PhoneNumber, Vec<PresenceChange>)>,
+}
+
+impl Snapshot {
+    pub fn is_empty(&self) -> bool {
+        *self == Snapshot::default()
+    }
+
+    /// The highest outbox or timer id, which a copy's id sequence must go past.
+    pub fn last_id(&self) -> u64 {
+        let outbox = self.outbox.iter().map(|e| e.id);
+        let parked = self.parked.iter().map(|p| p.entry.id);
+        let timers = self.timers.iter().map(|t| t.id);
+        outbox.chain(parked).chain(timers).max().unwrap_or(0)
+    }
+}
+
 /// How much waits, for `/metrics` and `/readyz`, counted without reading every entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OutboxStats {
@@ -361,6 +421,12 @@ pub trait Store: Send + Sync {
     async fn park(&self, claim: &Claim, error: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Gives a claim back untouched (delivery stopped before trying it).
     async fn release(&self, claim: &Claim) -> Result<(), StoreError>;
+    /// Tells the store this instance still works on its claims. A shared backend leases
+    /// claims and lets another instance take them over when the lease runs out (the
+    /// holder died); an embedded one, held by one process, has nothing to renew.
+    async fn keep_claims(&self, _now: DateTime<Utc>) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Timers due at `now`, soonest first, at most `limit`.
     async fn due_timers(
@@ -373,4 +439,9 @@ pub trait Store: Send + Sync {
 
     /// Forgets handled webhook ids older than `before`. Returns how many.
     async fn prune_seen(&self, before: DateTime<Utc>) -> Result<usize, StoreError>;
+
+    /// Everything the store holds. Meant for a stopped deployment (`store copy`).
+    async fn export(&self) -> Result<Snapshot, StoreError>;
+    /// Fills an empty store with `snapshot`, ids kept; refuses a store that holds anything.
+    async fn import(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
 }

@@ -3,6 +3,8 @@
 //! by hand, and requests signed the way Twilio signs them.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;

@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Applied, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange,
-    RecordChange, Store, StoreError, TimerEntry, TimerId, Via, VoicemailRecord, WorkerUnit,
+    RecordChange, SeenEvent, Snapshot, Store, StoreError, TimerEntry, TimerId, Via,
+    VoicemailRecord, WorkerUnit,
 };
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
@@ -508,6 +509,100 @@ impl Store for SledStore {
         })
     }
 
+    async fn export(&self) -> Result<Snapshot, StoreError> {
+        let mut snapshot = Snapshot {
+            workers: Self::all(&self.workers)?,
+            outbox: Self::all(&self.outbox)?,
+            parked: Self::all(&self.parked)?,
+            timers: Self::all(&self.timers)?,
+            dispatch: Self::all(&self.dispatch)?,
+            voicemails: self.voicemails().await?,
+            ..Snapshot::default()
+        };
+        for item in self.pins.iter() {
+            let (key, value) = item?;
+            let phone =
+                PhoneNumber::parse(&String::from_utf8_lossy(&key)).map_err(StoreError::Codec)?;
+            snapshot.pins.push((phone, serde_json::from_slice(&value)?));
+        }
+        for item in self.seen.iter() {
+            let (key, value) = item?;
+            let seen: Seen = serde_json::from_slice(&value)?;
+            snapshot.seen.push(SeenEvent {
+                event_id: String::from_utf8_lossy(&key).into_owned(),
+                reply: seen.reply,
+                at: seen.at,
+            });
+        }
+        for item in self.history.iter() {
+            let (key, value) = item?;
+            let phone = key.split(|b| *b == 0).next().unwrap_or_default();
+            let phone =
+                PhoneNumber::parse(&String::from_utf8_lossy(phone)).map_err(StoreError::Codec)?;
+            let change: PresenceChange = serde_json::from_slice(&value)?;
+            match snapshot.history.last_mut() {
+                Some((last, changes)) if *last == phone => changes.push(change),
+                _ => snapshot.history.push((phone, vec![change])),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    async fn import(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        if !self.export().await?.is_empty() {
+            return Err(StoreError::Backend(
+                "the store to copy into is not empty".to_string(),
+            ));
+        }
+        // New ids must come after the copied ones.
+        while self.db.generate_id()? < snapshot.last_id() {}
+        for worker in &snapshot.workers {
+            self.workers.insert(worker.phone.as_str(), json(worker)?)?;
+        }
+        for (phone, attempts) in &snapshot.pins {
+            self.pins.insert(phone.as_str(), json(attempts)?)?;
+        }
+        for seen in &snapshot.seen {
+            let value = Seen {
+                reply: seen.reply.clone(),
+                at: seen.at,
+            };
+            self.seen.insert(seen.event_id.as_str(), json(&value)?)?;
+        }
+        for entry in &snapshot.outbox {
+            self.outbox.insert(entry.id.to_be_bytes(), json(entry)?)?;
+            if entry.attempts > 0 {
+                self.failing
+                    .insert(entry.id.to_be_bytes(), json(&entry.enqueued_at)?)?;
+            }
+        }
+        for parked in &snapshot.parked {
+            self.parked
+                .insert(parked.entry.id.to_be_bytes(), json(parked)?)?;
+        }
+        for timer in &snapshot.timers {
+            self.timers.insert(timer_key(timer.key()), json(timer)?)?;
+        }
+        for record in &snapshot.dispatch {
+            self.dispatch
+                .insert(record.reservation_sid.as_str(), json(record)?)?;
+        }
+        for voicemail in &snapshot.voicemails {
+            self.voicemails
+                .insert(voicemail.recording_sid.as_str(), json(voicemail)?)?;
+        }
+        for (phone, changes) in &snapshot.history {
+            for change in changes {
+                let mut key = phone.as_str().as_bytes().to_vec();
+                key.push(0);
+                key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+                self.history.insert(key, json(change)?)?;
+            }
+        }
+        self.lanes.add(&snapshot.outbox);
+        self.durable().await
+    }
+
     async fn prune_seen(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut removed = 0;
         for item in self.seen.iter() {
@@ -559,18 +654,12 @@ fn note_presence(
     via: Via,
     now: DateTime<Utc>,
 ) -> TxResult<()> {
-    let Some(old) = old.filter(|o| o.presence != new.presence) else {
+    let Some(change) = PresenceChange::between(old, new, via, now) else {
         return Ok(());
     };
     let mut key = new.phone.as_str().as_bytes().to_vec();
     key.push(0);
     key.extend_from_slice(&history.generate_id()?.to_be_bytes());
-    let change = PresenceChange {
-        at: now,
-        from: old.presence.as_str().to_string(),
-        to: new.presence.as_str().to_string(),
-        via,
-    };
     history.insert(key, encode(&change)?)?;
     Ok(())
 }
@@ -603,6 +692,10 @@ fn write_commands(
         }
     }
     Ok(written)
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    Ok(serde_json::to_vec(value)?)
 }
 
 /// Timers are keyed by due time (milliseconds, big-endian, so byte order is time order),
