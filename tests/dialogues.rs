@@ -430,6 +430,7 @@ async fn replay(path: &Path) -> String {
                 latency_ms,
                 ..Default::default()
             }),
+        ..Options::default()
     };
     let mut app = TestApp::start(dir.path(), clock.clone(), &options).await;
     let mut out = vec![format!("# {}", dialogue.title)];

@@ -5,6 +5,9 @@
 //! What must hold: no customer is ever bridged to a machine; no reservation is left to time
 //! out; every caller either reaches a person or leaves a voicemail; every voicemail is stored
 //! and announced. The counts are printed (`cargo test --test simulated_day -- --nocapture`).
+//!
+//! The day runs on one instance on sled, and again on two instances sharing a PostgreSQL
+//! database behind a load balancer, one of which dies at noon (halfway through the calls).
 
 mod common;
 
@@ -13,9 +16,64 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use common::balancer::{self, Balancer};
+use common::pg::TestDatabase;
 use common::{Options, TestApp};
 use shiftline::clock::ManualClock;
 use twilio_sim::Answer;
+
+/// One instance, or two behind a load balancer on one database: texts go to each in turn,
+/// each delivers the outbox, and one can die.
+struct Cluster {
+    apps: Vec<TestApp>,
+    balancer: Option<Balancer>,
+    turn: usize,
+}
+
+impl Cluster {
+    /// Any live instance: they share the store and the simulator.
+    fn app(&self) -> &TestApp {
+        &self.apps[0]
+    }
+
+    async fn sms(&mut self, from: &str, body: &str, sid: &str) {
+        self.turn += 1;
+        let app = &self.apps[self.turn % self.apps.len()];
+        app.sms(from, body, sid).await;
+    }
+
+    /// `TestApp::settle` for every live instance at once.
+    async fn settle(&self) {
+        for _ in 0..10 {
+            let mut busy = false;
+            for app in &self.apps {
+                let report = app.delivery.deliver_due().await.expect("outbox readable");
+                busy |= report.delivered + report.parked + report.retrying > 0;
+            }
+            self.app().sim.tick().await;
+            self.app().sim.settle().await;
+            if !busy {
+                break;
+            }
+        }
+    }
+
+    /// The first instance dies: its connections are cut and it delivers nothing more.
+    async fn kill_one(&mut self) {
+        let dead = self.apps.remove(0);
+        if let Some(balancer) = &self.balancer {
+            balancer.kill(dead.addr);
+        }
+        dead.stop().await;
+    }
+}
+
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
 
 const WORKERS: usize = 30;
 const CALLS: usize = 300;
@@ -75,15 +133,63 @@ fn skills(i: usize) -> &'static str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 2, 14, 0, 0).unwrap(),
-    ));
+    let clock = Arc::new(ManualClock::new(morning()));
     let options = Options {
         set_up: true,
         roster: Some(roster()),
         ..Options::default()
     };
     let app = TestApp::start(dir.path(), clock.clone(), &options).await;
+    let cluster = Cluster {
+        apps: vec![app],
+        balancer: None,
+        turn: 0,
+    };
+    a_day(cluster, &clock, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_day_across_two_instances_one_killed_at_noon() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let (a, b) = (free_addr(), free_addr());
+    let balancer = balancer::start(vec![a, b]).await;
+    let options = Options {
+        set_up: true,
+        roster: Some(roster()),
+        database: Some(db.url.clone()),
+        public_url: Some(format!("http://{}", balancer.addr)),
+        ..Options::default()
+    };
+    let first = TestApp::start_with(
+        &dir.path().join("a"),
+        clock.clone(),
+        &options,
+        shiftline::app::start_simulator(&common::settings(dir.path(), &options), clock.clone())
+            .await
+            .unwrap(),
+        a,
+    )
+    .await;
+    let sim = first.sim.clone();
+    let second = TestApp::start_with(&dir.path().join("b"), clock.clone(), &options, sim, b).await;
+    let cluster = Cluster {
+        apps: vec![first, second],
+        balancer: Some(balancer),
+        turn: 0,
+    };
+    a_day(cluster, &clock, Some(CALLS / 2)).await;
+}
+
+fn morning() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 14, 0, 0).unwrap()
+}
+
+/// The day itself, on `cluster`; its first instance dies just before call `kill_at`.
+async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>) {
     let mut sid = 0;
     let mut next_sid = || {
         sid += 1;
@@ -94,19 +200,19 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
             .iter()
             .map(|a| Answer::parse(a).unwrap())
             .collect();
-        app.sim.script_phone(&worker(i), answers);
+        cluster.app().sim.script_phone(&worker(i), answers);
         for body in ["on", skills(i), "yes"] {
-            app.sms(&worker(i), body, &next_sid()).await;
+            cluster.sms(&worker(i), body, &next_sid()).await;
         }
     }
-    app.settle().await;
+    cluster.settle().await;
 
     // The shortened call SIDs the simulator logs: what answered each, and who was bridged.
     let mut answered_by: HashMap<String, String> = HashMap::new();
     let mut bridged_to_machine = Vec::new();
     let mut bridges = 0;
-    let mut watch = |app: &TestApp| {
-        for line in app.sim.take_call_log() {
+    let mut watch = |sim: &twilio_sim::Simulator| {
+        for line in sim.take_call_log() {
             let mut words = line.split_whitespace();
             let call = words.next().unwrap_or_default().to_string();
             if let Some(kind) = line.split(" answered by ").nth(1) {
@@ -122,37 +228,42 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
     };
 
     let mut customers = Vec::new();
-    let business = app.state.settings.business_number().to_string();
-    let url = format!("{}/twilio/voice/customer", app.public_url());
+    let business = cluster.app().state.settings.business_number().to_string();
+    let url = format!("{}/twilio/voice/customer", cluster.app().public_url());
+    let sim = cluster.app().sim.clone();
     for call in 0..CALLS {
+        if kill_at == Some(call) {
+            cluster.kill_one().await;
+        }
         let from = format!("+1555800{call:04}");
         let digit = ["1", "2", "3"][call % 3];
-        app.sim.script_phone(
+        sim.script_phone(
             &from,
             vec![Answer::parse(&format!("human:{digit}")).unwrap()],
         );
-        customers.push(app.sim.place_call(&from, &business, &url));
+        customers.push(sim.place_call(&from, &business, &url));
         // Workers taken offline after missed calls come back every five minutes or so.
         if call % 100 == 99 {
             for i in 0..WORKERS {
-                app.sms(&worker(i), "on", &next_sid()).await;
+                cluster.sms(&worker(i), "on", &next_sid()).await;
             }
         }
         // A call every 3 seconds: more than 30 workers can take, so some callers wait past
         // the queue's limit and go to voicemail.
         for _ in 0..3 {
             clock.advance(TimeDelta::seconds(1));
-            app.settle().await;
-            watch(&app);
+            cluster.settle().await;
+            watch(&sim);
         }
     }
     for _ in 0..900 {
         clock.advance(TimeDelta::seconds(1));
-        app.settle().await;
-        watch(&app);
+        cluster.settle().await;
+        watch(&sim);
     }
 
     // Which customer calls reached a person, which left a voicemail.
+    let app = cluster.app();
     let tasks = app.sim.tasks();
     let task_of_call: HashMap<String, &twilio_sim::SimTask> = tasks
         .iter()
@@ -198,7 +309,11 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
         .count();
     let parked = app.state.store.parked().await.unwrap();
 
-    println!("simulated day: {WORKERS} workers, {CALLS} customer calls");
+    let instances = match kill_at {
+        Some(call) => format!("two instances on PostgreSQL, one killed before call {call}"),
+        None => "one instance on sled".to_string(),
+    };
+    println!("simulated day ({instances}): {WORKERS} workers, {CALLS} customer calls");
     println!(
         "  reached a person: {reached_person}, left a voicemail: {left_voicemail}, lost: {}",
         lost.len()
@@ -235,9 +350,20 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
         "no reservation may be left to time out"
     );
     assert_eq!(count("pending"), 0, "no reservation may stay pending");
+    let lost_detail: Vec<String> = lost
+        .iter()
+        .map(|call| match task_of_call.get(call) {
+            Some(task) => format!(
+                "{call}: task {} {:?}",
+                task.assignment_status,
+                task.reservations.iter().map(|r| &r.status).collect::<Vec<_>>()
+            ),
+            None => format!("{call}: no task"),
+        })
+        .collect();
     assert!(
         lost.is_empty(),
-        "callers who reached nobody and left no voicemail: {lost:?}"
+        "callers who reached nobody and left no voicemail: {lost_detail:#?}"
     );
     assert_eq!(reached_person + left_voicemail, CALLS);
     assert_eq!(
@@ -258,5 +384,7 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
         parked.is_empty(),
         "nothing should be refused by Twilio: {parked:#?}"
     );
-    app.stop().await;
+    for app in cluster.apps {
+        app.stop().await;
+    }
 }

@@ -3,6 +3,7 @@
 //! by hand, and requests signed the way Twilio signs them.
 #![allow(dead_code)]
 
+pub mod balancer;
 pub mod pg;
 
 use std::net::SocketAddr;
@@ -60,6 +61,10 @@ pub struct Options {
     pub concurrency: Option<usize>,
     /// How slow and unreliable the simulated Twilio is.
     pub realism: Option<shiftline::config::SimulatorRealism>,
+    /// A PostgreSQL database (a URL) instead of sled in the test's directory.
+    pub database: Option<String>,
+    /// The URL Twilio calls, when it is not the instance's own (a load balancer's).
+    pub public_url: Option<String>,
 }
 
 impl Options {
@@ -89,6 +94,11 @@ pub fn settings(data_dir: &Path, options: &Options) -> Settings {
     if let Some(realism) = &options.realism {
         settings.simulator = realism.clone();
     }
+    if let Some(url) = &options.database {
+        settings.store = shiftline::config::StoreChoice::Postgres {
+            url: url.clone().into(),
+        };
+    }
     settings
 }
 
@@ -114,7 +124,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let mut settings = settings(dir, options);
-        settings.public_url = format!("http://{addr}");
+        settings.public_url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
         let app = Application::build(settings, clock.clone(), Some(sim.clone()))
             .await
             .expect("app builds");
