@@ -356,7 +356,10 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
             Some(task) => format!(
                 "{call}: task {} {:?}",
                 task.assignment_status,
-                task.reservations.iter().map(|r| &r.status).collect::<Vec<_>>()
+                task.reservations
+                    .iter()
+                    .map(|r| &r.status)
+                    .collect::<Vec<_>>()
             ),
             None => format!("{call}: no task"),
         })
