@@ -13,12 +13,19 @@
 #      examples/bench_startup.rs), RSS again after 10 s of the intake load; start-up
 #      with the 100,000 workers in the configuration instead, for comparison.
 #   4. where an intake turn's time goes (examples/bench_store.rs), for reading the table.
+#   5. dispatch at Twilio's real speed (issue 11, examples/bench_dispatch.rs against a
+#      stand-in that answers every request after 200 ms): 16 and 64 assignment callbacks at
+#      one instant; 16 again with the outbox sending one request at a time (the old
+#      outbox), side by side; a shift-start storm (2,000 workers' 09:00 timers fire at once
+#      while 50 customers call); the same storm with 20% of requests answered 429, capped
+#      at 120 s, for lost, parked and out-of-order TaskRouter changes.
 #
-# Needs wrk (installed with apt-get when missing and running as root) and curl. About two
+# Needs wrk (installed with apt-get when missing and running as root) and curl. About six
 # minutes once the release build is done (a clean release build adds about three).
 # Environment: BENCH_DURATION (seconds per load, default 10), BENCH_SETTLE (idle seconds
-# after start-up before the intake load, default 20), BENCH_KEEP=1 (keep the temporary
-# directory with every log).
+# after start-up before the intake load, default 20), BENCH_TWILIO_LATENCY_MS (the
+# stand-in's latency in section 5, default 200), BENCH_STORM429_CAP (seconds, default 120),
+# BENCH_KEEP=1 (keep the temporary directory with every log).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +41,10 @@ REQUESTS=400000
 SEEDED_WORKERS=100000
 RESERVATIONS=2000
 DISPATCH_CONCURRENCY=16
+TWILIO_LATENCY_MS=${BENCH_TWILIO_LATENCY_MS:-200}
+STORM_WORKERS=2000
+STORM_CALLS=50
+STORM429_CAP=${BENCH_STORM429_CAP:-120}
 export SHIFTLINE_TWILIO_AUTH_TOKEN=bench-twilio-token
 export SHIFTLINE_API_TOKEN=bench-api-token
 export RUST_LOG=warn
@@ -282,9 +293,32 @@ say "breakdown of one intake turn (in-process, no HTTP)"
 timeout 300 "$EX/bench_store" --workers "$WORKERS" >"$TMP/store.txt" 2>&1 || die "bench_store failed: $(tail -5 "$TMP/store.txt")"
 cat "$TMP/store.txt" >&2
 
+# 5. Dispatch at Twilio's speed: every measured request answered after TWILIO_LATENCY_MS.
+say "dispatch at ${TWILIO_LATENCY_MS} ms: bursts of 16 and 64 callbacks, then $STORM_WORKERS workers' shifts start while $STORM_CALLS customers call"
+timeout 300 "$EX/bench_dispatch" --phases burst16,burst64,storm --twilio-latency-ms "$TWILIO_LATENCY_MS" \
+  --storm-workers "$STORM_WORKERS" --storm-calls "$STORM_CALLS" \
+  >"$TMP/dispatch-latency.txt" 2>&1 || die "bench_dispatch (latency) failed: $(tail -5 "$TMP/dispatch-latency.txt")"
+cat "$TMP/dispatch-latency.txt" >&2
+say "dispatch at ${TWILIO_LATENCY_MS} ms: 16 callbacks with the outbox sending one request at a time"
+timeout 180 "$EX/bench_dispatch" --phases burst16 --twilio-latency-ms "$TWILIO_LATENCY_MS" --outbox-concurrency 1 \
+  >"$TMP/dispatch-one.txt" 2>&1 || die "bench_dispatch (one at a time) failed: $(tail -5 "$TMP/dispatch-one.txt")"
+cat "$TMP/dispatch-one.txt" >&2
+say "dispatch at ${TWILIO_LATENCY_MS} ms: the storm with 20% of requests answered 429 (at most ${STORM429_CAP} s)"
+timeout $((STORM429_CAP + 180)) "$EX/bench_dispatch" --phases storm429 --twilio-latency-ms "$TWILIO_LATENCY_MS" \
+  --throttle-rate 0.2 --storm-workers "$STORM_WORKERS" --storm-calls "$STORM_CALLS" --storm-cap-secs "$STORM429_CAP" \
+  >"$TMP/dispatch-429.txt" 2>&1 || die "bench_dispatch (storm429) failed: $(tail -5 "$TMP/dispatch-429.txt")"
+cat "$TMP/dispatch-429.txt" >&2
+L_B16=$(grep '^DISPATCH phase=burst16 ' "$TMP/dispatch-latency.txt")
+L_B64=$(grep '^DISPATCH phase=burst64 ' "$TMP/dispatch-latency.txt")
+L_STORM=$(grep '^DISPATCH phase=storm ' "$TMP/dispatch-latency.txt")
+L_ONE=$(grep '^DISPATCH phase=burst16 ' "$TMP/dispatch-one.txt")
+L_429=$(grep '^DISPATCH phase=storm429 ' "$TMP/dispatch-429.txt")
+
 # The table.
 ms() { calc "$1 / 1000"; }
 verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; fi; }
+# verdict for "$1 $2" when $1 is a number (a phase that measured nothing gives nan).
+verdict_of() { if [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; then verdict "$1 $2"; else echo MISS; fi; }
 row() { printf '%-48s %-17s %-11s %s\n' "$@"; }
 
 I_RPS=$(field "$INTAKE" rps)
@@ -320,6 +354,14 @@ row "start-up with 100k workers (ms, median of 5)" "$START_MS" "< 1000" "$(verdi
 row "RSS after start / under load (MB), 100k" "$RSS_START / $RSS_LOAD" "< 100" "$(verdict "$RSS_MAX < 100")"
 row "start-up, 100k workers in the config (ms)" "$ROSTER_MS" "< 1000" "$(verdict "$ROSTER_MS < 1000")"
 row "intake on the 100k store (req/s, p99 ms)" "$(printf '%.0f, %.2f' "$S_RPS" "$S_P99")" - -
+echo "dispatch with every Twilio request answered after ${TWILIO_LATENCY_MS} ms:"
+row "16 callbacks at once -> call p50/p99 (ms)" "$(printf '%.1f / %.1f' "$(field "$L_B16" p50_ms)" "$(field "$L_B16" p99_ms)")" "p99 <= 250" "$(verdict_of "$(field "$L_B16" p99_ms)" "<= 250")"
+row "64 callbacks at once -> call p50/p99 (ms)" "$(printf '%.1f / %.1f' "$(field "$L_B64" p50_ms)" "$(field "$L_B64" p99_ms)")" "p99 <= 250" "$(verdict_of "$(field "$L_B64" p99_ms)" "<= 250")"
+row "16 at once p99 (ms), outbox 1 / $(field "$L_B16" outbox_concurrency) in flight" "$(printf '%.0f / %.1f' "$(field "$L_ONE" p99_ms)" "$(field "$L_B16" p99_ms)")" - -
+row "storm: callback -> call p50 / p99 (ms)" "$(printf '%.1f / %.1f' "$(field "$L_STORM" p50_ms)" "$(field "$L_STORM" p99_ms)")" "p99 <= 300" "$(verdict_of "$(field "$L_STORM" p99_ms)" "<= 300")"
+row "storm: all $(field "$L_STORM" workers) syncs delivered (ms)" "$(field "$L_STORM" syncs_all_ms)" "<= $(field "$L_STORM" syncs_target_ms)" "$(verdict_of "$(field "$L_STORM" syncs_all_ms)" "<= $(field "$L_STORM" syncs_target_ms)")"
+L429_LPO="$(field "$L_429" lost) / $(field "$L_429" parked) / $(field "$L_429" order_violations)"
+row "storm429: lost / parked / order violations" "$L429_LPO" "0 / 0 / 0" "$([[ $L429_LPO == "0 / 0 / 0" && $(field "$L_429" overlaps) == 0 ]] && echo PASS || echo MISS)"
 echo
 echo "notes:"
 echo "  intake right after start: $(field "$COLD_BENCH" requests) requests in ${COLD} s ($(printf %.0f "$(field "$COLD_BENCH" rps)") req/s), non-2xx $(field "$COLD_BENCH" non2xx), max $(ms "$(field "$COLD_BENCH" max_us)") ms"
@@ -329,3 +371,5 @@ echo "  bare:   $(field "$BARE" requests) requests, non-2xx $(field "$BARE" non2
 echo "  100k store: peak RSS $RSS_PEAK MB; start-up runs $(field "$STARTUP" runs_ms) ms; 100k in the config: runs $(field "$ROSTER_STARTUP" runs_ms) ms, RSS $(field "$ROSTER_STARTUP" rss_mb) MB"
 echo "  dispatch: webhook answered p50/p99 $(field "$D_SERIAL" webhook_p50_ms)/$(field "$D_SERIAL" webhook_p99_ms) ms serial, $(field "$D_CONC" webhook_p50_ms)/$(field "$D_CONC" webhook_p99_ms) ms concurrent; missing calls $(field "$D_SERIAL" missing)+$(field "$D_CONC" missing)"
 sed -n 's/^STORE phase=/  turn breakdown: /p' "$TMP/store.txt"
+echo "  storm: $(field "$L_STORM" requests) requests ($(field "$L_STORM" worker_updates) Worker updates, $(field "$L_STORM" texts) texts, $(field "$L_STORM" calls) calls), at most $(field "$L_STORM" max_in_flight) in flight; timers all fired at $(field "$L_STORM" timers_all_ms) ms; syncs delivered by the target $(field "$L_STORM" syncs_by_target) of $(field "$L_STORM" workers); texts all delivered at $(field "$L_STORM" texts_all_ms) ms; outbox empty at $(field "$L_STORM" drained_ms) ms"
+echo "  storm429: finished $(field "$L_429" finished) (outbox empty at $(field "$L_429" drained_ms) ms, cap ${STORM429_CAP} s); workers delivered $(field "$L_429" delivered), pending $(field "$L_429" pending), parked $(field "$L_429" parked), lost $(field "$L_429" lost); order violations $(field "$L_429" order_violations) ($(field "$L_429" seen_twice) workers seen in two states), overlapping requests $(field "$L_429" overlaps); $(field "$L_429" requests) requests, $(field "$L_429" throttled) answered 429, $(field "$L_429" accepted_per_s) accepted/s; callback -> call p50/p99 $(field "$L_429" p50_ms)/$(field "$L_429" p99_ms) ms"

@@ -231,6 +231,7 @@ pub async fn force_offline(
                 // 6pm" must not bring the worker back, so its timer is made stale. This is
                 // why the record is written even when the worker was already offline.
                 hold_version: old.hold_version.wrapping_add(1),
+                hold_until: None,
                 updated_at: now,
                 ..old.clone()
             };

@@ -48,6 +48,10 @@ pub struct WorkerRecord {
     /// Bumped by every ON or OFF, so the end of an earlier temporary one does nothing.
     #[serde(default)]
     pub hold_version: u32,
+    /// When the temporary ON or OFF in force ("ON until 6pm", "off for 30m") ends. Until
+    /// then it wins over the schedule: a shift boundary leaves the worker as they asked.
+    #[serde(default)]
+    pub hold_until: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -139,8 +143,14 @@ impl WorkerRecord {
             schedule: None,
             schedule_version: 0,
             hold_version: 0,
+            hold_until: None,
             updated_at: now,
         }
+    }
+
+    /// The end of the temporary ON or OFF in force at `now`, if one is.
+    pub fn hold_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.hold_until.filter(|until| *until > now)
     }
 
     /// The dialogue step as it stands at `now`: an open step past its timeout reads as Idle,

@@ -6,7 +6,9 @@
 //! presence there once, and sets the next boundary. So a worker whose shift started during
 //! an outage is online after the restart, and a week-long outage fires once, not seven times.
 //! Manual changes win until the next boundary: a boundary only brings an offline worker
-//! online at a start, and an online one offline at an end.
+//! online at a start, and an online one offline at an end. A temporary ON or OFF ("ON
+//! until 6pm") wins over the schedule until it ends: a boundary inside it changes nothing
+//! but sets the next one, and its end brings the worker to where the schedule stands.
 
 use chrono::{DateTime, Utc};
 
@@ -44,7 +46,9 @@ pub fn on_timer(
             };
             let skills = catalog.in_menu_order(&worker.skills);
             let on_shift = schedule.is_on_shift(now, worker.time_zone);
+            let held = worker.hold_at(now).is_some();
             match (on_shift, worker.presence) {
+                _ if held => {}
                 (true, Presence::Offline) if skills.is_empty() => {
                     notices.push(Reply::new("shift-no-skills"))
                 }
@@ -64,6 +68,7 @@ pub fn on_timer(
         // A timer from a schedule since replaced or cleared.
         TimerEvent::ShiftBoundary { .. } => return unchanged(worker),
         TimerEvent::HoldOver { version, online } if version == worker.hold_version => {
+            record.hold_until = None;
             // Back to what the schedule says now, or the opposite of the hold without one.
             let want_online = match &worker.schedule {
                 Some(schedule) => schedule.is_on_shift(now, worker.time_zone),
@@ -248,6 +253,35 @@ mod tests {
         );
         assert_eq!(out.record.presence, Presence::Offline);
         assert!(out.notices.is_empty(), "nothing to announce at the end");
+    }
+
+    #[test]
+    fn a_temporary_on_outlasts_the_shift_end_then_the_schedule_takes_over() {
+        let mut w = worker("mon-fri 9-17");
+        w.presence = Presence::Online;
+        w.hold_version = 4;
+        w.hold_until = Some(at(18, 0)); // "ON until 6pm"
+        let end = on_timer(
+            &w,
+            TimerEvent::ShiftBoundary { version: 3 },
+            at(17, 0),
+            &catalog(),
+        );
+        assert_eq!(end.record.presence, Presence::Online, "the hold wins");
+        assert!(end.notices.is_empty(), "no 'your shift ended'");
+        assert!(matches!(end.commands.last(), Some(Command::Timer { .. })));
+        let over = on_timer(
+            &end.record,
+            TimerEvent::HoldOver {
+                version: 4,
+                online: true,
+            },
+            at(18, 0),
+            &catalog(),
+        );
+        assert_eq!(over.record.presence, Presence::Offline);
+        assert_eq!(over.record.hold_until, None);
+        assert_eq!(over.notices[0].key, "hold-over-offline");
     }
 
     #[test]

@@ -424,7 +424,9 @@ impl Step<'_> {
         let Some(schedule) = &self.record.schedule else {
             return String::new();
         };
-        match schedule.next_change(self.now, self.record.time_zone) {
+        // A temporary ON or OFF holds until it ends; the schedule takes over from there.
+        let from = self.record.hold_at(self.now).unwrap_or(self.now);
+        match schedule.next_change(from, self.record.time_zone) {
             Some((at, starts)) => {
                 let when = timers::local(at, &self.record);
                 match (starts, self.record.language) {
@@ -475,7 +477,9 @@ impl Step<'_> {
             intent,
             Intent::On | Intent::Off | Intent::Hold { .. } | Intent::Stop
         ) {
+            // A new ON or OFF replaces any temporary one: its end must do nothing.
             self.record.hold_version += 1;
+            self.record.hold_until = None;
         }
         match intent {
             Intent::Hold { online: true, .. } if self.skills().is_empty() => self.open_menu(true),
@@ -487,6 +491,7 @@ impl Step<'_> {
                 };
                 self.presence(input);
                 let at = until.at(self.now, self.record.time_zone);
+                self.record.hold_until = Some(at);
                 self.timers.push(Command::Timer {
                     worker: self.record.phone.clone(),
                     due: at,
@@ -574,14 +579,21 @@ impl Step<'_> {
     fn presence_status(&mut self) {
         let skills = self.skills();
         let name = self.record.name.clone();
-        let key = match (self.record.presence, skills.is_empty()) {
-            (Presence::Online | Presence::CoolDown, _) => "status-online",
-            (Presence::Offline, false) => "status-offline",
-            (Presence::Offline, true) => "status-offline-no-skills",
+        let hold = self.record.hold_at(self.now);
+        let key = match (self.record.presence, skills.is_empty(), hold) {
+            (Presence::Online | Presence::CoolDown, _, Some(_)) => "status-online-until",
+            (Presence::Online | Presence::CoolDown, _, None) => "status-online",
+            (Presence::Offline, _, Some(_)) => "status-offline-until",
+            (Presence::Offline, false, None) => "status-offline",
+            (Presence::Offline, true, None) => "status-offline-no-skills",
         };
+        let until = hold
+            .map(|at| timers::local(at, &self.record))
+            .unwrap_or_default();
         self.say(
             Reply::new(key)
                 .text("name", name)
+                .text("until", until)
                 .arg("skills", Arg::Skills(skills)),
         );
     }
