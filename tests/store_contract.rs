@@ -407,6 +407,40 @@ contract!(
 );
 
 contract!(
+    syncs_go_before_texts_and_customers_before_both,
+    |store: Arc<dyn Store>| async move {
+        store
+            .enqueue("t", vec![text(1, "shift started")], t(0))
+            .await
+            .unwrap();
+        store
+            .enqueue("s", vec![sync(2, Activity::Available)], t(1))
+            .await
+            .unwrap();
+        store.enqueue("r", vec![redirect(3)], t(2)).await.unwrap();
+        let claims = store.claim(t(3), 10).await.unwrap();
+        let kinds: Vec<&str> = claims
+            .iter()
+            .map(|c| match c.entries[0].command {
+                Command::RedirectCall { .. } => "redirect",
+                Command::SyncWorker { .. } => "sync",
+                _ => "text",
+            })
+            .collect();
+        assert_eq!(kinds, vec!["redirect", "sync", "text"]);
+        for claim in &claims {
+            store.release(claim).await.unwrap();
+        }
+        let paused = store
+            .claim_upto(t(3), 10, shiftline::core::effects::Priority::Customer)
+            .await
+            .unwrap();
+        assert_eq!(paused.len(), 1, "only what a customer waits on");
+        assert!(paused[0].urgent);
+    }
+);
+
+contract!(
     a_retry_waits_and_holds_its_lane_and_a_park_moves_out,
     |store: Arc<dyn Store>| async move {
         store
@@ -703,7 +737,7 @@ mod two_instances {
         ran.extend(ran_b.unwrap());
         assert_eq!(
             ran,
-            vec![1],
+            vec![1, 2],
             "each migration applied by exactly one of them"
         );
         assert!(a.migrate().await.unwrap().is_empty());

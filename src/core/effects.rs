@@ -93,6 +93,20 @@ pub enum Command {
     },
 }
 
+/// How soon a command should go, most urgent first (the order of the variants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Priority {
+    /// A customer is waiting on it: placing the worker's call, rejecting a reservation so
+    /// the task goes to someone else, sending a caller to voicemail, hanging up a worker's
+    /// ringing phone.
+    Customer = 0,
+    /// A worker's TaskRouter state: a shift starting is workers becoming available to
+    /// customers, so it goes before the texts that announce it.
+    Worker = 1,
+    /// A text to a worker or the business.
+    Notice = 2,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimerEvent {
@@ -130,17 +144,22 @@ impl Command {
         }
     }
 
-    /// Whether a customer is waiting on this command: placing the worker's call, rejecting
-    /// a reservation so the task goes to someone else, sending a caller to voicemail,
-    /// hanging up a worker's ringing phone. These go before syncs and texts.
-    pub fn is_urgent(&self) -> bool {
+    /// Which goes first when many wait: what a customer waits on, then what makes workers
+    /// available to customers, then texts.
+    pub fn priority(&self) -> Priority {
         match self {
             Command::PlaceCall { .. }
             | Command::RejectReservation { .. }
             | Command::HangUpCall { .. }
-            | Command::RedirectCall { .. } => true,
-            Command::SyncWorker { .. } | Command::SendSms { .. } | Command::Timer { .. } => false,
+            | Command::RedirectCall { .. } => Priority::Customer,
+            Command::SyncWorker { .. } => Priority::Worker,
+            Command::SendSms { .. } | Command::Timer { .. } => Priority::Notice,
         }
+    }
+
+    /// Whether a customer is waiting on this command.
+    pub fn is_urgent(&self) -> bool {
+        self.priority() == Priority::Customer
     }
 
     /// Whether this is a worker sync, of which consecutive ones in a lane coalesce.

@@ -44,7 +44,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::core::dispatch::Event;
 use crate::core::domain::{PhoneNumber, ReservationSid, redact};
-use crate::core::effects::{Activity, Command};
+use crate::core::effects::{Activity, Command, Priority};
 use crate::metrics::Metrics;
 use crate::store::{Claim, Store, StoreError, TimerEntry};
 use crate::twilio::rest::{RetryPolicy, TwilioClient, TwilioError};
@@ -204,12 +204,21 @@ impl Delivery {
     pub async fn deliver_due(&self) -> Result<Report, StoreError> {
         let now = self.clock.now();
         let mut report = self.fire_timers(now).await?;
-        let mut waiting = self.store.claim(now, PASS).await?.into_iter();
+        let mut waiting = self
+            .store
+            .claim_upto(now, PASS, self.allowed())
+            .await?
+            .into_iter();
+        let mut held = Vec::new();
         let mut requests = Requests::new();
         let mut failed = None;
         loop {
             while self.has_room(requests.len()) {
                 let Some(claim) = waiting.next() else { break };
+                if !claim.urgent && self.allowed() == Priority::Customer {
+                    held.push(claim);
+                    continue;
+                }
                 self.in_flight.send_modify(|n| *n += 1);
                 let this = self.clone();
                 requests.spawn(async move { this.deliver(claim).await });
@@ -222,17 +231,24 @@ impl Delivery {
             }
         }
         // Twilio asked for a pause before these could go: they wait for the next pass.
-        for claim in waiting {
+        for claim in held.into_iter().chain(waiting) {
             self.store.release(&claim).await?;
         }
         failed.map_or(Ok(report), Err)
     }
 
-    /// Whether another request may start now: a slot is free and Twilio has not asked
-    /// for a pause.
+    /// Whether another request may start now: a slot is free.
     fn has_room(&self, in_flight: usize) -> bool {
-        let pace = self.pace();
-        pace.paused_until(self.clock.now()).is_none() && in_flight < pace.limit()
+        in_flight < self.pace().limit()
+    }
+
+    /// What may go now: everything, or, while Twilio has asked the account to wait, only
+    /// what a customer waits on (a handful of requests, against thousands of syncs).
+    fn allowed(&self) -> Priority {
+        match self.pace().paused_until(self.clock.now()) {
+            Some(_) => Priority::Customer,
+            None => Priority::Notice,
+        }
     }
 
     /// Whether some delivery (this loop's or another's) is running; waits until none is.
@@ -254,7 +270,7 @@ impl Delivery {
             let now = self.clock.now();
             // Counted from before the claim, so `idle` never misses one being taken.
             self.in_flight.send_modify(|n| *n += 1);
-            let claim = match self.store.claim(now, 1).await {
+            let claim = match self.store.claim_upto(now, 1, self.allowed()).await {
                 Ok(mut claims) => claims.pop(),
                 Err(e) => {
                     self.in_flight.send_modify(|n| *n -= 1);
@@ -272,14 +288,11 @@ impl Delivery {
 
     /// How long `run` may sleep when nothing wakes it.
     async fn wait(&self, now: DateTime<Utc>, idle: bool) -> Duration {
-        let paused = self
-            .pace
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .paused_until(now);
-        let next = match paused {
-            Some(until) => Some(until),
-            None => self.store.next_due().await.ok().flatten(),
+        let paused = self.pace().paused_until(now);
+        let due = self.store.next_due().await.ok().flatten();
+        let next = match (paused, due) {
+            (Some(until), Some(due)) => Some(until.min(due)),
+            (paused, due) => paused.or(due),
         };
         match next {
             Some(at) if at > now => (at - now).to_std().unwrap_or_default().min(IDLE_LOOK),

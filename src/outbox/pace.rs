@@ -2,10 +2,11 @@
 //! and none while Twilio has asked the account to wait.
 //!
 //! Twilio answers 429 (error 20429) when an account has too many requests in flight, so a
-//! 429 concerns the whole service, not the lane that happened to get it: the outbox pauses
-//! (for Retry-After when Twilio gives it, a second otherwise) and halves how many requests
-//! it keeps in flight, then grows back by one request per round of successes. The 429s of
-//! one burst arrive while the pause they caused is on and count once.
+//! 429 concerns the whole service, not the lane that happened to get it: the outbox halves
+//! how many requests it keeps in flight and pauses everything but what customers wait on
+//! (for Retry-After when Twilio gives it, a second otherwise), then grows back by one
+//! request per success. The 429s of one burst arrive while the pause they caused is on and
+//! count once.
 
 use std::time::Duration;
 
@@ -18,8 +19,6 @@ const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
 pub struct Pace {
     max: usize,
     limit: usize,
-    /// Successes since `limit` last grew.
-    successes: usize,
     paused_until: Option<DateTime<Utc>>,
 }
 
@@ -28,7 +27,6 @@ impl Pace {
         Self {
             max: max.max(1),
             limit: max.max(1),
-            successes: 0,
             paused_until: None,
         }
     }
@@ -43,15 +41,11 @@ impl Pace {
         self.paused_until.filter(|until| *until > now)
     }
 
-    /// A request went through: after as many successes as the limit, allow one more.
+    /// A request went through: allow one more in flight, up to the maximum. Growing back
+    /// fast matters: a 429 that says nothing about load (another app on the account
+    /// bursting) must not leave the outbox crawling for minutes.
     pub fn succeeded(&mut self) {
-        if self.limit < self.max {
-            self.successes += 1;
-            if self.successes >= self.limit {
-                self.limit += 1;
-                self.successes = 0;
-            }
-        }
+        self.limit = (self.limit + 1).min(self.max);
     }
 
     /// Twilio answered 429. Returns when the request may be tried again.
@@ -64,7 +58,6 @@ impl Pace {
         let until = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(1));
         if self.paused_until(now).is_none() {
             self.limit = (self.limit / 2).max(1);
-            self.successes = 0;
         }
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
         until
@@ -107,6 +100,8 @@ mod tests {
         pace.throttled(at(0), None);
         pace.throttled(at(2), None);
         assert_eq!(pace.limit(), 2);
+        pace.succeeded();
+        assert_eq!(pace.limit(), 3, "one more per success");
         for _ in 0..100 {
             pace.succeeded();
         }

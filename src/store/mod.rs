@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
-use crate::core::effects::{Command, TimerEvent};
+use crate::core::effects::{Command, Priority, TimerEvent};
 use crate::core::intake::PinUpdate;
 use crate::core::intake::enrol::PinAttempts;
 use crate::core::intake::record::WorkerRecord;
@@ -405,7 +405,17 @@ pub trait Store: Send + Sync {
     /// lane is offered to nobody else until its claim is finished (`delivered`, `retry`,
     /// `park`) or given back (`release`): that is what keeps two deliveries of one command
     /// from ever running at once, and the lane's order whole.
-    async fn claim(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Claim>, StoreError>;
+    async fn claim(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Claim>, StoreError> {
+        self.claim_upto(now, limit, Priority::Notice).await
+    }
+    /// `claim`, taking only lanes whose most urgent command is at least as urgent as
+    /// `at_most` (while Twilio asks for a pause, only what customers wait on goes).
+    async fn claim_upto(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        at_most: Priority,
+    ) -> Result<Vec<Claim>, StoreError>;
     /// The claim's commands were carried out (the superseded syncs with the last): they
     /// leave the outbox and the lane is free.
     async fn delivered(&self, claim: &Claim) -> Result<(), StoreError>;

@@ -3,13 +3,14 @@
 //!
 //! A lane's row is changed only while its row lock is held (`FOR UPDATE`, or the upsert's
 //! own lock), so writers adding to a lane and the holder finishing a claim take turns; a
-//! lane's head, due time and urgent count are recomputed from `outbox` under that lock.
+//! lane's head, due time and priority are recomputed from `outbox` under that lock.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Transaction};
 use tokio_postgres::types::Json;
 
 use super::{LEASE, db};
+use crate::core::effects::Priority;
 use crate::store::{Claim, OutboxEntry, ParkedEntry, StoreError};
 
 /// A lane's `due` when its head may go at once: before any real time.
@@ -21,18 +22,18 @@ fn id(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(db)
 }
 
-/// Writes an entry and puts its lane in the delivery order (or moves it up: a lane with
-/// an urgent entry goes before routine ones).
+/// Writes an entry and puts its lane in the delivery order (or moves it up: a lane goes
+/// at the most urgent priority it holds).
 pub async fn add(tx: &Transaction<'_>, entry: &OutboxEntry) -> Result<(), StoreError> {
     let lane = entry.command.lane();
-    let urgent = entry.command.is_urgent();
+    let priority = entry.command.priority() as i16;
     tx.execute(
-        "INSERT INTO outbox (id, lane, urgent, enqueued_at, not_before, entry)
+        "INSERT INTO outbox (id, lane, priority, enqueued_at, not_before, entry)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[
             &id(entry.id)?,
             &lane,
-            &urgent,
+            &priority,
             &entry.enqueued_at,
             &entry.not_before,
             &Json(entry),
@@ -41,11 +42,11 @@ pub async fn add(tx: &Transaction<'_>, entry: &OutboxEntry) -> Result<(), StoreE
     .await
     .map_err(db)?;
     tx.execute(
-        "INSERT INTO lanes (lane, head, due, urgent) VALUES ($1, $2, $3, $4)
+        "INSERT INTO lanes (lane, head, due, priority) VALUES ($1, $2, $3, $4)
          ON CONFLICT (lane) DO UPDATE SET
              head = least(lanes.head, EXCLUDED.head),
-             urgent = lanes.urgent + EXCLUDED.urgent",
-        &[&lane, &id(entry.id)?, &at_once(), &i32::from(urgent)],
+             priority = least(lanes.priority, EXCLUDED.priority)",
+        &[&lane, &id(entry.id)?, &at_once(), &priority],
     )
     .await
     .map_err(db)?;
@@ -60,6 +61,7 @@ pub async fn claim(
     instance: &str,
     now: DateTime<Utc>,
     limit: usize,
+    at_most: Priority,
 ) -> Result<Vec<Claim>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = client
@@ -67,18 +69,19 @@ pub async fn claim(
             "UPDATE lanes l SET claimed_by = $1, lease_until = $2
              FROM (SELECT lane FROM lanes
                    WHERE due <= $3 AND (lease_until IS NULL OR lease_until < $3)
-                   ORDER BY (urgent = 0), due, head
+                     AND priority <= $5
+                   ORDER BY priority, due, head
                    LIMIT $4
                    FOR UPDATE SKIP LOCKED) pick
              WHERE l.lane = pick.lane
-             RETURNING l.lane, l.urgent > 0, l.due, l.head",
-            &[&instance, &(now + LEASE), &now, &limit],
+             RETURNING l.lane, l.priority, l.due, l.head",
+            &[&instance, &(now + LEASE), &now, &limit, &(at_most as i16)],
         )
         .await
         .map_err(db)?;
-    let mut taken: Vec<(bool, DateTime<Utc>, i64, String)> = rows
+    let mut taken: Vec<(i16, DateTime<Utc>, i64, String)> = rows
         .iter()
-        .map(|r| (!r.get::<_, bool>(1), r.get(2), r.get(3), r.get(0)))
+        .map(|r| (r.get(1), r.get(2), r.get(3), r.get(0)))
         .collect();
     taken.sort();
     let names: Vec<&str> = taken.iter().map(|t| t.3.as_str()).collect();
@@ -90,7 +93,7 @@ pub async fn claim(
         .await
         .map_err(db)?;
     let mut claims = Vec::new();
-    for (routine, _, _, lane) in taken {
+    for (priority, _, _, lane) in taken {
         let mut run: Vec<OutboxEntry> = Vec::new();
         // A run of syncs coalesces; anything else goes alone.
         for row in entries.iter().filter(|r| r.get::<_, &str>(0) == lane) {
@@ -110,7 +113,7 @@ pub async fn claim(
         }
         claims.push(Claim {
             lane,
-            urgent: !routine,
+            urgent: priority == Priority::Customer as i16,
             entries: run,
         });
     }
@@ -201,7 +204,7 @@ pub async fn finish(
 async fn requeue(tx: &Transaction<'_>, lane: &str, instance: &str) -> Result<(), StoreError> {
     let row = tx
         .query_one(
-            "SELECT min(id), count(*) FILTER (WHERE urgent),
+            "SELECT min(id), min(priority),
                     (SELECT not_before FROM outbox WHERE lane = $1 ORDER BY id LIMIT 1)
              FROM outbox WHERE lane = $1",
             &[&lane],
@@ -215,17 +218,17 @@ async fn requeue(tx: &Transaction<'_>, lane: &str, instance: &str) -> Result<(),
             .map_err(db)?;
         return Ok(());
     };
-    let urgent = i32::try_from(row.get::<_, i64>(1)).unwrap_or(i32::MAX);
+    let priority: i16 = row.get(1);
     let due: Option<DateTime<Utc>> = row.get(2);
     tx.execute(
-        "UPDATE lanes SET head = $2, urgent = $3, due = $4,
+        "UPDATE lanes SET head = $2, priority = $3, due = $4,
              claimed_by = CASE WHEN claimed_by = $5 THEN NULL ELSE claimed_by END,
              lease_until = CASE WHEN claimed_by = $5 THEN NULL ELSE lease_until END
          WHERE lane = $1",
         &[
             &lane,
             &head,
-            &urgent,
+            &priority,
             &due.unwrap_or_else(at_once),
             &instance,
         ],

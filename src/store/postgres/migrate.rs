@@ -12,8 +12,14 @@ use super::db;
 use crate::store::StoreError;
 
 /// Every migration, in order: (version, name, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "initial", include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "initial", include_str!("migrations/0001_initial.sql")),
+    (
+        2,
+        "priorities",
+        include_str!("migrations/0002_priorities.sql"),
+    ),
+];
 
 /// The advisory lock key migrations hold ("SHIFTLIN" in ASCII).
 const LOCK: i64 = 0x5348_4946_544c_494e;

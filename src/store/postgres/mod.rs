@@ -39,7 +39,7 @@ use super::{
 };
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
-use crate::core::effects::Command;
+use crate::core::effects::{Command, Priority};
 use crate::core::intake::record::WorkerRecord;
 
 /// How long a claimed lane stays with its holder without a renewal. A dead instance's
@@ -245,9 +245,14 @@ impl Store for PgStore {
         })
     }
 
-    async fn claim(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Claim>, StoreError> {
+    async fn claim_upto(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        at_most: Priority,
+    ) -> Result<Vec<Claim>, StoreError> {
         let client = self.client().await?;
-        lanes::claim(&client, &self.instance, now, limit).await
+        lanes::claim(&client, &self.instance, now, limit, at_most).await
     }
 
     async fn delivered(&self, claim: &Claim) -> Result<(), StoreError> {

@@ -12,13 +12,13 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::core::effects::Command;
+use crate::core::effects::{Command, Priority};
 use crate::store::OutboxEntry;
 
 /// What the index needs to know of one entry.
 #[derive(Clone, Copy, Debug)]
 struct Meta {
-    urgent: bool,
+    priority: Priority,
     sync: bool,
     /// Milliseconds since the epoch before which it must not be tried; `i64::MIN` for now.
     not_before: i64,
@@ -27,28 +27,29 @@ struct Meta {
 impl Meta {
     fn of(entry: &OutboxEntry) -> Self {
         Self {
-            urgent: entry.command.is_urgent(),
+            priority: entry.command.priority(),
             sync: entry.command.is_sync(),
             not_before: entry.not_before.map_or(i64::MIN, |t| t.timestamp_millis()),
         }
     }
 }
 
-/// A lane's place in the delivery order: urgent lanes first, then by when the head is
-/// due, then by the head's id (oldest first). The lane name makes keys unique.
+/// A lane's place in the delivery order: by the most urgent command it holds, then by
+/// when its head is due, then by the head's id (oldest first). The lane name makes keys
+/// unique.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Place {
-    routine: bool,
+    priority: Priority,
     due: i64,
     head: u64,
     lane: String,
 }
 
 impl Place {
-    /// A bound before every place of its class due at `due` or later.
-    fn first(routine: bool, due: i64) -> Self {
+    /// A bound before every place of its priority due at `due` or later.
+    fn first(priority: Priority, due: i64) -> Self {
         Self {
-            routine,
+            priority,
             due,
             head: 0,
             lane: String::new(),
@@ -60,11 +61,24 @@ impl Place {
 struct Lane {
     /// In id order, which is the order they were written.
     entries: BTreeMap<u64, Meta>,
-    urgent: usize,
+    /// How many entries of each priority it holds.
+    counts: [usize; 3],
     claimed: bool,
     /// Where it stands in `ready`, while it stands there (unclaimed, not empty).
     place: Option<Place>,
 }
+
+impl Lane {
+    /// The most urgent priority among its entries.
+    fn priority(&self) -> Priority {
+        PRIORITIES
+            .into_iter()
+            .find(|p| self.counts[*p as usize] > 0)
+            .unwrap_or(Priority::Notice)
+    }
+}
+
+const PRIORITIES: [Priority; 3] = [Priority::Customer, Priority::Worker, Priority::Notice];
 
 #[derive(Default)]
 struct Index {
@@ -105,8 +119,8 @@ impl Lanes {
             let name = entry.command.lane();
             let lane = index.lanes.entry(name.clone()).or_default();
             let meta = Meta::of(entry);
-            if lane.entries.insert(entry.id, meta).is_none() && meta.urgent {
-                lane.urgent += 1;
+            if lane.entries.insert(entry.id, meta).is_none() {
+                lane.counts[meta.priority as usize] += 1;
             }
             touched.push(name);
         }
@@ -118,13 +132,13 @@ impl Lanes {
     /// Takes up to `limit` due lanes, in delivery order, and marks them claimed. The mark
     /// is made under the same lock that found them, and a claimed lane leaves `ready`, so
     /// no second caller can take it before `finish` or `release`.
-    pub fn claim(&self, now: DateTime<Utc>, limit: usize) -> Vec<Taken> {
+    pub fn claim(&self, now: DateTime<Utc>, limit: usize, at_most: Priority) -> Vec<Taken> {
         let mut index = self.lock();
         let now = now.timestamp_millis();
         let mut places = Vec::new();
-        for routine in [false, true] {
-            let until = Place::first(routine, now.saturating_add(1));
-            let due = index.ready.range(Place::first(routine, i64::MIN)..until);
+        for priority in PRIORITIES.into_iter().filter(|p| *p <= at_most) {
+            let until = Place::first(priority, now.saturating_add(1));
+            let due = index.ready.range(Place::first(priority, i64::MIN)..until);
             places.extend(due.take(limit - places.len()).cloned());
         }
         places
@@ -147,8 +161,8 @@ impl Lanes {
                     }
                 }
                 Taken {
+                    urgent: place.priority == Priority::Customer,
                     lane: place.lane,
-                    urgent: lane.urgent > 0,
                     ids,
                 }
             })
@@ -163,8 +177,8 @@ impl Lanes {
             return;
         };
         for id in removed {
-            if entry.entries.remove(id).is_some_and(|m| m.urgent) {
-                entry.urgent -= 1;
+            if let Some(meta) = entry.entries.remove(id) {
+                entry.counts[meta.priority as usize] -= 1;
             }
         }
         if let Some((id, due)) = rescheduled
@@ -179,13 +193,12 @@ impl Lanes {
     /// When the soonest unclaimed lane is due (maybe already).
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         let index = self.lock();
-        let routine = Place::first(true, i64::MIN);
-        let urgent = index.ready.range(..routine.clone()).next();
-        let routine = index.ready.range(routine..).next();
-        let due = match (urgent, routine) {
-            (Some(a), Some(b)) => a.due.min(b.due),
-            (a, b) => a.or(b)?.due,
-        };
+        // The soonest of each priority is the first of its range.
+        let due = PRIORITIES
+            .iter()
+            .filter_map(|p| index.ready.range(Place::first(*p, i64::MIN)..).next())
+            .map(|place| place.due)
+            .min()?;
         Some(DateTime::from_timestamp_millis(due).unwrap_or(DateTime::<Utc>::MIN_UTC))
     }
 
@@ -212,7 +225,7 @@ impl Index {
             return;
         };
         let place = Place {
-            routine: lane.urgent == 0,
+            priority: lane.priority(),
             due: meta.not_before,
             head: *head,
             lane: name.to_string(),

@@ -28,7 +28,7 @@ use super::{
 };
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
-use crate::core::effects::Command;
+use crate::core::effects::{Command, Priority};
 use crate::core::intake::PinUpdate;
 use crate::core::intake::enrol::PinAttempts;
 use crate::core::intake::record::WorkerRecord;
@@ -387,9 +387,14 @@ impl Store for SledStore {
         })
     }
 
-    async fn claim(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Claim>, StoreError> {
+    async fn claim_upto(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        at_most: Priority,
+    ) -> Result<Vec<Claim>, StoreError> {
         let mut claims = Vec::new();
-        for taken in self.lanes.claim(now, limit) {
+        for taken in self.lanes.claim(now, limit, at_most) {
             let mut entries = Vec::new();
             for id in &taken.ids {
                 if let Some(entry) = Self::one::<OutboxEntry>(&self.outbox, id.to_be_bytes())? {
