@@ -107,11 +107,12 @@ async fn a_customers_call_is_not_held_behind_a_burst_of_syncs() {
         .iter()
         .position(|r| r.path.contains("/Calls/"))
         .expect("the redirect reached Twilio");
-    // The requests already in flight when it was written finish first (at most one per
-    // slot, plus the ones that arrived while this test looked), then the redirect takes
-    // the first free slot, ahead of the hundreds of syncs still waiting.
+    // What was in flight when it was written finishes first: each of the CONCURRENCY
+    // slots may be in the middle of a sync, which takes two requests (find the Worker,
+    // create it), and this test looks every few milliseconds. Then the redirect takes the
+    // first free slot, ahead of the hundreds of syncs still waiting.
     assert!(
-        at <= before + 2 * CONCURRENCY,
+        at <= before + 4 * CONCURRENCY,
         "the redirect was request {at}, written after request {before}"
     );
     let syncs_left = store.outbox().await.unwrap().len();

@@ -23,15 +23,14 @@ impl Service {
     ) -> Result<Applied, StoreError> {
         let messages = self.messages.clone();
         let settings = self.settings.clone();
+        // What the core took the text as, for the metrics: noted while rendering, inside
+        // the unit of work, so the text is read once.
+        let taken_as = Arc::new(std::sync::Mutex::new("other"));
+        let noted = taken_as.clone();
         let render: Render = Arc::new(move |outcome, _| {
+            *noted.lock().unwrap_or_else(|e| e.into_inner()) = outcome.keyword;
             messages.render_all(outcome.locale, &outcome.replies, &settings.catalog)
         });
-        let keyword = intake::understand::understand(
-            &body,
-            self.settings.default_language,
-            &self.settings.catalog,
-        )
-        .map_or("other", |i| i.name());
         let applied = self
             .input(
                 from,
@@ -45,6 +44,7 @@ impl Service {
             let language = after
                 .as_ref()
                 .map_or(self.settings.default_language, |w| w.language);
+            let keyword = *taken_as.lock().unwrap_or_else(|e| e.into_inner());
             self.metrics.message(keyword, language.code());
         }
         Ok(applied)

@@ -104,6 +104,7 @@ pub fn on_intent(
         pins: PinUpdate::Clear,
         replies: vec![Reply::new("join-welcome").text("name", name)],
         commands: Vec::new(),
+        keyword: "join",
     }
 }
 

@@ -59,6 +59,9 @@ pub struct Outcome {
     pub commands: Vec<Command>,
     /// The language to render the replies in.
     pub locale: Locale,
+    /// What the text was taken as, for metrics: a command's name, `menu_answer`, `yes`,
+    /// `no`, `unsure` (asked back), `later`, or `other` (not understood).
+    pub keyword: &'static str,
 }
 
 impl Outcome {
@@ -69,6 +72,7 @@ impl Outcome {
             replies: vec![reply],
             commands: Vec::new(),
             locale,
+            keyword: "other",
         }
     }
 }
@@ -110,14 +114,16 @@ pub fn on_input(
                 pins: PinUpdate::Keep,
                 replies: turn.replies,
                 commands: turn.commands,
+                keyword: turn.keyword,
             }
         }
-        None => enrol::on_intent(
-            ctx,
-            phone,
-            input.intent(ctx.default_language, ctx.catalog),
-            now,
-            attempts,
-        ),
+        None => {
+            let intent = input.intent(ctx.default_language, ctx.catalog);
+            let keyword = intent.as_ref().map_or("other", understand::Intent::name);
+            Outcome {
+                keyword,
+                ..enrol::on_intent(ctx, phone, intent, now, attempts)
+            }
+        }
     }
 }

@@ -96,11 +96,20 @@ pub fn find(text: &str) -> Option<Tz> {
     }) {
         return Some(tz);
     }
+    // Each city as a whole word (" los angeles "), made once: every text is searched.
+    static PADDED: std::sync::LazyLock<Vec<(String, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            CITIES
+                .iter()
+                // Two-letter names ("la") are words too often to be found inside a sentence.
+                .filter(|(city, _)| city.len() > 2)
+                .map(|(city, name)| (format!(" {city} "), *name))
+                .collect()
+        });
     let padded = format!(" {} ", normalize(text));
-    CITIES
+    PADDED
         .iter()
-        // Two-letter names ("la") are words too often to be found inside a sentence.
-        .filter(|(city, _)| city.len() > 2 && padded.contains(&format!(" {city} ")))
+        .filter(|(city, _)| padded.contains(city.as_str()))
         .max_by_key(|(city, _)| city.len())
         .and_then(|(_, name)| name.parse().ok())
 }

@@ -28,6 +28,8 @@ pub struct Turn {
     pub record: WorkerRecord,
     pub replies: Vec<Reply>,
     pub commands: Vec<Command>,
+    /// What the input was taken as (see `Outcome::keyword`).
+    pub keyword: &'static str,
 }
 
 /// How much of an unrecognised text is quoted back to the worker.
@@ -76,6 +78,7 @@ pub fn on_input(ctx: &Context, before: &WorkerRecord, input: &Input, now: DateTi
         replies: Vec::new(),
         timers: Vec::new(),
         expired: false,
+        keyword: "other",
     };
     if t.record.menu_expired(now) {
         t.dialogue(DialogueInput::TimedOut, None);
@@ -98,6 +101,7 @@ struct Step<'a> {
     timers: Vec<Command>,
     /// The text arrived after an open menu timed out.
     expired: bool,
+    keyword: &'static str,
 }
 
 impl Step<'_> {
@@ -108,6 +112,15 @@ impl Step<'_> {
     /// Feeds the Dialogue machine and does what its output says. `explain` is what to say
     /// when the output is to explain a wrong answer (the caller knows what was wrong).
     fn dialogue(&mut self, input: DialogueInput, explain: Option<Reply>) {
+        // A menu's answers are answers, not texts nobody understood.
+        match input {
+            DialogueInput::Answered | DialogueInput::Misanswered => self.keyword = "menu_answer",
+            DialogueInput::Confirmed => self.keyword = "yes",
+            DialogueInput::Refused => self.keyword = "no",
+            DialogueInput::Guessed => self.keyword = "unsure",
+            DialogueInput::Unclear => self.keyword = "other",
+            _ => {}
+        }
         let (next, output) = fire::<dialogue::Impl>(self.record.dialogue, &input);
         self.record.dialogue = next;
         self.record.dialogue_since = (next != Dialogue::Idle).then_some(self.now);
@@ -238,13 +251,18 @@ impl Step<'_> {
             _ if self.expired && menu::parse(text, self.ctx.catalog).is_ok() => {
                 self.say(Reply::new("menu-expired"))
             }
-            Verdict::Later(online) => self.say(Reply::new(if online {
-                "later-online"
-            } else {
-                "later-offline"
-            })),
+            Verdict::Later(online) => self.later(online),
             Verdict::Unknown(closest) => self.not_understood(text, &closest),
         }
+    }
+
+    fn later(&mut self, online: bool) {
+        self.keyword = "later";
+        self.say(Reply::new(if online {
+            "later-online"
+        } else {
+            "later-offline"
+        }));
     }
 
     /// A plausible reading that is not clear enough to act on: ask, and act on YES.
@@ -473,6 +491,7 @@ impl Step<'_> {
     }
 
     fn command(&mut self, intent: Intent) {
+        self.keyword = intent.name();
         if matches!(
             intent,
             Intent::On | Intent::Off | Intent::Hold { .. } | Intent::Stop
@@ -638,6 +657,7 @@ impl Step<'_> {
             record: self.record,
             replies: self.replies,
             commands,
+            keyword: self.keyword,
         }
     }
 }

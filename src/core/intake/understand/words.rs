@@ -157,7 +157,9 @@ fn raw_pieces(text: &str, lexicon: &Lexicon, prefer: usize) -> Vec<Piece> {
 
 fn chunk(raw: &str, end: usize, lexicon: &Lexicon, prefer: usize, pieces: &mut Vec<Piece>) {
     let mut text = raw.to_lowercase().replace(['’', '‘', '`', '´'], "'");
-    for language in ordered(lexicon, prefer) {
+    // Emoji are never ASCII.
+    let ascii = text.is_ascii();
+    for language in ordered(lexicon, prefer).filter(|_| !ascii) {
         for (emoji, word) in &language.emoji {
             if text.contains(emoji.as_str()) {
                 text = text.replace(emoji.as_str(), &format!(" {word} "));
