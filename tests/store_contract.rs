@@ -725,6 +725,80 @@ mod two_instances {
         assert!(b.outbox().await.unwrap().is_empty());
     }
 
+    /// Two instances claiming and finishing while commands keep arriving in the same few
+    /// lanes, as at a shift start: every command is carried out exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_instances_claiming_at_once_never_carry_out_one_command_twice() {
+        let Some(db) = TestDatabase::create().await else {
+            return;
+        };
+        const LANES: u32 = 6;
+        const PER_LANE: u32 = 60;
+        let stores = [
+            Arc::new(PgStore::open(&db.url).await.unwrap()),
+            Arc::new(PgStore::open(&db.url).await.unwrap()),
+        ];
+        let done = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+        let written = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (store, written) = (stores[0].clone(), written.clone());
+            tokio::spawn(async move {
+                for k in 0..PER_LANE {
+                    for n in 0..LANES {
+                        let command = if k % 2 == 0 {
+                            sync(n, Activity::Available)
+                        } else {
+                            text(n, &format!("{k}"))
+                        };
+                        store
+                            .enqueue(&format!("e{n}-{k}"), vec![command], t(0))
+                            .await
+                            .unwrap();
+                    }
+                }
+                written.store(true, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
+        let mut claimers = Vec::new();
+        for c in 0..6 {
+            let (store, done, written) = (stores[c % 2].clone(), done.clone(), written.clone());
+            claimers.push(tokio::spawn(async move {
+                loop {
+                    let finished = written.load(std::sync::atomic::Ordering::SeqCst);
+                    let claims = store
+                        .claim_upto(t(1), 3, shiftline::core::effects::Priority::Notice)
+                        .await
+                        .unwrap();
+                    if claims.is_empty() && finished {
+                        return;
+                    }
+                    for claim in claims {
+                        done.lock()
+                            .unwrap()
+                            .extend(claim.entries.iter().map(|e| e.id));
+                        tokio::task::yield_now().await;
+                        store.delivered(&claim).await.unwrap();
+                    }
+                }
+            }));
+        }
+        writer.await.unwrap();
+        for claimer in claimers {
+            claimer.await.unwrap();
+        }
+        let mut ids = done.lock().unwrap().clone();
+        let carried = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(carried, ids.len(), "a command carried out twice");
+        assert_eq!(
+            ids.len(),
+            (LANES * PER_LANE) as usize,
+            "every command carried out"
+        );
+        assert!(stores[0].outbox().await.unwrap().is_empty());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn migrations_run_once_when_two_instances_start_together() {
         let Some(db) = TestDatabase::create().await else {

@@ -78,16 +78,44 @@ fn config(
     path
 }
 
-fn spawn(args: &[&str], database: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_shiftline"))
+/// A child process killed when the test ends, passed or failed: a failing test leaves no
+/// instance behind holding database connections.
+struct Process(Child);
+
+impl std::ops::Deref for Process {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Process {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `shiftline args`, its warnings and errors going to `log`.
+fn spawn(args: &[&str], database: &str, log: &std::path::Path) -> Process {
+    let child = Command::new(env!("CARGO_BIN_EXE_shiftline"))
         .args(args)
         .env("SHIFTLINE_TWILIO_AUTH_TOKEN", TOKEN)
         .env("SHIFTLINE_DATABASE_URL", database)
-        .env("RUST_LOG", "warn")
+        // The outbox's debug lines say which commands each instance carried out.
+        .env("RUST_LOG", "warn,shiftline::outbox=debug")
+        .env("NO_COLOR", "1")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
-        .expect("the shiftline binary starts")
+        .expect("the shiftline binary starts");
+    Process(child)
 }
 
 /// Polls `check` every 200 ms until it holds or `limit` passes.
@@ -120,6 +148,7 @@ async fn one_of_two_instances_dies_and_nothing_is_lost() {
     let mut simulator = spawn(
         &["simulator", "--listen", &format!("127.0.0.1:{sim_port}")],
         &db.url,
+        &dir.path().join("simulator.log"),
     );
     let remote = Remote::new(
         format!("http://127.0.0.1:{sim_port}"),
@@ -132,9 +161,17 @@ async fn one_of_two_instances_dies_and_nothing_is_lost() {
     let client = reqwest::Client::new();
     let config_a = config(dir.path(), "a", a_port, public, sim_port);
     let config_b = config(dir.path(), "b", b_port, public, sim_port);
-    let mut instance_a = spawn(&["serve", "--config", config_a.to_str().unwrap()], &db.url);
+    let mut instance_a = spawn(
+        &["serve", "--config", config_a.to_str().unwrap()],
+        &db.url,
+        &dir.path().join("a.log"),
+    );
     wait_healthy(&client, &format!("http://{a}")).await;
-    let mut instance_b = spawn(&["serve", "--config", config_b.to_str().unwrap()], &db.url);
+    let mut instance_b = spawn(
+        &["serve", "--config", config_b.to_str().unwrap()],
+        &db.url,
+        &dir.path().join("b.log"),
+    );
     wait_healthy(&client, &format!("http://{b}")).await;
 
     // Each worker texts the two instances in turn; a text the dead instance does not answer
@@ -175,11 +212,11 @@ async fn one_of_two_instances_dies_and_nothing_is_lost() {
         .await,
         "the texts are answered"
     );
-    let before_kill = remote.take_requests().await.unwrap();
     instance_a.kill().unwrap(); // SIGKILL
     instance_a.wait().unwrap();
     a_dead.store(true, Ordering::Relaxed);
     let killed_at = Instant::now();
+    let killed_at_utc = chrono::Utc::now();
     for worker in workers {
         worker.await.unwrap();
     }
@@ -222,24 +259,38 @@ async fn one_of_two_instances_dies_and_nothing_is_lost() {
             "worker {i}"
         );
     }
-    // None twice, but for what was in flight at the kill: a sync repeated back to back.
-    // While both instances lived, their claims never overlapped: no repeat at all.
-    assert_eq!(
-        repeated_syncs(&before_kill),
-        0,
-        "two live instances never send one command twice"
+    // None twice, but for what A was carrying out when it was killed, which B carries out
+    // again after the kill. While both instances lived, their claims never overlapped.
+    let by_a = deliveries(&dir.path().join("a.log"));
+    let by_b = deliveries(&dir.path().join("b.log"));
+    let twice: Vec<&(chrono::DateTime<chrono::Utc>, u64)> = by_b
+        .iter()
+        .filter(|(_, id)| by_a.iter().any(|(_, a)| a == id))
+        .collect();
+    assert!(
+        twice.iter().all(|(at, _)| *at >= killed_at_utc),
+        "two live instances never carry out one command twice: {twice:?}"
     );
-    let mut requests = before_kill;
-    requests.extend(remote.requests().await.unwrap());
-    let repeats = repeated_syncs(&requests);
+    let mut once: Vec<u64> = by_a.iter().chain(&by_b).map(|(_, id)| *id).collect();
+    let carried = once.len();
+    once.sort();
+    once.dedup();
+    assert_eq!(
+        carried - once.len(),
+        twice.len(),
+        "no instance carries out a command twice"
+    );
     eprintln!(
-        "two instances: {} texts, outbox drained {:.1} s after the kill, {repeats} sync(s) repeated",
+        "two instances: {} texts, outbox drained {:.1} s after the kill, {} command(s) \
+         carried out again by the survivor (in flight at the kill)",
         WORKERS * TEXTS,
-        drained.as_secs_f64()
+        drained.as_secs_f64(),
+        twice.len()
     );
     assert!(
-        repeats <= 32,
-        "only what was in flight at the kill: {repeats}"
+        twice.len() <= 32,
+        "only what was in flight at the kill: {}",
+        twice.len()
     );
 
     // Customers' calls are still dispatched, by the survivor: four workers pick billing
@@ -326,22 +377,20 @@ async fn post_sms_to(
     Some(status)
 }
 
-/// How many times a worker's TaskRouter sync was sent twice in a row: the same command
-/// carried out twice (consecutive syncs of one worker always differ in this script).
-fn repeated_syncs(requests: &[twilio_sim::RecordedRequest]) -> usize {
-    let attributes = |r: &twilio_sim::RecordedRequest| {
-        let posted = r.method == "POST" && r.path.contains("/Workers");
-        let value = r.params.iter().find(|(k, _)| k == "Attributes");
-        value.filter(|_| posted).map(|(_, v)| v.clone())
-    };
-    (0..WORKERS)
-        .map(|i| {
-            let sent: Vec<String> = requests
-                .iter()
-                .filter_map(attributes)
-                .filter(|a| a.contains(&phone(i)))
-                .collect();
-            sent.windows(2).filter(|w| w[0] == w[1]).count()
-        })
-        .sum()
+/// The outbox entries an instance started to carry out, with when, from its debug log
+/// (`outbox: delivering lane=... ids=[28, 31]`).
+fn deliveries(log: &std::path::Path) -> Vec<(chrono::DateTime<chrono::Utc>, u64)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut found = Vec::new();
+    for line in text.lines().filter(|l| l.contains("outbox: delivering")) {
+        let at = line.split_whitespace().next().unwrap_or_default();
+        let at = chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap_or_else(|e| panic!("a timestamp in {line:?}: {e}"))
+            .with_timezone(&chrono::Utc);
+        let ids = line.rsplit("ids=[").next().unwrap_or_default();
+        for id in ids.trim_end_matches(']').split(", ") {
+            found.push((at, id.parse().expect("an outbox id")));
+        }
+    }
+    found
 }

@@ -386,6 +386,11 @@ impl Delivery {
             },
             other => other.clone(),
         };
+        tracing::debug!(
+            lane = %redact(&claim.lane),
+            ids = ?run.iter().map(|e| e.id).collect::<Vec<_>>(),
+            "outbox: delivering"
+        );
         let outcome = self
             .executor
             .run(&command, self.store.as_ref(), self.feedback.as_ref())

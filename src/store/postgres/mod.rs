@@ -298,7 +298,11 @@ impl Store for PgStore {
         let client = self.client().await?;
         client
             .execute(
-                "UPDATE lanes SET lease_until = $2 WHERE claimed_by = $1",
+                // SKIP LOCKED: a lane a unit of work is writing to is renewed next time
+                // (the lease outlasts several renewals), and this never waits on a unit
+                // that may be waiting on a lane this holds: no deadlock.
+                "UPDATE lanes SET lease_until = $2 WHERE lane IN
+                     (SELECT lane FROM lanes WHERE claimed_by = $1 FOR UPDATE SKIP LOCKED)",
                 &[&self.instance, &(now + LEASE)],
             )
             .await

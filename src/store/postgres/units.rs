@@ -294,6 +294,7 @@ async fn write_commands(
     now: DateTime<Utc>,
 ) -> Result<Vec<u64>, StoreError> {
     let mut ids = Vec::new();
+    let mut entries = Vec::new();
     for command in commands {
         let id: i64 = tx
             .query_one("SELECT nextval('command_ids')", &[])
@@ -317,11 +318,16 @@ async fn write_commands(
                 .map_err(db)?;
             }
             command => {
-                let entry = OutboxEntry::new(unsigned, command, now);
-                super::lanes::add(tx, &entry).await?;
+                entries.push(OutboxEntry::new(unsigned, command, now));
                 ids.push(unsigned);
             }
         }
+    }
+    // Lanes are locked in one order (by name) by every unit, so two units writing to the
+    // same two lanes never wait on each other in a circle.
+    entries.sort_by_cached_key(|e| (e.command.lane(), e.id));
+    for entry in &entries {
+        super::lanes::add(tx, entry).await?;
     }
     Ok(ids)
 }
