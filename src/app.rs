@@ -15,7 +15,7 @@ use crate::config::{Settings, SimulatorRealism, StoreChoice};
 use crate::i18n::Messages;
 use crate::outbox::Delivery;
 use crate::service::{Service, roster, setup};
-use crate::store::{PgStore, SEEN_RETENTION, SledStore, Store, StoreError};
+use crate::store::{PgStore, SEEN_RETENTION, SEEN_SWEEP, SledStore, Store, StoreError};
 use crate::twilio::rest::{Endpoints, RetryPolicy, TwilioClient, TwilioError};
 use crate::web::router;
 
@@ -98,6 +98,7 @@ impl Application {
             "roster loaded"
         );
         let messages = Messages::load().map_err(StartError::Locales)?;
+        crate::core::intake::understand::warm_up(&settings.catalog);
         let settings = Arc::new(settings);
         let service = Service::new(
             settings.clone(),
@@ -148,6 +149,10 @@ impl Application {
             background.push(tokio::spawn(self.delivery.clone().run()));
         }
         let store = self.service.store.clone();
+        background.push(tokio::spawn(forget_old_events(
+            Arc::downgrade(&store),
+            self.service.clock.clone(),
+        )));
         axum::serve(listener, router(self.service))
             .with_graceful_shutdown(shutdown)
             .await
@@ -159,6 +164,24 @@ impl Application {
             dir: String::new(),
             source,
         })
+    }
+}
+
+/// Forgets handled webhook ids older than `SEEN_RETENTION`, every `SEEN_SWEEP`, so the
+/// idempotency records stay in proportion to a couple of days' traffic however long the
+/// service runs. With two instances both sweep; deleting what is gone already is harmless.
+/// It holds the store weakly, so a stopped service's store closes without waiting for it.
+async fn forget_old_events(store: std::sync::Weak<dyn Store>, clock: Arc<dyn Clock>) {
+    let mut every = tokio::time::interval(SEEN_SWEEP);
+    every.tick().await; // start-up swept already
+    loop {
+        every.tick().await;
+        let Some(store) = store.upgrade() else { return };
+        match store.prune_seen(clock.now() - SEEN_RETENTION).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "old webhook ids forgotten"),
+            Err(e) => tracing::warn!(error = %e, "cannot forget old webhook ids"),
+        }
     }
 }
 

@@ -83,10 +83,10 @@ impl Service {
         context(&self.settings)
     }
 
-    /// After a commit: make it durable (an answer reports stored state, so it waits until
-    /// that state is on disk), then wake the outbox for any commands it wrote.
+    /// After a unit of work: it is durable already (every backend answers a unit only once
+    /// it survives a crash, so an answer never reports state that could be lost); wake the
+    /// outbox for any commands it wrote.
     pub async fn persisted(&self) -> Result<(), StoreError> {
-        self.store.durable().await?;
         self.outbox_wake.notify_one();
         Ok(())
     }

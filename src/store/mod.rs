@@ -45,10 +45,14 @@ pub enum StoreError {
     Locked,
 }
 
-/// How long a handled webhook id is remembered with its reply: Twilio retries a webhook
-/// within minutes (at most a few hours for a message status), so a week is generous and
-/// keeps the table small.
-pub const SEEN_RETENTION: TimeDelta = TimeDelta::days(7);
+/// How long a handled webhook id is remembered with its reply. Twilio retries a webhook
+/// within seconds (at most 5 retries within 15 s, REFERENCE "Timeouts, fallback,
+/// retries"), a person resends within minutes; two days covers both with a wide margin
+/// and keeps the records in proportion to two days of traffic.
+pub const SEEN_RETENTION: TimeDelta = TimeDelta::hours(48);
+
+/// How often a running service forgets ids older than `SEEN_RETENTION`.
+pub const SEEN_SWEEP: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// A command waiting in the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -352,7 +356,8 @@ pub struct OutboxStats {
 /// business rule. Object-safe: the service holds an `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Applies one worker's event as one unit of work (see the module doc).
+    /// Applies one worker's event as one unit of work (see the module doc). Like every
+    /// unit below, it returns only once what it wrote survives a crash of the process.
     async fn apply_worker(&self, unit: WorkerUnit) -> Result<Applied, StoreError>;
 
     /// Applies one reservation's event as one unit of work: the dispatch record, the
@@ -377,7 +382,8 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Returns once every change applied before the call survives a crash of the process.
+    /// Returns once every change made before the call survives a crash of the process,
+    /// including the outbox's own bookkeeping (at shutdown, say).
     async fn durable(&self) -> Result<(), StoreError>;
 
     async fn worker(&self, phone: &PhoneNumber) -> Result<Option<WorkerRecord>, StoreError>;

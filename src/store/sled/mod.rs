@@ -1,5 +1,6 @@
-//! The embedded backend: sled, one tree per concern, one transaction per unit of work, and
-//! a group-commit flush before anyone is told the event happened.
+//! The embedded backend: sled, one tree per concern. Every unit of work goes through one
+//! writer thread that commits and flushes whole batches (see `writer`), so a unit is
+//! answered only once it is on disk, and a burst of webhooks costs one flush.
 //!
 //! Trees: `workers` (by E.164 phone), `pins` (wrong-PIN counts by phone), `seen` (event ids
 //! already handled, with the reply given), `outbox` (commands by sequence number),
@@ -11,29 +12,29 @@
 
 mod group_commit;
 mod lanes;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use ::sled::Transactional;
-use ::sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use ::sled::transaction::{ConflictableTransactionError, TransactionError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Applied, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange,
-    RecordChange, SeenEvent, Snapshot, Store, StoreError, TimerEntry, TimerId, Via,
-    VoicemailRecord, WorkerUnit,
+    Applied, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange, SeenEvent,
+    Snapshot, Store, StoreError, TimerEntry, TimerId, VoicemailRecord, WorkerUnit,
 };
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::{Command, Priority};
-use crate::core::intake::PinUpdate;
-use crate::core::intake::enrol::PinAttempts;
 use crate::core::intake::record::WorkerRecord;
 use group_commit::GroupCommit;
 use lanes::Lanes;
+use tokio::sync::oneshot;
+use writer::{Job, Writer};
 
 /// sled's cache: the working set is small records, and sled's default (1 GiB) would let
 /// the process grow far past what it needs.
@@ -83,6 +84,8 @@ pub struct SledStore {
     commit: GroupCommit,
     /// The lanes with work, in delivery order, and which are claimed (see `lanes`).
     lanes: Arc<Lanes>,
+    /// Every unit of work goes through it (see `writer`).
+    writer: Arc<Writer>,
 }
 
 impl SledStore {
@@ -100,20 +103,33 @@ impl SledStore {
                 }
                 other => other.into(),
             })?;
-        let store = Self {
+        let trees = writer::Trees {
             workers: db.open_tree("workers")?,
+            pins: db.open_tree("pins")?,
             seen: db.open_tree("seen")?,
             outbox: db.open_tree("outbox")?,
-            failing: db.open_tree("failing")?,
-            parked: db.open_tree("parked")?,
             timers: db.open_tree("timers")?,
             dispatch: db.open_tree("dispatch")?,
             voicemails: db.open_tree("voicemails")?,
             history: db.open_tree("history")?,
-            pins: db.open_tree("pins")?,
+            db: db.clone(),
+        };
+        let lanes: Arc<Lanes> = Arc::default();
+        let store = Self {
+            workers: trees.workers.clone(),
+            seen: trees.seen.clone(),
+            outbox: trees.outbox.clone(),
+            failing: db.open_tree("failing")?,
+            parked: db.open_tree("parked")?,
+            timers: trees.timers.clone(),
+            dispatch: trees.dispatch.clone(),
+            voicemails: trees.voicemails.clone(),
+            history: trees.history.clone(),
+            pins: trees.pins.clone(),
             db,
             commit: GroupCommit::start(),
-            lanes: Arc::default(),
+            writer: Arc::new(Writer::start(trees, lanes.clone())?),
+            lanes,
         };
         store.move_old_timers()?;
         let waiting: Vec<OutboxEntry> = Self::all(&store.outbox)?;
@@ -141,12 +157,6 @@ impl SledStore {
         Ok(())
     }
 
-    /// After a commit: the outbox entries it wrote join their lanes.
-    fn written<T>(&self, (result, written): (T, Vec<OutboxEntry>)) -> T {
-        self.lanes.add(&written);
-        result
-    }
-
     fn all<T: for<'de> Deserialize<'de>>(tree: &::sled::Tree) -> Result<Vec<T>, StoreError> {
         tree.iter()
             .values()
@@ -169,117 +179,13 @@ type TxResult<T> = Result<T, ConflictableTransactionError<serde_json::Error>>;
 #[async_trait]
 impl Store for SledStore {
     async fn apply_worker(&self, unit: WorkerUnit) -> Result<Applied, StoreError> {
-        let key = unit.phone.as_str().as_bytes();
-        let now = unit.now;
-        let result = (
-            &self.workers,
-            &self.seen,
-            &self.outbox,
-            &self.pins,
-            &self.history,
-            &self.timers,
-        )
-            .transaction(|(workers, seen, outbox, pins, history, timers)| {
-                if let Some(old) = seen_reply(seen, unit.event_id.as_deref())? {
-                    return Ok((Applied::Replayed { reply: old }, Vec::new()));
-                }
-                if let Some(timer) = unit.timer
-                    && timers.remove(&timer_key(timer))?.is_none()
-                {
-                    // Fired already: a timer acts once.
-                    let fired = Applied::Replayed {
-                        reply: String::new(),
-                    };
-                    return Ok((fired, Vec::new()));
-                }
-                let record: Option<WorkerRecord> =
-                    workers.get(key)?.map(|v| decode(&v)).transpose()?;
-                let attempts: Option<PinAttempts> =
-                    pins.get(key)?.map(|v| decode(&v)).transpose()?;
-                let change = (unit.decide)(record.as_ref(), attempts.as_ref());
-
-                let after = match &change.record {
-                    RecordChange::Keep => record.clone(),
-                    RecordChange::Put(new) => {
-                        workers.insert(key, encode(new)?)?;
-                        note_presence(history, record.as_ref(), new, unit.via, now)?;
-                        Some(new.clone())
-                    }
-                    RecordChange::Delete(last) => {
-                        workers.remove(key)?;
-                        note_presence(history, record.as_ref(), last, unit.via, now)?;
-                        None
-                    }
-                };
-                match &change.pins {
-                    PinUpdate::Keep => {}
-                    PinUpdate::Set(a) => {
-                        pins.insert(key, encode(a)?)?;
-                    }
-                    PinUpdate::Clear => {
-                        pins.remove(key)?;
-                    }
-                }
-                let written = write_commands(outbox, timers, &change.commands, now)?;
-                // A number with no record and no PIN state keeps nothing, not even the id:
-                // an unknown number's texts leave no trace in the store.
-                let touched = record.is_some()
-                    || change.record != RecordChange::Keep
-                    || change.pins != PinUpdate::Keep;
-                if touched {
-                    remember(seen, unit.event_id.as_deref(), &change.reply, now)?;
-                }
-                let applied = Applied::Fresh {
-                    reply: change.reply,
-                    outbox: written.iter().map(|e| e.id).collect(),
-                    before: record.map(Box::new),
-                    after: after.map(Box::new),
-                };
-                Ok((applied, written))
-            })?;
-        Ok(self.written(result))
+        let (reply, answer) = oneshot::channel();
+        self.writer.submit(Job::Worker(unit, reply), answer).await
     }
 
     async fn apply_dispatch(&self, unit: DispatchUnit) -> Result<Applied, StoreError> {
-        let key = unit.worker.as_str().as_bytes();
-        let now = unit.now;
-        let result = (
-            &self.dispatch,
-            &self.workers,
-            &self.seen,
-            &self.outbox,
-            &self.history,
-            &self.timers,
-        )
-            .transaction(|(dispatch, workers, seen, outbox, history, timers)| {
-                if let Some(old) = seen_reply(seen, Some(&unit.event_id))? {
-                    return Ok((Applied::Replayed { reply: old }, Vec::new()));
-                }
-                let record = dispatch
-                    .get(unit.reservation_sid.as_str())?
-                    .map(|v| decode(&v))
-                    .transpose()?;
-                let worker: Option<WorkerRecord> =
-                    workers.get(key)?.map(|v| decode(&v)).transpose()?;
-                let change = (unit.decide)(record.as_ref(), worker.as_ref());
-                if let Some(new) = &change.record {
-                    dispatch.insert(unit.reservation_sid.as_str(), encode(new)?)?;
-                }
-                if let Some(new) = &change.worker {
-                    workers.insert(key, encode(new)?)?;
-                    note_presence(history, worker.as_ref(), new, Via::Dispatch, now)?;
-                }
-                let written = write_commands(outbox, timers, &change.commands, now)?;
-                remember(seen, Some(&unit.event_id), &change.reply, now)?;
-                let applied = Applied::Fresh {
-                    reply: change.reply,
-                    outbox: written.iter().map(|e| e.id).collect(),
-                    before: worker.map(Box::new),
-                    after: change.worker.map(Box::new),
-                };
-                Ok((applied, written))
-            })?;
-        Ok(self.written(result))
+        let (reply, answer) = oneshot::channel();
+        self.writer.submit(Job::Dispatch(unit, reply), answer).await
     }
 
     async fn add_voicemail(
@@ -288,17 +194,14 @@ impl Store for SledStore {
         commands: Vec<Command>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let key = voicemail.recording_sid.as_str();
-        let added = (&self.voicemails, &self.outbox, &self.timers).transaction(
-            |(voicemails, outbox, timers)| {
-                if voicemails.get(key)?.is_some() {
-                    return Ok((false, Vec::new()));
-                }
-                voicemails.insert(key, encode(&voicemail)?)?;
-                Ok((true, write_commands(outbox, timers, &commands, now)?))
-            },
-        )?;
-        Ok(self.written(added))
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Voicemail {
+            voicemail,
+            commands,
+            now,
+            reply,
+        };
+        self.writer.submit(job, answer).await
     }
 
     async fn enqueue(
@@ -307,16 +210,14 @@ impl Store for SledStore {
         commands: Vec<Command>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let added =
-            (&self.seen, &self.outbox, &self.timers).transaction(|(seen, outbox, timers)| {
-                if seen.get(event_id)?.is_some() {
-                    return Ok((false, Vec::new()));
-                }
-                let written = write_commands(outbox, timers, &commands, now)?;
-                remember(seen, Some(event_id), "", now)?;
-                Ok((true, written))
-            })?;
-        Ok(self.written(added))
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Enqueue {
+            event_id: event_id.to_string(),
+            commands,
+            now,
+            reply,
+        };
+        self.writer.submit(job, answer).await
     }
 
     async fn durable(&self) -> Result<(), StoreError> {
@@ -620,83 +521,6 @@ impl Store for SledStore {
         }
         Ok(removed)
     }
-}
-
-/// The reply stored for an event id handled before, if any.
-fn seen_reply(seen: &TransactionalTree, event_id: Option<&str>) -> TxResult<Option<String>> {
-    let Some(id) = event_id else {
-        return Ok(None);
-    };
-    Ok(seen
-        .get(id)?
-        .map(|v| decode::<Seen>(&v))
-        .transpose()?
-        .map(|s| s.reply))
-}
-
-fn remember(
-    seen: &TransactionalTree,
-    event_id: Option<&str>,
-    reply: &str,
-    now: DateTime<Utc>,
-) -> TxResult<()> {
-    if let Some(id) = event_id {
-        let entry = Seen {
-            reply: reply.to_string(),
-            at: now,
-        };
-        seen.insert(id, encode(&entry)?)?;
-    }
-    Ok(())
-}
-
-/// Appends to the audit trail when a worker's presence changed. Keys are the phone, a zero
-/// byte and a sequence number, so one worker's history is a prefix scan in time order.
-fn note_presence(
-    history: &TransactionalTree,
-    old: Option<&WorkerRecord>,
-    new: &WorkerRecord,
-    via: Via,
-    now: DateTime<Utc>,
-) -> TxResult<()> {
-    let Some(change) = PresenceChange::between(old, new, via, now) else {
-        return Ok(());
-    };
-    let mut key = new.phone.as_str().as_bytes().to_vec();
-    key.push(0);
-    key.extend_from_slice(&history.generate_id()?.to_be_bytes());
-    history.insert(key, encode(&change)?)?;
-    Ok(())
-}
-
-/// Writes commands to the outbox and timers to their tree; returns the outbox entries.
-fn write_commands(
-    outbox: &TransactionalTree,
-    timers: &TransactionalTree,
-    commands: &[Command],
-    now: DateTime<Utc>,
-) -> TxResult<Vec<OutboxEntry>> {
-    let mut written = Vec::new();
-    for command in commands {
-        let id = outbox.generate_id()?;
-        match command {
-            Command::Timer { worker, due, event } => {
-                let timer = TimerEntry {
-                    id,
-                    worker: worker.clone(),
-                    due: *due,
-                    event: *event,
-                };
-                timers.insert(&timer_key(timer.key()), encode(&timer)?)?;
-            }
-            command => {
-                let entry = OutboxEntry::new(id, command, now);
-                outbox.insert(&id.to_be_bytes(), encode(&entry)?)?;
-                written.push(entry);
-            }
-        }
-    }
-    Ok(written)
 }
 
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {

@@ -191,6 +191,22 @@ pub fn read(text: &str, language: Locale, catalog: &Catalog) -> Reading {
     reading
 }
 
+/// Builds the tables `read` relies on (the lexicon, the place names, the schedule
+/// grammar's words) by reading a text in each language, so that the first workers to
+/// text after a start-up do not wait for them.
+pub fn warm_up(catalog: &Catalog) {
+    for (text, language) in [
+        ("on until 6pm, mon-fri 9-5 in Chicago", Locale::En),
+        (
+            "me conecto hasta las 6, lunes a viernes de 9 a 5",
+            Locale::Es,
+        ),
+    ] {
+        read(text, language, catalog);
+        let _ = parse_hours(text);
+    }
+}
+
 /// Weekly hours as the schedule grammar reads them, with numbers and parts of the day
 /// written as words spelled out first ("monday to friday nine to five" -> "monday to friday
 /// 9 to 5", "de ocho de la mañana a cuatro de la tarde" -> "de 8 am a 4 pm").

@@ -1,0 +1,539 @@
+//! One writer for every unit of work: a thread that takes all the units waiting, decides
+//! each against the latest state (a unit sees what the ones before it in the batch wrote,
+//! so one worker's texts apply in the order they came), writes the whole batch in one
+//! transaction, makes it durable with one flush, and only then answers them all.
+//!
+//! Why a thread: sled's commits take a process-wide lock and write its log twice, and a
+//! flush blocks; done once per batch on a thread of its own, no async task ever waits on
+//! sled, and a burst of webhooks costs one commit and one flush instead of one each.
+//! Single-writer also means a unit is decided exactly once: no transaction retries.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+
+use ::sled::Transactional;
+use ::sled::transaction::ConflictableTransactionError;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use super::lanes::Lanes;
+use super::{Seen, timer_key};
+use crate::core::domain::PhoneNumber;
+use crate::core::effects::Command;
+use crate::core::intake::PinUpdate;
+use crate::core::intake::record::WorkerRecord;
+use crate::store::{
+    Applied, DispatchUnit, OutboxEntry, PresenceChange, RecordChange, StoreError, TimerEntry, Via,
+    VoicemailRecord, WorkerUnit,
+};
+
+/// The most units one batch takes; the rest wait for the next.
+const MAX_BATCH: usize = 512;
+
+/// The trees units of work write, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Tree {
+    Workers,
+    Pins,
+    Seen,
+    Outbox,
+    Timers,
+    Dispatch,
+    Voicemails,
+    History,
+}
+
+/// The writer's own handles on the trees.
+#[derive(Clone)]
+pub(super) struct Trees {
+    pub db: ::sled::Db,
+    pub workers: ::sled::Tree,
+    pub pins: ::sled::Tree,
+    pub seen: ::sled::Tree,
+    pub outbox: ::sled::Tree,
+    pub timers: ::sled::Tree,
+    pub dispatch: ::sled::Tree,
+    pub voicemails: ::sled::Tree,
+    pub history: ::sled::Tree,
+}
+
+impl Trees {
+    fn tree(&self, tree: Tree) -> &::sled::Tree {
+        match tree {
+            Tree::Workers => &self.workers,
+            Tree::Pins => &self.pins,
+            Tree::Seen => &self.seen,
+            Tree::Outbox => &self.outbox,
+            Tree::Timers => &self.timers,
+            Tree::Dispatch => &self.dispatch,
+            Tree::Voicemails => &self.voicemails,
+            Tree::History => &self.history,
+        }
+    }
+}
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A unit of work and where its answer goes.
+pub(super) enum Job {
+    Worker(WorkerUnit, Reply<Applied>),
+    Dispatch(DispatchUnit, Reply<Applied>),
+    Voicemail {
+        voicemail: VoicemailRecord,
+        commands: Vec<Command>,
+        now: DateTime<Utc>,
+        reply: Reply<bool>,
+    },
+    Enqueue {
+        event_id: String,
+        commands: Vec<Command>,
+        now: DateTime<Utc>,
+        reply: Reply<bool>,
+    },
+}
+
+/// The writer thread, joined when the last store handle goes, so that the directory is
+/// free again as soon as the store is dropped.
+pub(super) struct Writer {
+    jobs: Option<Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+impl Writer {
+    pub fn start(trees: Trees, lanes: Arc<Lanes>) -> Result<Self, StoreError> {
+        let (jobs, queue) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("sled-writer".into())
+            .spawn(move || run(queue, trees, lanes))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer: {e}")))?;
+        Ok(Self {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands `job` to the writer; `answer` is the receiving end of its reply.
+    pub async fn submit<T>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let stopped = || StoreError::Backend("the store's writer has stopped".into());
+        self.jobs
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(job)
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(queue: Receiver<Job>, trees: Trees, lanes: Arc<Lanes>) {
+    while let Ok(first) = queue.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut draft = Draft::new(&trees);
+        let decided: Vec<Decided> = jobs
+            .into_iter()
+            .map(|job| decide(job, &mut draft))
+            .collect();
+        let committed = draft.commit();
+        if let Ok(written) = &committed {
+            // Only now may they be delivered, their state being on disk; and before anyone
+            // is answered, so whoever hears back can find them due.
+            lanes.add(written);
+        }
+        for decision in decided {
+            decision.answer(&committed);
+        }
+    }
+}
+
+/// A unit decided, waiting for its batch to be durable before it is answered.
+enum Decided {
+    Applied(Reply<Applied>, Result<Applied, StoreError>),
+    Added(Reply<bool>, Result<bool, StoreError>),
+}
+
+impl Decided {
+    fn answer(self, committed: &Result<Vec<OutboxEntry>, StoreError>) {
+        let failed = |e: &StoreError| StoreError::Backend(e.to_string());
+        match self {
+            Decided::Applied(reply, result) => {
+                let _ = reply.send(match committed {
+                    Ok(_) => result,
+                    Err(e) => Err(failed(e)),
+                });
+            }
+            Decided::Added(reply, result) => {
+                let _ = reply.send(match committed {
+                    Ok(_) => result,
+                    Err(e) => Err(failed(e)),
+                });
+            }
+        }
+    }
+}
+
+/// Runs one unit against the draft. A unit that fails leaves the draft as it found it.
+fn decide(job: Job, draft: &mut Draft) -> Decided {
+    let mark = draft.mark();
+    match job {
+        Job::Worker(unit, reply) => {
+            let result = apply_worker(draft, unit);
+            draft.undo_if_failed(mark, &result);
+            Decided::Applied(reply, result)
+        }
+        Job::Dispatch(unit, reply) => {
+            let result = apply_dispatch(draft, unit);
+            draft.undo_if_failed(mark, &result);
+            Decided::Applied(reply, result)
+        }
+        Job::Voicemail {
+            voicemail,
+            commands,
+            now,
+            reply,
+        } => {
+            let result = add_voicemail(draft, &voicemail, &commands, now);
+            draft.undo_if_failed(mark, &result);
+            Decided::Added(reply, result)
+        }
+        Job::Enqueue {
+            event_id,
+            commands,
+            now,
+            reply,
+        } => {
+            let result = enqueue(draft, &event_id, &commands, now);
+            draft.undo_if_failed(mark, &result);
+            Decided::Added(reply, result)
+        }
+    }
+}
+
+fn apply_worker(draft: &mut Draft, unit: WorkerUnit) -> Result<Applied, StoreError> {
+    let key = unit.phone.as_str().as_bytes();
+    let now = unit.now;
+    if let Some(old) = seen_reply(draft, unit.event_id.as_deref())? {
+        return Ok(Applied::Replayed { reply: old });
+    }
+    if let Some(timer) = unit.timer {
+        let key = timer_key(timer);
+        if draft.get_raw(Tree::Timers, &key)?.is_none() {
+            // Fired already: a timer acts once.
+            return Ok(Applied::Replayed {
+                reply: String::new(),
+            });
+        }
+        draft.remove(Tree::Timers, &key);
+    }
+    let record: Option<WorkerRecord> = draft.get(Tree::Workers, key)?;
+    let attempts = draft.get(Tree::Pins, key)?;
+    let change = (unit.decide)(record.as_ref(), attempts.as_ref());
+
+    let after = match &change.record {
+        RecordChange::Keep => record.clone(),
+        RecordChange::Put(new) => {
+            draft.put(Tree::Workers, key, new)?;
+            note_presence(draft, record.as_ref(), new, unit.via, now)?;
+            Some(new.clone())
+        }
+        RecordChange::Delete(last) => {
+            draft.remove(Tree::Workers, key);
+            note_presence(draft, record.as_ref(), last, unit.via, now)?;
+            None
+        }
+    };
+    match &change.pins {
+        PinUpdate::Keep => {}
+        PinUpdate::Set(attempts) => draft.put(Tree::Pins, key, attempts)?,
+        PinUpdate::Clear => draft.remove(Tree::Pins, key),
+    }
+    let ids = write_commands(draft, &change.commands, now)?;
+    // A number with no record and no PIN state keeps nothing, not even the id: an unknown
+    // number's texts leave no trace in the store.
+    let touched =
+        record.is_some() || change.record != RecordChange::Keep || change.pins != PinUpdate::Keep;
+    if touched {
+        remember(draft, unit.event_id.as_deref(), &change.reply, now)?;
+    }
+    Ok(Applied::Fresh {
+        reply: change.reply,
+        outbox: ids,
+        before: record.map(Box::new),
+        after: after.map(Box::new),
+    })
+}
+
+fn apply_dispatch(draft: &mut Draft, unit: DispatchUnit) -> Result<Applied, StoreError> {
+    let key = unit.worker.as_str().as_bytes();
+    let now = unit.now;
+    if let Some(old) = seen_reply(draft, Some(&unit.event_id))? {
+        return Ok(Applied::Replayed { reply: old });
+    }
+    let record = draft.get(Tree::Dispatch, unit.reservation_sid.as_bytes())?;
+    let worker: Option<WorkerRecord> = draft.get(Tree::Workers, key)?;
+    let change = (unit.decide)(record.as_ref(), worker.as_ref());
+    if let Some(new) = &change.record {
+        draft.put(Tree::Dispatch, unit.reservation_sid.as_bytes(), new)?;
+    }
+    if let Some(new) = &change.worker {
+        draft.put(Tree::Workers, key, new)?;
+        note_presence(draft, worker.as_ref(), new, Via::Dispatch, now)?;
+    }
+    let ids = write_commands(draft, &change.commands, now)?;
+    remember(draft, Some(&unit.event_id), &change.reply, now)?;
+    Ok(Applied::Fresh {
+        reply: change.reply,
+        outbox: ids,
+        before: worker.map(Box::new),
+        after: change.worker.map(Box::new),
+    })
+}
+
+fn add_voicemail(
+    draft: &mut Draft,
+    voicemail: &VoicemailRecord,
+    commands: &[Command],
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let key = voicemail.recording_sid.as_bytes();
+    if draft.get_raw(Tree::Voicemails, key)?.is_some() {
+        return Ok(false);
+    }
+    draft.put(Tree::Voicemails, key, voicemail)?;
+    write_commands(draft, commands, now)?;
+    Ok(true)
+}
+
+fn enqueue(
+    draft: &mut Draft,
+    event_id: &str,
+    commands: &[Command],
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    if draft.get_raw(Tree::Seen, event_id.as_bytes())?.is_some() {
+        return Ok(false);
+    }
+    write_commands(draft, commands, now)?;
+    remember(draft, Some(event_id), "", now)?;
+    Ok(true)
+}
+
+/// The reply stored for an event id handled before, if any.
+fn seen_reply(draft: &Draft, event_id: Option<&str>) -> Result<Option<String>, StoreError> {
+    let Some(id) = event_id else {
+        return Ok(None);
+    };
+    Ok(draft
+        .get::<Seen>(Tree::Seen, id.as_bytes())?
+        .map(|s| s.reply))
+}
+
+fn remember(
+    draft: &mut Draft,
+    event_id: Option<&str>,
+    reply: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if let Some(id) = event_id {
+        let seen = Seen {
+            reply: reply.to_string(),
+            at: now,
+        };
+        draft.put(Tree::Seen, id.as_bytes(), &seen)?;
+    }
+    Ok(())
+}
+
+/// Appends to the audit trail when a worker's presence changed. Keys are the phone, a zero
+/// byte and a sequence number, so one worker's history is a prefix scan in time order.
+fn note_presence(
+    draft: &mut Draft,
+    old: Option<&WorkerRecord>,
+    new: &WorkerRecord,
+    via: Via,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(change) = PresenceChange::between(old, new, via, now) else {
+        return Ok(());
+    };
+    let key = history_key(&new.phone, draft.trees.db.generate_id()?);
+    draft.put(Tree::History, &key, &change)
+}
+
+pub(super) fn history_key(phone: &PhoneNumber, sequence: u64) -> Vec<u8> {
+    let mut key = phone.as_str().as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(&sequence.to_be_bytes());
+    key
+}
+
+/// Writes commands to the outbox and timers to their tree; returns the outbox ids.
+fn write_commands(
+    draft: &mut Draft,
+    commands: &[Command],
+    now: DateTime<Utc>,
+) -> Result<Vec<u64>, StoreError> {
+    let mut ids = Vec::new();
+    for command in commands {
+        let id = draft.trees.db.generate_id()?;
+        match command {
+            Command::Timer { worker, due, event } => {
+                let timer = TimerEntry {
+                    id,
+                    worker: worker.clone(),
+                    due: *due,
+                    event: *event,
+                };
+                draft.put(Tree::Timers, &timer_key(timer.key()), &timer)?;
+            }
+            command => {
+                let entry = OutboxEntry::new(id, command, now);
+                draft.put(Tree::Outbox, &id.to_be_bytes(), &entry)?;
+                draft.written.push(entry);
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// A batch being built: every write of its units in order, and the latest value of each
+/// key they wrote, which later units of the batch read instead of the tree.
+struct Draft<'a> {
+    trees: &'a Trees,
+    writes: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+    latest: HashMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+    written: Vec<OutboxEntry>,
+}
+
+impl<'a> Draft<'a> {
+    fn new(trees: &'a Trees) -> Self {
+        Self {
+            trees,
+            writes: Vec::new(),
+            latest: HashMap::new(),
+            written: Vec::new(),
+        }
+    }
+
+    fn get_raw(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(value) = self.latest.get(&(tree, key.to_vec())) {
+            return Ok(value.clone());
+        }
+        Ok(self.trees.tree(tree).get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn get<T: DeserializeOwned>(&self, tree: Tree, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.get_raw(tree, key)?
+            .map(|v| serde_json::from_slice(&v).map_err(StoreError::from))
+            .transpose()
+    }
+
+    fn put<T: Serialize>(&mut self, tree: Tree, key: &[u8], value: &T) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(value)?;
+        self.set(tree, key, Some(value));
+        Ok(())
+    }
+
+    fn remove(&mut self, tree: Tree, key: &[u8]) {
+        self.set(tree, key, None);
+    }
+
+    fn set(&mut self, tree: Tree, key: &[u8], value: Option<Vec<u8>>) {
+        self.latest.insert((tree, key.to_vec()), value.clone());
+        self.writes.push((tree, key.to_vec(), value));
+    }
+
+    /// Where the draft stands, to undo a unit that fails halfway.
+    fn mark(&self) -> (usize, usize) {
+        (self.writes.len(), self.written.len())
+    }
+
+    fn undo_if_failed<T>(
+        &mut self,
+        (writes, written): (usize, usize),
+        result: &Result<T, StoreError>,
+    ) {
+        if result.is_ok() {
+            return;
+        }
+        self.writes.truncate(writes);
+        self.written.truncate(written);
+        self.latest = self
+            .writes
+            .iter()
+            .map(|(tree, key, value)| ((*tree, key.clone()), value.clone()))
+            .collect();
+    }
+
+    /// Writes the batch in one transaction over every tree, then flushes: when this
+    /// returns, all of it survives a crash. Returns the outbox entries it wrote.
+    fn commit(self) -> Result<Vec<OutboxEntry>, StoreError> {
+        if self.writes.is_empty() {
+            return Ok(self.written);
+        }
+        let mut batches: HashMap<Tree, ::sled::Batch> = HashMap::new();
+        for (tree, key, value) in self.writes {
+            let batch = batches.entry(tree).or_default();
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        let t = self.trees;
+        let empty = ::sled::Batch::default();
+        let batch = |tree: Tree| batches.get(&tree).unwrap_or(&empty);
+        (
+            &t.workers,
+            &t.pins,
+            &t.seen,
+            &t.outbox,
+            &t.timers,
+            &t.dispatch,
+            &t.voicemails,
+            &t.history,
+        )
+            .transaction(
+                |(workers, pins, seen, outbox, timers, dispatch, voicemails, history)| {
+                    workers.apply_batch(batch(Tree::Workers))?;
+                    pins.apply_batch(batch(Tree::Pins))?;
+                    seen.apply_batch(batch(Tree::Seen))?;
+                    outbox.apply_batch(batch(Tree::Outbox))?;
+                    timers.apply_batch(batch(Tree::Timers))?;
+                    dispatch.apply_batch(batch(Tree::Dispatch))?;
+                    voicemails.apply_batch(batch(Tree::Voicemails))?;
+                    history.apply_batch(batch(Tree::History))?;
+                    Ok::<_, ConflictableTransactionError<()>>(())
+                },
+            )
+            .map_err(|e| StoreError::Backend(format!("{e:?}")))?;
+        t.db.flush().map_err(|e| StoreError::Flush(e.to_string()))?;
+        Ok(self.written)
+    }
+}
