@@ -320,6 +320,9 @@ async fn other_operations(client: &TwilioClient, tally: &mut Tally) {
     tally
         .run("workflow.update", client.update_workflow(WW, &workflow))
         .await;
+    tally
+        .run("workflow.re_evaluate", client.re_evaluate_tasks(WW))
+        .await;
 
     tally
         .run(

@@ -213,6 +213,7 @@ struct RawCustomer {
     #[serde(default)]
     menu: Vec<RawMenuItem>,
     hold_music_url: Option<String>,
+    max_wait_secs: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -231,12 +232,19 @@ struct RawVoicemail {
     max_length_secs: Option<u32>,
 }
 
+/// How long a caller waits for a busy worker by default: two minutes, as long as most
+/// people stay on hold before hanging up.
+pub const DEFAULT_MAX_WAIT_SECS: u32 = 120;
+
 /// What a customer calling the business line hears and picks.
 #[derive(Clone, Debug)]
 pub struct CustomerLine {
     /// Digit -> skill (and language); empty: every call goes to the first skill.
     pub menu: Vec<MenuItem>,
     pub hold_music_url: String,
+    /// The longest a caller waits for a busy worker before voicemail. A caller nobody
+    /// online can take does not wait at all.
+    pub max_wait_secs: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -715,9 +723,17 @@ fn parse_customer(raw: RawCustomer, skills: &[SkillKey]) -> Result<CustomerLine,
         }
         None => DEFAULT_HOLD_MUSIC.to_string(),
     };
+    let max_wait_secs = raw.max_wait_secs.unwrap_or(DEFAULT_MAX_WAIT_SECS);
+    if !(10..=3600).contains(&max_wait_secs) {
+        return Err(invalid(
+            "customer.max_wait_secs",
+            format!("{max_wait_secs} is not between 10 and 3600 seconds"),
+        ));
+    }
     Ok(CustomerLine {
         menu,
         hold_music_url,
+        max_wait_secs,
     })
 }
 

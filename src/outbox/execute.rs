@@ -23,6 +23,9 @@ pub struct Executor {
     /// Activity SIDs by name; looked up once, then kept (setup creates them). An async
     /// lock held across the lookup, so a burst of syncs sends one request, not one each.
     activities: Arc<tokio::sync::Mutex<HashMap<&'static str, String>>>,
+    /// When the last re-evaluation of waiting tasks started; held across it, so a shift
+    /// end's burst of workers going offline sends a couple of requests, not one each.
+    re_evaluated: Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl Executor {
@@ -31,6 +34,7 @@ impl Executor {
             client,
             settings,
             activities: Arc::default(),
+            re_evaluated: Arc::default(),
         }
     }
 
@@ -225,7 +229,15 @@ impl Executor {
             .ok()
             .flatten()
             .and_then(|r| r.worker_sid);
-        match self.try_sync_worker(spec, reject, known).await {
+        let synced = match self.try_sync_worker(spec, reject, known).await {
+            // A worker going offline may have been the last one who could take the calls
+            // waiting for their skill: TaskRouter looks at those calls again, and a step
+            // nobody can serve any more is skipped (`skip_if`), so the callers reach
+            // voicemail now instead of at the end of the wait.
+            Ok(sid) if reject => self.re_evaluate_waiting(feedback).await.map(|()| sid),
+            other => other,
+        };
+        match synced {
             Ok(sid) => match feedback.worker_synced(&spec.phone, &sid).await {
                 Ok(()) => Attempt::Done,
                 Err(e) => Attempt::Retry(TwilioError::transient(format!(
@@ -235,6 +247,21 @@ impl Executor {
             Err(e) if e.is_permanent() => Attempt::Parked(e),
             Err(e) => Attempt::Retry(e),
         }
+    }
+
+    /// Asks TaskRouter to route the workflow's waiting tasks again, unless a request that
+    /// started after this worker's change has done it meanwhile.
+    async fn re_evaluate_waiting(&self, feedback: &dyn Feedback) -> Result<(), TwilioError> {
+        let Some(workflow) = feedback.workflow_sid() else {
+            return Ok(());
+        };
+        let changed = std::time::Instant::now();
+        let mut last = self.re_evaluated.lock().await;
+        if last.is_some_and(|started| started > changed) {
+            return Ok(());
+        }
+        *last = Some(std::time::Instant::now());
+        self.client.re_evaluate_tasks(&workflow).await.map(|_| ())
     }
 
     async fn try_sync_worker(

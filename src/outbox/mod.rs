@@ -85,6 +85,8 @@ pub trait Feedback: Send + Sync {
     async fn worker_synced(&self, phone: &PhoneNumber, sid: &str) -> Result<(), StoreError>;
     /// A timer is due: feed it back to the worker's machines (at most once).
     async fn timer_due(&self, timer: TimerEntry) -> Result<(), StoreError>;
+    /// The TaskRouter workflow customers' calls go through, once known.
+    fn workflow_sid(&self) -> Option<String>;
 }
 
 /// What delivery did.

@@ -125,6 +125,10 @@ impl crate::outbox::Feedback for Service {
     async fn timer_due(&self, timer: TimerEntry) -> Result<(), StoreError> {
         self.fire_timer(timer).await
     }
+
+    fn workflow_sid(&self) -> Option<String> {
+        Service::workflow_sid(self)
+    }
 }
 
 /// The business facts the pure core needs, from the configuration.

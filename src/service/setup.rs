@@ -25,8 +25,6 @@ pub const OFFLINE: &str = Activity::Offline.name();
 pub const UNAVAILABLE: &str = Activity::Unavailable.name();
 pub const VOICEMAIL_QUEUE: &str = "Voicemail";
 pub const WORKFLOW: &str = "shiftline";
-/// How long a caller waits for a worker before the voicemail queue, in seconds.
-pub const MAX_WAIT_SECS: u32 = 120;
 /// The events shiftline reacts to.
 pub const EVENTS: &str = "task.canceled,task-queue.entered,workflow.timeout,reservation.accepted,reservation.rejected,reservation.timeout,reservation.canceled,reservation.rescinded";
 
@@ -59,7 +57,8 @@ pub async fn run(client: &TwilioClient, settings: &Settings) -> Result<Report, T
     }
     let voicemail = queue(client, VOICEMAIL_QUEUE, "1==2", &mut report).await?;
 
-    let configuration = workflow_configuration(&skill_queues, &voicemail);
+    let configuration =
+        workflow_configuration(&skill_queues, &voicemail, settings.customer.max_wait_secs);
     let base = &settings.public_url;
     let workflow_sid = workflow(
         client,
@@ -111,9 +110,15 @@ fn sorted_events(list: &str) -> Vec<String> {
 }
 
 /// Each skill's calls go to its queue, to a worker who speaks the caller's language; a caller
-/// waits there at most `MAX_WAIT_SECS`, or not at all when nobody with the skill is
-/// available, and then reaches the voicemail queue.
-pub fn workflow_configuration(skill_queues: &[(String, String)], voicemail: &str) -> Value {
+/// waits there at most `max_wait_secs` for a busy worker, or not at all when nobody with the
+/// skill is online (`skip_if`: TaskRouter counts a worker on a call as available, and
+/// evaluates it when the call enters the queue and again whenever shiftline asks after a
+/// worker went offline), and then reaches the voicemail queue.
+pub fn workflow_configuration(
+    skill_queues: &[(String, String)],
+    voicemail: &str,
+    max_wait_secs: u32,
+) -> Value {
     let filters: Vec<Value> = skill_queues
         .iter()
         .map(|(skill, queue)| {
@@ -124,7 +129,7 @@ pub fn workflow_configuration(skill_queues: &[(String, String)], voicemail: &str
                     {
                         "queue": queue,
                         "expression": "worker.languages HAS task.language",
-                        "timeout": MAX_WAIT_SECS,
+                        "timeout": max_wait_secs,
                         "skip_if": "workers.available == 0"
                     },
                     {"queue": voicemail}
@@ -256,11 +261,15 @@ mod tests {
 
     #[test]
     fn every_skill_routes_to_its_queue_then_voicemail() {
-        let config = workflow_configuration(&[("billing".into(), "WQ1".into())], "WQ9");
+        let config = workflow_configuration(&[("billing".into(), "WQ1".into())], "WQ9", 300);
         let filter = &config["task_routing"]["filters"][0];
         assert_eq!(filter["expression"], "skill == \"billing\"");
         assert_eq!(filter["targets"][0]["queue"], "WQ1");
         assert_eq!(filter["targets"][0]["skip_if"], "workers.available == 0");
+        assert_eq!(
+            filter["targets"][0]["timeout"], 300,
+            "customer.max_wait_secs"
+        );
         assert_eq!(filter["targets"][1]["queue"], "WQ9");
         assert_eq!(config["task_routing"]["default_filter"]["queue"], "WQ9");
     }

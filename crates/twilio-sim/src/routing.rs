@@ -20,9 +20,12 @@
 //! - `skip_if` is evaluated once, on entry, and only when no reservation was made.
 //! - task TTL (`Timeout`): at `tick` the task is canceled ("Task TTL Exceeded").
 //!
+//! - `ReEvaluateTasks` on a workflow update sends its pending tasks through their
+//!   filter's steps again from the first, `skip_if` included.
+//!
 //! Simplified: one reservation per task at a time (`MaxReservedWorkers` is stored but
-//! ignored), no multi-tasking, no task channels or capacity, no `order_by`,
-//! `known_worker_sid` or `ReEvaluateTasks`; tasks are offered in priority then creation
+//! ignored), no multi-tasking, no task channels or capacity, no `order_by` or
+//! `known_worker_sid`; tasks are offered in priority then creation
 //! order; a task that matches no filter and has no default filter stays pending
 //! unrouted. Routing runs after every change rather than on Twilio's own schedule, and
 //! timers fire only when `tick` is called.
@@ -355,6 +358,23 @@ impl State {
     }
 
     /// Offers every pending task, highest priority first, then oldest first.
+    /// `ReEvaluateTasks=true` on a workflow update: every pending task of the workflow
+    /// goes through its filter's steps again from the first, so `skip_if` is evaluated
+    /// anew (a step nobody can serve any more is skipped at once). Tasks keep their age,
+    /// which step timeouts are measured on.
+    pub(crate) fn re_evaluate(&mut self, workflow_sid: &str) {
+        let pending: Vec<(String, Option<usize>)> = self
+            .tasks
+            .values()
+            .filter(|t| t.status == TaskStatus::Pending && t.workflow_sid == workflow_sid)
+            .filter_map(|t| t.route.as_ref().map(|r| (t.sid.clone(), r.filter)))
+            .collect();
+        for (sid, filter) in pending {
+            self.enter_target(&sid, filter, 0);
+        }
+        self.route_pending();
+    }
+
     pub(crate) fn route_pending(&mut self) {
         let mut waiting: Vec<(i64, String)> = self
             .tasks

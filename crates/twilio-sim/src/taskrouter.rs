@@ -407,6 +407,7 @@ fn update_workflow(state: &mut State, sid: &str, params: &Params) -> Answer {
         None => None,
     };
     let timeout = params.number("TaskReservationTimeout", 1..=86400)?;
+    let re_evaluate = params.bool("ReEvaluateTasks")?.unwrap_or(false);
     let now = state.now();
     if let Some(workflow) = state.workflows.get_mut(sid) {
         if let Some(name) = params.get("FriendlyName").filter(|n| !n.is_empty()) {
@@ -426,6 +427,9 @@ fn update_workflow(state: &mut State, sid: &str, params: &Params) -> Answer {
             workflow.task_reservation_timeout = timeout;
         }
         workflow.date_updated = now;
+    }
+    if re_evaluate {
+        state.re_evaluate(sid);
     }
     Ok((200, state.workflow_json(state.workflow(sid)?)))
 }

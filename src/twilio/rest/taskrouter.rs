@@ -270,6 +270,16 @@ impl TwilioClient {
         .await
     }
 
+    /// `POST /Workflows/{sid}` with `ReEvaluateTasks=true`: TaskRouter routes the
+    /// workflow's pending tasks again from their first step, `skip_if` included.
+    pub async fn re_evaluate_tasks(&self, sid: &str) -> Result<Workflow, TwilioError> {
+        self.post(
+            self.workspace_url(&["Workflows", sid])?,
+            &Params::new().set("ReEvaluateTasks", true),
+        )
+        .await
+    }
+
     /// `POST /Tasks`. `timeout` is the Task's time to live in seconds.
     pub async fn create_task(
         &self,

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Intake at the disk's limit (issue 13), printed as one table. Not part of CI.
+#
+#   bench/intake.sh
+#
+# Builds the release binaries, then measures on 127.0.0.1 only:
+#   1. intake: wrk (2 threads, 32 connections) sending signed SMS webhooks, every one a
+#      fresh durable turn, to `shiftline serve` with 10,000 rostered workers: for 5 s
+#      straight after start-up, then for DURATION s after SETTLE s idle; the same load
+#      against examples/bare_axum.rs; the ratio of the two (bench/lib.sh, as bench/run.sh).
+#   2. soak: 100,000 workers in the configuration, SOAK s of the same load (texts from all
+#      of them, fresh ones until the requests run out, then Twilio-style replays), the
+#      server's RSS sampled every 10 s: after 60 s, at the end, and the largest.
+#
+# Needs wrk and curl (see bench/run.sh). About 7 minutes once the release build is done.
+# Environment: BENCH_DURATION (default 10), BENCH_SETTLE (default 20), BENCH_SOAK
+# (seconds, default 300), BENCH_KEEP=1 (keep the temporary directory with every log).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+DURATION=${BENCH_DURATION:-10}
+SETTLE=${BENCH_SETTLE:-20}
+SOAK=${BENCH_SOAK:-300}
+COLD=5
+THREADS=2
+CONNECTIONS=32
+WORKERS=10000
+REQUESTS=400000
+SOAK_WORKERS=100000
+SOAK_REQUESTS=2000000
+export SHIFTLINE_TWILIO_AUTH_TOKEN=bench-twilio-token
+export SHIFTLINE_API_TOKEN=bench-api-token
+export RUST_LOG=warn
+unset SHIFTLINE_ENROLMENT_PIN SHIFTLINE_LOG_JSON SHIFTLINE_CONFIG
+
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+say "building release binaries"
+cargo build --release --quiet --bin shiftline --examples
+
+PORT=$(free_port)
+BARE_PORT=$(free_port)
+[[ $PORT != "$BARE_PORT" ]] || BARE_PORT=$((PORT + 1))
+
+say "writing $REQUESTS signed requests from $WORKERS workers"
+"$EX/bench_requests" --public-url "http://127.0.0.1:$PORT" --token "$SHIFTLINE_TWILIO_AUTH_TOKEN" \
+  --workers "$WORKERS" --requests "$REQUESTS" --out "$TMP/requests" --split "$THREADS" \
+  --config "$TMP/intake.toml" --listen "127.0.0.1:$PORT" --data-dir "$TMP/intake-data"
+
+measure_intake
+
+say "writing $SOAK_REQUESTS signed requests from $SOAK_WORKERS workers"
+"$EX/bench_requests" --public-url "http://127.0.0.1:$PORT" --token "$SHIFTLINE_TWILIO_AUTH_TOKEN" \
+  --workers "$SOAK_WORKERS" --requests "$SOAK_REQUESTS" --out "$TMP/soak-requests" --split "$THREADS" \
+  --config "$TMP/soak.toml" --listen "127.0.0.1:$PORT" --data-dir "$TMP/soak-data"
+say "soak: $SOAK_WORKERS workers in the configuration, $SOAK s of wrk -t$THREADS -c$CONNECTIONS"
+start shiftline-soak "$BIN" serve --config "$TMP/soak.toml"
+SERVER=$PID
+wait_healthy "$PORT" "$SERVER" "$TMP/shiftline-soak.log"
+timeout $((SOAK + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SOAK}s" --latency -s bench/intake.lua \
+  "http://127.0.0.1:$PORT" -- "$TMP/soak-requests" >"$TMP/wrk-soak.txt" 2>&1 &
+WRK=$!
+STARTED+=("$WRK")
+SAMPLES=()
+for ((t = 10; t <= SOAK; t += 10)); do
+  sleep 10
+  SAMPLES+=("$(rss_mb "$SERVER")")
+  ((t % 60 == 0)) && say "soak: ${t} s, RSS ${SAMPLES[-1]} MB"
+done
+wait "$WRK" || die "wrk failed (soak): $(tail -5 "$TMP/wrk-soak.txt")"
+SOAK_BENCH=$(grep '^BENCH ' "$TMP/wrk-soak.txt") || die "no summary from wrk (soak)"
+SOAK_ERRORS=$(grep -c 'ERROR' "$TMP/shiftline-soak.log" || true)
+stop_pid "$SERVER"
+RSS_60=${SAMPLES[5]}
+RSS_END=${SAMPLES[-1]}
+RSS_MAX=$(printf '%s\n' "${SAMPLES[@]:5}" | sort -n | tail -1)
+DRIFT=$(calc "($RSS_END - $RSS_60) / $RSS_60 * 100")
+
+I_RPS=$(field "$INTAKE" rps)
+B_RPS=$(field "$BARE" rps)
+RATIO=$(calc "$I_RPS / $B_RPS")
+C_P99=$(ms "$(field "$COLD_BENCH" p99_us)")
+I_P99=$(ms "$(field "$INTAKE" p99_us)")
+echo
+echo "shiftline intake benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS"
+row figure value target result
+row "intake / bare (req/s)" "$(printf '%.0f / %.0f = %.2fx' "$I_RPS" "$B_RPS" "$RATIO")" ">= 0.5x" "$(verdict "$RATIO >= 0.5")"
+row "intake p50 / p99 (ms)" "$(printf '%.2f / %.2f' "$(ms "$(field "$INTAKE" p50_us)")" "$I_P99")" "p99 < 5" "$(verdict "$I_P99 < 5")"
+row "first ${COLD} s after start p50 / p99 (ms)" "$(printf '%.2f / %.2f' "$(ms "$(field "$COLD_BENCH" p50_us)")" "$C_P99")" "p99 < 10" "$(verdict "$C_P99 < 10")"
+row "soak RSS at 60 s / end / max (MB)" "$RSS_60 / $RSS_END / $RSS_MAX" "< 100" "$(verdict "$RSS_MAX < 100")"
+row "soak RSS from 60 s to ${SOAK} s" "$(printf '%+.1f%%' "$DRIFT")" "within 10%" "$(verdict "$DRIFT <= 10 && $DRIFT >= -10")"
+echo
+echo "notes:"
+echo "  intake: $(field "$INTAKE" requests) requests, non-2xx $(field "$INTAKE" non2xx), socket errors $(field "$INTAKE" socket_errors), replays $(field "$INTAKE" replays); $INTAKE_CPU"
+echo "  intake: server CPU per request $(printf %.0f "$INTAKE_US") us (bare $(printf %.0f "$BARE_US") us); $INTAKE_WRITES write system calls per request; outbox entries left $OUTBOX; ERROR log lines $INTAKE_ERRORS"
+echo "  first ${COLD} s: $(field "$COLD_BENCH" requests) requests, max $(ms "$(field "$COLD_BENCH" max_us)") ms"
+echo "  soak: $(field "$SOAK_BENCH" requests) requests ($(printf %.0f "$(field "$SOAK_BENCH" rps)") req/s, p99 $(ms "$(field "$SOAK_BENCH" p99_us)") ms), replays $(field "$SOAK_BENCH" replays), non-2xx $(field "$SOAK_BENCH" non2xx); ERROR log lines $SOAK_ERRORS"
+echo "  soak RSS every 10 s (MB): ${SAMPLES[*]}"
