@@ -234,7 +234,16 @@ impl Executor {
             // waiting for their skill: TaskRouter looks at those calls again, and a step
             // nobody can serve any more is skipped (`skip_if`), so the callers reach
             // voicemail now instead of at the end of the wait.
-            Ok(sid) if reject => self.re_evaluate_waiting(feedback).await.map(|()| sid),
+            Ok(sid) if reject => match self.re_evaluate_waiting(feedback).await {
+                // Refused for good (the workflow was deleted in the console, say): the
+                // worker is offline all the same, and the callers still reach voicemail
+                // when their wait ends.
+                Err(e) if e.is_permanent() => {
+                    tracing::warn!(error = %e, "cannot ask TaskRouter to route waiting calls again");
+                    Ok(sid)
+                }
+                other => other.map(|()| sid),
+            },
             other => other,
         };
         match synced {
