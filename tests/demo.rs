@@ -243,3 +243,36 @@ fn a_slow_twilio_still_connects_the_caller() {
     assert_has(&transcript, "bridged with CA..01");
     assert_has(&transcript, "outbox: 0 pending, 0 parked");
 }
+
+#[test]
+fn ana_uses_the_intake_line_by_keys_and_by_voice() {
+    // Ana texts in Spanish (the example configuration), so the line speaks Spanish to her.
+    let transcript = run_demo(
+        "press 1\n\
+         dial ana\n\
+         press 3\n\
+         press 1\n\
+         press 1\n\
+         dial ana\n\
+         say en línea\n\
+         status\n",
+    );
+    assert_has(&transcript, "error: nobody is on the intake line");
+    assert_has(&transcript, "Ana calls the intake line");
+    assert_has(&transcript, "Ana hears \"Hola Ana, estás fuera de línea.\"");
+    assert_order(
+        &transcript,
+        "Ana presses 3",
+        "Ana hears \"Marca los números",
+    );
+    assert_order(
+        &transcript,
+        "Ana presses 1",
+        "Ana hears \"Elegiste Facturación.",
+    );
+    assert_order(
+        &transcript,
+        "Ana says \"en línea\"",
+        "Ana is now online for billing",
+    );
+}

@@ -118,23 +118,6 @@ struct IvrCall {
     last: Option<(String, Vec<(String, String)>)>,
 }
 
-/// What the caller hears in a TwiML answer, and where its prompt posts.
-fn hear(twiml: &str, public_url: &str) -> (Vec<String>, Option<String>, bool) {
-    let doc = roxmltree::Document::parse(twiml).unwrap_or_else(|e| panic!("TwiML: {e}: {twiml}"));
-    let said = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("Say"))
-        .map(|n| n.text().unwrap_or_default().to_string())
-        .collect();
-    let action = doc
-        .descendants()
-        .find(|n| n.has_tag_name("Gather"))
-        .and_then(|g| g.attribute("action"))
-        .map(|a| a.trim_start_matches(public_url).to_string());
-    let hangs_up = doc.descendants().any(|n| n.has_tag_name("Hangup"));
-    (said, action, hangs_up)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Call {
@@ -599,7 +582,9 @@ async fn replay(path: &Path) -> String {
                 .collect();
             let (status, body) = app.post_form(&request.0, &borrowed, Signing::Twilio).await;
             assert!(status.is_success(), "{}: HTTP {status} {body}", request.0);
-            let (said, action, hangs_up) = hear(&body, app.public_url());
+            let heard = shiftline::demo::intake_line::hear(&body, app.public_url())
+                .unwrap_or_else(|e| panic!("{e}: {body}"));
+            let (said, action, hangs_up) = (heard.said, heard.action, heard.hangs_up);
             for words in said {
                 seen.print(&mut out, &now, &format!("hears {words:?}"));
             }

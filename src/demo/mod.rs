@@ -18,6 +18,7 @@
 //! use `wait` to let a call play out.
 
 mod crowd;
+pub mod intake_line;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
@@ -258,6 +259,7 @@ async fn run_in(
         texts_sent: AtomicU64::new(0),
         crowd: crowd_phones,
         last_call: std::sync::Mutex::new(None),
+        intake_call: Mutex::new(None),
         out: Out::new(interactive),
     });
     for worker in &demo.state.settings.roster {
@@ -367,6 +369,8 @@ struct Demo {
     crowd: BTreeSet<String>,
     /// The CallSid of the last customer call, for `hangup`.
     last_call: std::sync::Mutex<Option<String>>,
+    /// The worker's call to the intake line in progress, for `press` and `say`.
+    intake_call: Mutex<Option<intake_line::IntakeCall>>,
     out: Out,
 }
 
@@ -392,6 +396,12 @@ enum Command {
         who: String,
         answers: Vec<String>,
     },
+    /// A worker calls the intake line.
+    Dial {
+        who: String,
+    },
+    /// At the intake line's prompt: keys or words.
+    Respond(intake_line::Input),
 }
 
 fn parse(line: &str) -> Result<Command, String> {
@@ -451,6 +461,26 @@ fn parse(line: &str) -> Result<Command, String> {
                 ),
             }
         }
+        "dial" => match words.as_slice() {
+            [who] => Ok(Command::Dial {
+                who: who.to_string(),
+            }),
+            _ => Err("usage: dial <worker>, like dial ana (a call to the intake line)".into()),
+        },
+        "press" if !rest.is_empty() => {
+            if !rest
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+            {
+                return Err("usage: press <keys>, like press 3 (digits, * and #)".into());
+            }
+            Ok(Command::Respond(intake_line::Input::Press(
+                rest.to_string(),
+            )))
+        }
+        "say" if !rest.is_empty() => {
+            Ok(Command::Respond(intake_line::Input::Say(rest.to_string())))
+        }
         // `ben skills`: a worker's name, then the text.
         _ => Ok(Command::Text {
             who: first.to_string(),
@@ -486,6 +516,8 @@ commands (case does not matter):
                                human[:digits[:ring s|slow[:talk s]]], slow-human[:digits],
                                voicemail[:ring s], busy, no-answer, fail, fax
   hangup                       the last caller hangs up
+  dial ana                     ana calls the intake line; then at its prompts:
+  press 3 | say en línea       keys, or words as speech recognition heard them
   wait 8s                      let time pass (s or m, at most 2 m) while events print
   wait crowd                   with --crowd: until just after the crowd's shift starts
   status                       workers, TaskRouter, outbox and voicemails
@@ -589,6 +621,8 @@ impl Demo {
             Command::Text { who, text } => self.text(&who, &text).await,
             Command::Call { target, from } => self.call(target.as_deref(), from.as_deref()),
             Command::Phone { who, answers } => self.phone(&who, &answers).await,
+            Command::Dial { who } => self.dial(&who).await,
+            Command::Respond(input) => self.respond(input).await,
             Command::WaitForCrowd | Command::Wait(_) => {
                 let span = match (&command, &watcher.crowd) {
                     (Command::Wait(span), _) => *span,
@@ -762,25 +796,95 @@ impl Demo {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let url = format!("{}/twilio/sms", settings.public_url);
-        let signature = crate::twilio::signature::sign(DEMO_AUTH_TOKEN, &url, &params);
+        self.post_signed("/twilio/sms", &params).await
+    }
+
+    /// Posts `params` to the webhook at `path`, signed as Twilio signs it: the answer, or
+    /// (inside) the refusal when shiftline did not answer 2xx.
+    async fn post_signed(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+    ) -> Result<Result<String, String>, String> {
+        let url = format!("{}{path}", self.state.settings.public_url);
+        let signature = crate::twilio::signature::sign(DEMO_AUTH_TOKEN, &url, params);
         let response = self
             .http
             .post(&url)
             .header("x-twilio-signature", signature)
-            .form(&params)
+            .form(params)
             .send()
             .await
-            .map_err(|e| format!("the SMS webhook failed: {e}"))?;
+            .map_err(|e| format!("the webhook {path} failed: {e}"))?;
         let status = response.status();
         let body = response
             .text()
             .await
-            .map_err(|e| format!("the SMS webhook's answer could not be read: {e}"))?;
+            .map_err(|e| format!("the answer of {path} could not be read: {e}"))?;
         if !status.is_success() {
             return Ok(Err(format!("HTTP {} {}", status.as_u16(), body.trim())));
         }
         Ok(Ok(body))
+    }
+
+    /// `dial ana`: a new call from the worker to the intake line, answered by its greeting.
+    async fn dial(&self, who: &str) -> Result<Vec<String>, String> {
+        let (from, name) = self.worker(who).await?;
+        let n = self.texts_sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let call = intake_line::IntakeCall {
+            name: name.clone(),
+            from,
+            call_sid: format!("CA{}{n:016x}", &self.sid_prefix[2..]),
+            action: Some("/twilio/voice/intake".to_string()),
+        };
+        self.out.event(&format!("{name} calls the intake line"));
+        *self.intake_call.lock().await = Some(call);
+        self.at_the_prompt(None).await
+    }
+
+    /// `press 3`, `say en línea`: the worker answers the intake line's last prompt.
+    async fn respond(&self, input: intake_line::Input) -> Result<Vec<String>, String> {
+        self.at_the_prompt(Some(input)).await
+    }
+
+    /// Sends `input` (or nothing: the call's start) to the intake line's last prompt and
+    /// says what the worker hears.
+    async fn at_the_prompt(
+        &self,
+        input: Option<intake_line::Input>,
+    ) -> Result<Vec<String>, String> {
+        let mut current = self.intake_call.lock().await;
+        let call = current
+            .as_mut()
+            .filter(|c| c.action.is_some())
+            .ok_or("nobody is on the intake line (dial a worker first, like dial ana)")?;
+        match &input {
+            Some(intake_line::Input::Press(keys)) => {
+                self.out.event(&format!("{} presses {keys}", call.name))
+            }
+            Some(intake_line::Input::Say(words)) => {
+                self.out.event(&format!("{} says {words:?}", call.name))
+            }
+            None => {}
+        }
+        let to = self.state.settings.intake_number();
+        let params = call.params(to.as_str(), input.as_ref());
+        let path = call.action.clone().unwrap_or_default();
+        let twiml = match self.post_signed(&path, &params).await? {
+            Ok(body) => body,
+            Err(refused) => return Ok(vec![refused]),
+        };
+        let heard = intake_line::hear(&twiml, &self.state.settings.public_url)?;
+        let mut lines: Vec<String> = heard
+            .said
+            .iter()
+            .map(|words| format!("{} hears {words:?}", call.name))
+            .collect();
+        call.action = if heard.hangs_up { None } else { heard.action };
+        if call.action.is_none() {
+            lines.push("the intake line hangs up".to_string());
+        }
+        Ok(lines)
     }
 
     /// Enrols `--crowd` by text, each worker's texts in order and many workers at once,
