@@ -996,6 +996,16 @@ impl Demo {
             Err(e) => return vec![format!("error: cannot read the store: {e}")],
         };
         let taskrouter = self.sim.workers();
+        // A worker with an open reservation is taken (ringing or on a call) though their
+        // activity stays Available, as in TaskRouter: say so.
+        let taken: BTreeSet<String> = self
+            .sim
+            .tasks()
+            .iter()
+            .flat_map(|t| &t.reservations)
+            .filter(|r| r.status == "pending" || r.status == "accepted")
+            .map(|r| format!("{}:{}", r.worker_sid, r.status))
+            .collect();
         let mut rows = vec![[
             "name".to_string(),
             "phone".to_string(),
@@ -1014,7 +1024,15 @@ impl Demo {
             let activity = taskrouter
                 .iter()
                 .find(|w| w.friendly_name == record.phone.as_str())
-                .map(|w| w.activity_name.clone())
+                .map(|w| {
+                    if taken.contains(&format!("{}:accepted", w.sid)) {
+                        format!("{} (on a call)", w.activity_name)
+                    } else if taken.contains(&format!("{}:pending", w.sid)) {
+                        format!("{} (being called)", w.activity_name)
+                    } else {
+                        w.activity_name.clone()
+                    }
+                })
                 .unwrap_or_else(|| "-".to_string());
             rows.push([
                 record.name.clone(),
@@ -1053,7 +1071,11 @@ impl Demo {
         }
         let pending = store.outbox().await.map(|o| o.len()).unwrap_or_default();
         let parked = store.parked().await.map(|p| p.len()).unwrap_or_default();
-        lines.push(format!("outbox: {pending} pending, {parked} parked"));
+        let timers = store.timers().await.map(|t| t.len()).unwrap_or_default();
+        lines.push(format!(
+            "outbox: {pending} request(s) to Twilio waiting, {parked} refused for good \
+             (parked); {timers} timer(s) set (cool-downs, shift starts and ends)"
+        ));
         let voicemails = store.voicemails().await.unwrap_or_default();
         if voicemails.is_empty() {
             lines.push("voicemails: none".to_string());
