@@ -194,6 +194,17 @@ enum Presence {
 }
 
 /// The phrases found, arranged for asking what surrounds a command.
+/// What a clause says about the cues in it, beside the cues themselves.
+struct Mood {
+    question: bool,
+    request: bool,
+    future: bool,
+    late: bool,
+    present: bool,
+    /// A reason anywhere in the text ("my internet is down").
+    reasons: bool,
+}
+
 struct Context<'a> {
     words: &'a Words,
     matches: &'a [Match],
@@ -489,22 +500,23 @@ impl<'a> Context<'a> {
 
     /// What the presence commands of one clause ask for, after the words around them.
     fn presence_in(&self, clause: usize) -> Vec<Presence> {
-        let mut out = Vec::new();
-        let question = self.is_question(clause);
-        let request = self.has(clause, Modifier::Request);
-        let future = self.has(clause, Modifier::Future);
-        let late = self.has(clause, Modifier::Late);
-        let present = self.has(clause, Modifier::Present);
-        let reasons = self
-            .matches
-            .iter()
-            .any(|m| m.role == Role::Word(Modifier::Reason));
+        let mood = Mood {
+            question: self.is_question(clause),
+            request: self.has(clause, Modifier::Request),
+            future: self.has(clause, Modifier::Future),
+            late: self.has(clause, Modifier::Late),
+            present: self.has(clause, Modifier::Present),
+            reasons: self
+                .matches
+                .iter()
+                .any(|m| m.role == Role::Word(Modifier::Reason)),
+        };
 
         // "back in 20", "be back at 3", "5 minutitos y regreso": a break with its end.
         if let Some((_, back)) = self
             .in_clause(clause)
             .find(|(_, m)| m.role == Role::Word(Modifier::Return))
-            && !question
+            && !mood.question
         {
             let start = self
                 .words
@@ -518,133 +530,130 @@ impl<'a> Context<'a> {
                 .or_else(|| self.time_after(clause, start, &[Modifier::In, Modifier::At]))
                 .or_else(|| self.bare_span_at(clause, start))
                 .or_else(|| self.time_in_next_clauses(clause, &[Modifier::In, Modifier::At], true));
-            if until.is_some() || future {
+            if until.is_some() || mood.future {
                 // "back tomorrow": gone until then.
-                out.push(Presence::Now {
+                return vec![Presence::Now {
                     online: false,
                     until,
                     sure: true,
                     clause,
-                });
-                return out;
+                }];
             }
         }
 
-        for (_, cue) in self.in_clause(clause) {
-            let Role::Cue(meaning, strength) = cue.role else {
-                continue;
-            };
-            // A phrase listed both as sure and as an attempt ("log in") is an attempt.
-            let attempt = Role::Cue(meaning, Strength::Try);
-            if strength == Strength::Sure
-                && self
-                    .matches
-                    .iter()
-                    .any(|o| o.start == cue.start && o.end == cue.end && o.role == attempt)
-            {
-                continue;
-            }
-            let online = match meaning {
-                Meaning::On => true,
-                Meaning::Off => false,
-                _ => continue,
-            };
-            if strength == Strength::Alone && !self.alone(cue) {
-                out.push(Presence::Near { online, clause });
-                continue;
-            }
-            let negation = self.negation_of(cue);
-            let (online, mut sure) = match (negation, online, strength) {
-                (None, _, Strength::Likely) => (online, false),
-                (None, _, _) => (online, true),
-                // "I can't log in" is a problem to report unless it plainly is about today.
-                (Some(_), true, Strength::Try) => (false, present || reasons),
-                (Some(_), true, _) => (false, true),
-                // "not done yet", "don't log me off": staying on, said indirectly.
-                (Some(_), false, _) => (true, false),
-            };
-            if let Some(n) = negation {
-                self.used_negations.borrow_mut().push(n);
-            }
-            // "could you confirm whether I'm logged in?" asks, however politely.
-            let indirect = self.has(clause, Modifier::Indirect);
-            if (question && !request) || indirect {
-                // "estoy conectada?" asks; "does this include lunch time?" asks something else.
-                let asked = self.asks(clause) || indirect;
-                if asked || self.alone(cue) {
-                    out.push(Presence::Status { online, asked });
-                } else {
-                    out.push(Presence::Near { online, clause });
-                }
-                continue;
-            }
-            // "log out?" alone is not sure; "can you log me out?" is a request.
-            sure &= !question || request;
-            // "I'll be on at 3", "el viernes no trabajo": about later, not now.
-            let at = self.time_after(clause, cue.end, &[Modifier::In, Modifier::At]);
-            if (at.is_some() && negation.is_none()) || (future && !present) || late {
-                out.push(Presence::Later { online, at });
-                continue;
-            }
-            // "on till 6", "off for 2 hours", "break 15 min", "taking 5".
-            let span_from = (cue.start..cue.end)
-                .find(|&i| self.words.tokens[i].number.is_some())
-                .unwrap_or(cue.end);
-            // "una horita nada más y ya me voy": a span before leaving is how long to stay.
-            if !online
-                && negation.is_none()
-                && let Some(stay) = self.span_before(clause, cue.start)
-            {
-                out.push(Presence::Now {
-                    online: true,
-                    until: Some(stay),
-                    sure,
-                    clause,
-                });
-                continue;
-            }
-            // "I've been trying to log off for 10 minutes": time that has passed, not a hold.
-            let elapsed = self.has(clause, Modifier::Elapsed);
-            let until = if negation.is_some() || elapsed {
-                None
+        self.in_clause(clause)
+            .filter_map(|(_, cue)| self.cue_presence(clause, cue, &mood))
+            .collect()
+    }
+
+    /// What one ON or OFF cue of `clause` says, read with the clause's mood: a move now
+    /// (with how long), later, a question about where the worker stands, or a word that
+    /// only comes near a command.
+    fn cue_presence(&self, clause: usize, cue: &Match, mood: &Mood) -> Option<Presence> {
+        let Role::Cue(meaning, strength) = cue.role else {
+            return None;
+        };
+        // A phrase listed both as sure and as an attempt ("log in") is an attempt.
+        let attempt = Role::Cue(meaning, Strength::Try);
+        if strength == Strength::Sure
+            && self
+                .matches
+                .iter()
+                .any(|o| o.start == cue.start && o.end == cue.end && o.role == attempt)
+        {
+            return None;
+        }
+        let online = match meaning {
+            Meaning::On => true,
+            Meaning::Off => false,
+            _ => return None,
+        };
+        if strength == Strength::Alone && !self.alone(cue) {
+            return Some(Presence::Near { online, clause });
+        }
+        let negation = self.negation_of(cue);
+        let (online, mut sure) = match (negation, online, strength) {
+            (None, _, Strength::Likely) => (online, false),
+            (None, _, _) => (online, true),
+            // "I can't log in" is a problem to report unless it plainly is about today.
+            (Some(_), true, Strength::Try) => (false, mood.present || mood.reasons),
+            (Some(_), true, _) => (false, true),
+            // "not done yet", "don't log me off": staying on, said indirectly.
+            (Some(_), false, _) => (true, false),
+        };
+        if let Some(n) = negation {
+            self.used_negations.borrow_mut().push(n);
+        }
+        // "could you confirm whether I'm logged in?" asks, however politely.
+        let indirect = self.has(clause, Modifier::Indirect);
+        if (mood.question && !mood.request) || indirect {
+            // "estoy conectada?" asks; "does this include lunch time?" asks something else.
+            let asked = self.asks(clause) || indirect;
+            return Some(if asked || self.alone(cue) {
+                Presence::Status { online, asked }
             } else {
-                // A bare number only after OFF ("break 15"); with a unit after ON too
-                // ("disponible 2 horas").
-                self.time_after(clause, cue.end, &[Modifier::Until, Modifier::For])
-                    .or_else(|| {
-                        self.bare_span_at(clause, span_from)
-                            .filter(|_| !online || self.unit_after(clause, span_from))
-                    })
-                    // "taking a half hour break": a span with its unit anywhere in the clause.
-                    .or_else(|| (!online).then(|| self.span_in(clause)).flatten())
-                    .or_else(|| {
-                        self.time_in_next_clauses(
-                            clause,
-                            &[Modifier::Until, Modifier::For],
-                            !online,
-                        )
-                    })
-            };
-            if cue.slip && strength != Strength::Sure {
-                sure = false;
-            }
-            // "I can do an hour or so", "solo puedo hasta las 4": a weak word with a time
-            // limit says plainly what it means.
-            if strength == Strength::Likely
-                && negation.is_none()
-                && until.is_some()
-                && !self.names_weekly_hours
-            {
-                sure = true;
-            }
-            out.push(Presence::Now {
-                online,
-                until,
+                Presence::Near { online, clause }
+            });
+        }
+        // "log out?" alone is not sure; "can you log me out?" is a request.
+        sure &= !mood.question || mood.request;
+        // "I'll be on at 3", "el viernes no trabajo": about later, not now.
+        let at = self.time_after(clause, cue.end, &[Modifier::In, Modifier::At]);
+        if (at.is_some() && negation.is_none()) || (mood.future && !mood.present) || mood.late {
+            return Some(Presence::Later { online, at });
+        }
+        // "on till 6", "off for 2 hours", "break 15 min", "taking 5".
+        let span_from = (cue.start..cue.end)
+            .find(|&i| self.words.tokens[i].number.is_some())
+            .unwrap_or(cue.end);
+        // "una horita nada más y ya me voy": a span before leaving is how long to stay.
+        if !online
+            && negation.is_none()
+            && let Some(stay) = self.span_before(clause, cue.start)
+        {
+            return Some(Presence::Now {
+                online: true,
+                until: Some(stay),
                 sure,
                 clause,
             });
         }
-        out
+        // "I've been trying to log off for 10 minutes": time that has passed, not a hold.
+        let elapsed = self.has(clause, Modifier::Elapsed);
+        let until = if negation.is_some() || elapsed {
+            None
+        } else {
+            // A bare number only after OFF ("break 15"); with a unit after ON too
+            // ("disponible 2 horas").
+            self.time_after(clause, cue.end, &[Modifier::Until, Modifier::For])
+                .or_else(|| {
+                    self.bare_span_at(clause, span_from)
+                        .filter(|_| !online || self.unit_after(clause, span_from))
+                })
+                // "taking a half hour break": a span with its unit anywhere in the clause.
+                .or_else(|| (!online).then(|| self.span_in(clause)).flatten())
+                .or_else(|| {
+                    self.time_in_next_clauses(clause, &[Modifier::Until, Modifier::For], !online)
+                })
+        };
+        if cue.slip && strength != Strength::Sure {
+            sure = false;
+        }
+        // "I can do an hour or so", "solo puedo hasta las 4": a weak word with a time
+        // limit says plainly what it means.
+        if strength == Strength::Likely
+            && negation.is_none()
+            && until.is_some()
+            && !self.names_weekly_hours
+        {
+            sure = true;
+        }
+        Some(Presence::Now {
+            online,
+            until,
+            sure,
+            clause,
+        })
     }
 
     /// A time limit ("until 4") in a text with no command.
