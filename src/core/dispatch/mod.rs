@@ -13,8 +13,10 @@
 //! offered straight back); after `missed_calls_before_offline` in a row they are taken
 //! offline and told by SMS. An answered call resets the count.
 //!
-//! The press-1 prompt names no caller; only the whisper that goes with the bridge does
-//! (`whisper`).
+//! AMD is a help, never proof of a person: a `human` verdict bridges (confirm mode `amd`),
+//! `machine` and `fax` reject, and `unknown` (short voicemail greetings often end there)
+//! asks for 1 in every mode, like a call without AMD. The press-1 prompt names no caller;
+//! only the whisper that goes with the bridge does (`whisper`).
 
 pub mod machine;
 pub mod whisper;
@@ -432,7 +434,8 @@ fn input_for(event: &Event) -> (ReservationInput, Option<Outcome>) {
             Some(AnsweredBy::Human) => (PickedUpHuman, None),
             Some(AnsweredBy::Machine) => (PickedUpMachine, Some(Outcome::Voicemail)),
             Some(AnsweredBy::Fax) => (PickedUpMachine, Some(Outcome::Fax)),
-            // AMD could not tell, or there is no AMD: a person must press 1.
+            // AMD could not tell (short greetings end here), or there is no AMD: in every
+            // confirm mode, `amd` included, a person must press 1.
             Some(AnsweredBy::Unknown) | None => (PickedUp, None),
         },
         Event::Amd { answered_by } => match answered_by {

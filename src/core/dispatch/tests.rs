@@ -293,6 +293,56 @@ fn a_wrong_key_says_goodbye_and_counts_a_miss() {
     assert_eq!(worker.missed_calls, 1);
 }
 
+const MODES: [ConfirmMode; 3] = [
+    ConfirmMode::Amd,
+    ConfirmMode::Press1,
+    ConfirmMode::AmdPress1,
+];
+
+#[test]
+fn an_unknown_verdict_asks_for_1_in_every_mode_and_silence_rejects() {
+    for mode in MODES {
+        let (record, d) = run_in(
+            mode,
+            &settings(),
+            &[
+                started(),
+                answered(Some("unknown")),
+                Event::Keys {
+                    digits: String::new(),
+                },
+            ],
+        );
+        assert_eq!(d[1].voice, Voice::AskKey, "{mode:?}");
+        assert_eq!(record.state, ReservationState::Missed, "{mode:?}");
+        assert_eq!(record.outcome, Some(Outcome::NoKey), "{mode:?}");
+        assert!(
+            d[2].commands
+                .iter()
+                .any(|c| matches!(c, Command::RejectReservation { .. })),
+            "{mode:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_asynchronous_verdict_leaves_the_prompt_to_decide() {
+    let (record, d) = run_in(
+        ConfirmMode::AmdPress1,
+        &settings(),
+        &[
+            started(),
+            answered(None),
+            Event::Amd {
+                answered_by: AnsweredBy::Unknown,
+            },
+        ],
+    );
+    assert_eq!(d[2].voice, Voice::Nothing);
+    assert_eq!(record.state, ReservationState::Answered);
+    assert!(d[2].commands.is_empty(), "{:?}", d[2].commands);
+}
+
 #[test]
 fn a_human_verdict_is_whispered_the_skill_and_the_city() {
     let (record, d) = run_in(
