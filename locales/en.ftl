@@ -117,9 +117,15 @@ customer-menu-item = For { $skill }, press { $digit }.
 customer-no-choice = Sorry, I didn't get that.
 customer-hold = Please stay on the line. The next available person will take your call.
 customer-position = You are number { $position } in line.
-whisper-connect = { $skill } call from { $caller }. Connecting.
-whisper-press1 = { $skill } call from { $caller }. Press 1 to take it.
+# The worker's call. The prompt never names the caller (a voicemail box may be
+# listening); the whisper with the bridge may, once a person took the call.
+whisper-press1 = { $skill } call. Press 1 to take it.
+whisper-connect = { $skill } call. Connecting.
+whisper-connect-city = { $skill } call from { $city }. Connecting.
+whisper-connect-digits = { $skill } call from a number ending in { $digits }. Connecting.
 connecting = Connecting.
+connecting-city = Call from { $city }. Connecting.
+connecting-digits = Call from a number ending in { $digits }. Connecting.
 whisper-goodbye = OK, the call will go to someone else. Goodbye.
 voicemail-prompt = Sorry, nobody can take your call right now. Please leave a message after the tone, and we will call you back.
 voicemail-thanks = Thank you. Goodbye.

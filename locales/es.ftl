@@ -117,9 +117,15 @@ customer-menu-item = Para { $skill }, oprima { $digit }.
 customer-no-choice = Perdón, no le entendí.
 customer-hold = Por favor, no cuelgue. La próxima persona disponible le atenderá.
 customer-position = Usted es el número { $position } en la fila.
-whisper-connect = Llamada de { $skill } desde { $caller }. Conectando.
-whisper-press1 = Llamada de { $skill } desde { $caller }. Oprima 1 para tomarla.
+# La llamada al trabajador. El aviso nunca nombra a quien llama (puede escuchar un
+# buzón de voz); el susurro al conectar sí, cuando ya contestó una persona.
+whisper-press1 = Llamada de { $skill }. Oprima 1 para tomarla.
+whisper-connect = Llamada de { $skill }. Conectando.
+whisper-connect-city = Llamada de { $skill } desde { $city }. Conectando.
+whisper-connect-digits = Llamada de { $skill } de un número que termina en { $digits }. Conectando.
 connecting = Conectando.
+connecting-city = Llamada desde { $city }. Conectando.
+connecting-digits = Llamada de un número que termina en { $digits }. Conectando.
 whisper-goodbye = De acuerdo, la llamada pasará a otra persona. Adiós.
 voicemail-prompt = Lo sentimos, nadie puede atender su llamada ahora. Deje un mensaje después del tono y le llamaremos.
 voicemail-thanks = Gracias. Adiós.

@@ -934,6 +934,29 @@ mod tests {
     }
 
     #[test]
+    fn the_whisper_names_the_city_unless_told_otherwise() {
+        use crate::core::dispatch::whisper::WhisperCaller;
+        assert_eq!(
+            parse(MINIMAL).unwrap().dispatch.whisper_caller,
+            WhisperCaller::City
+        );
+        for (text, expected) in [
+            ("city", WhisperCaller::City),
+            ("last_digits", WhisperCaller::LastDigits),
+            ("none", WhisperCaller::Nothing),
+        ] {
+            let config = format!("{MINIMAL}\n[dispatch]\nwhisper_caller = \"{text}\"\n");
+            assert_eq!(parse(&config).unwrap().dispatch.whisper_caller, expected);
+        }
+        let bad = format!("{MINIMAL}\n[dispatch]\nwhisper_caller = \"number\"\n");
+        let message = error(&bad);
+        assert!(
+            message.contains("whisper_caller") && message.contains("last_digits"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn a_twilio_account_needs_its_auth_token_from_the_environment() {
         let text = format!(
             "{MINIMAL}\n[twilio]\naccount_sid = \"AC{0}\"\nworkspace_sid = \"WS{0}\"\nintake_number = \"+15550100000\"\nbusiness_number = \"+15550100001\"\n",

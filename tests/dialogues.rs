@@ -2,13 +2,17 @@
 //! store and a clock the script moves, against the built-in Twilio simulator, and snapshots
 //! the transcript into `snapshots/`.
 //!
-//! A dialogue file is TOML: a `title`, a `start` time, optionally the enrolment `pin` and
-//! `fresh_workspace = true` (TaskRouter not set up yet), and `[[step]]`s, each one of:
+//! A dialogue file is TOML: a `title`, a `start` time, optionally the enrolment `pin`,
+//! `fresh_workspace = true` (TaskRouter not set up yet), `confirm = "amd"` (or `press1`)
+//! and `whisper_caller = "last_digits"` (or `none`, default `city`), and `[[step]]`s, each
+//! one of:
 //!   sms = { from = "ana", text = "ON" }      # a rostered worker by name, or a raw number
 //!   sms = { from = "ana", text = "ON", sid = "SMfirst" }   # a fixed MessageSid, to replay
 //!   sms = { from = "ana", text = "ON", signature = "missing" | "wrong" }
 //!   phone = { worker = "ana", answers = "busy, human:1" }  # how her phone answers the next calls
+//!       (also quiet-human:1 and short-greeting: AMD says "unknown"; see twilio_sim::Answer)
 //!   call = { from = "+15559990000", digits = "1" }          # a customer calls the business line
+//!   call = { from = "+13125550123", digits = "1" }          # a Chicago number: Twilio sends FromCity
 //!   caller_hangs_up = true                    # the last customer hangs up
 //!   ivr = { from = "ana" }                    # a worker calls the intake line
 //!   ivr = { press = "1" }  | { say = "online" } | { silence = true }   # at the last prompt
@@ -48,6 +52,8 @@ struct Dialogue {
     fresh_workspace: bool,
     /// The dispatcher's confirm mode: amd, press1 or amd+press1 (the default).
     confirm: Option<String>,
+    /// What the whisper says about the caller: city (the default), last_digits or none.
+    whisper_caller: Option<String>,
     /// Show times in this IANA zone (with its DST) instead of the fixed offset of `start`.
     zone: Option<String>,
     /// The simulated Twilio answers every REST request after this many milliseconds.
@@ -401,9 +407,15 @@ async fn replay(path: &Path) -> String {
             .try_into()
             .unwrap_or_else(|e| panic!("confirm = {mode:?}: {e}"))
     });
+    let whisper_caller = dialogue.whisper_caller.as_deref().map(|choice| {
+        toml::Value::String(choice.into())
+            .try_into()
+            .unwrap_or_else(|e| panic!("whisper_caller = {choice:?}: {e}"))
+    });
     let options = Options {
         pin: dialogue.pin.clone(),
         confirm,
+        whisper_caller,
         set_up: !dialogue.fresh_workspace,
         roster: None,
         concurrency: None,

@@ -144,10 +144,7 @@ async fn the_worker_call_is_asked_for_a_key_then_bridged_on_1() {
     assert_eq!(status, StatusCode::OK);
     let doc = twiml("dispatch_ask_key", &body);
     assert_eq!(verbs(&doc), ["Gather"]);
-    assert!(
-        body.contains("Billing call from Chicago. Press 1 to take it."),
-        "{body}"
-    );
+    assert!(body.contains("Billing call. Press 1 to take it."), "{body}");
     let keys = [call[0].clone(), ("Digits", "1".to_string())];
     let keys: Vec<(&str, String)> = keys.iter().map(|(k, v)| (*k, v.clone())).collect();
     let (_, body) = post(
@@ -158,6 +155,7 @@ async fn the_worker_call_is_asked_for_a_key_then_bridged_on_1() {
     .await;
     let doc = twiml("dispatch_bridge", &body);
     assert_eq!(verbs(&doc), ["Say", "Dial"]);
+    assert!(body.contains("Call from Chicago. Connecting."), "{body}");
     assert!(
         body.contains(&format!("<Queue reservationSid=\"{WR}\"/>")),
         "{body}"
@@ -205,6 +203,81 @@ async fn a_machine_answer_is_hung_up_and_an_unknown_reservation_too() {
     assert_eq!(verbs(&twiml("dispatch_unknown", &body)), ["Hangup"]);
     let (status, _) = post(&app, "/twilio/voice/dispatch/answer", &call).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no reservation in the URL");
+    app.stop().await;
+}
+
+/// Voicemail boxes record what they hear: until a person pressed 1, the worker's call
+/// hears nothing of the caller (number, city or digits), whatever AMD said.
+#[tokio::test]
+async fn nothing_names_the_caller_before_1_is_pressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    for text in ["on", "1", "yes"] {
+        app.sms(ANA, text, &format!("SM{text}")).await;
+    }
+    let reservations = [
+        "WR00000000000000000000000000000a01",
+        "WR00000000000000000000000000000a02",
+    ];
+    for (reservation, answered_by) in reservations.iter().zip([None, Some("unknown")]) {
+        post(
+            &app,
+            "/twilio/taskrouter/assignment",
+            &assignment_params(reservation),
+        )
+        .await;
+        let mut call = vec![(
+            "CallSid",
+            format!("CA000000000000000000000000000{}", &reservation[29..]),
+        )];
+        if let Some(verdict) = answered_by {
+            call.push(("AnsweredBy", verdict.to_string()));
+        }
+        let (_, body) = post(
+            &app,
+            &format!("/twilio/voice/dispatch/answer?reservation={reservation}"),
+            &call,
+        )
+        .await;
+        let doc = twiml("dispatch_prompt", &body);
+        assert_eq!(verbs(&doc), ["Gather"], "{body}");
+        let spoken: String = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("Say"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert_eq!(
+            spoken, "Billing call. Press 1 to take it.",
+            "{answered_by:?}"
+        );
+        for secret in ["Chicago", "5559990000", "9 9 9", "0 0 0 0", "0000"] {
+            assert!(
+                !spoken.contains(secret),
+                "{answered_by:?} says {secret:?}: {spoken}"
+            );
+        }
+        // Nobody pressed anything: a voicemail box is rejected, and still hears nothing.
+        let silence = [call[0].clone(), ("Digits", String::new())];
+        let (_, body) = post(
+            &app,
+            &format!("/twilio/voice/dispatch/key?reservation={reservation}"),
+            &silence,
+        )
+        .await;
+        assert_eq!(
+            verbs(&twiml("dispatch_no_key", &body)),
+            ["Hangup"],
+            "{body}"
+        );
+        let record = app
+            .state
+            .store
+            .dispatch_record(reservation)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.outcome.map(|o| o.as_str()), Some("no key"));
+    }
     app.stop().await;
 }
 

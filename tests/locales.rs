@@ -38,6 +38,8 @@ fn with_all_args(id: &str) -> Reply {
         .text("until", "Wed 18:30")
         .text("error", "Mon 9:00-12:00 overlaps Mon 11:00-13:00")
         .text("caller", "+15559990000")
+        .text("city", "San Francisco")
+        .text("digits", "1 2 3 4")
         .arg("position", Arg::Number(12))
         .arg("seconds", Arg::Number(125))
         .arg("command", Arg::Command("command-schedule"))

@@ -15,7 +15,8 @@ use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
 use crate::config::MenuItem;
-use crate::core::dispatch::{AnsweredBy, DispatchRecord, Event, FinalStatus, Voice};
+use crate::core::dispatch::whisper::CallerHint;
+use crate::core::dispatch::{AnsweredBy, DispatchRecord, Event, FinalStatus, Voice, Whisper};
 use crate::core::domain::{CallSid, Locale, ReservationSid, SkillKey};
 use crate::core::intake::reply::{Arg, Reply};
 use crate::service::dispatch::RenderVoice;
@@ -148,11 +149,18 @@ fn enqueue(state: &AppState, form: &SignedForm, item: Option<&MenuItem>) -> Stri
         );
         return twiml::Response::new().redirect(&path).build();
     };
+    // Twilio's lookup of the caller's city, for the whisper; absent or empty when it does
+    // not know (CallerCity is the older name of the same field).
+    let caller_city = ["FromCity", "CallerCity"]
+        .into_iter()
+        .filter_map(|name| form.get(name))
+        .find(|city| !city.trim().is_empty())
+        .unwrap_or_default();
     let task = json!({
         "skill": skill.as_ref().map(|s| s.as_str()),
         "language": language.code(),
         "caller": caller,
-        "caller_city": form.get("FromCity").unwrap_or_default(),
+        "caller_city": caller_city,
     });
     let wait_url = format!("{base}/twilio/voice/customer/wait?lang={language}");
     twiml::Response::new()
@@ -216,23 +224,11 @@ fn render_voice(state: &AppState) -> RenderVoice {
     Arc::new(move |record, voice, locale| voice_twiml(&state, record, voice.clone(), locale))
 }
 
-/// The whisper and prompt the worker hears, in the worker's language.
+/// The whisper and prompt the worker hears, in the worker's language. What may be said
+/// about the caller, and when, is the dispatcher's decision (`Voice`).
 fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: Locale) -> String {
     let lang = locale.voice_language();
     let skill = skill_name(state, record.skill.as_ref(), locale);
-    let caller = record
-        .caller_city
-        .clone()
-        .unwrap_or_else(|| spoken_number(&record.caller));
-    let whisper = |key| {
-        text(
-            state,
-            locale,
-            Reply::new(key)
-                .text("skill", skill.clone())
-                .text("caller", caller.clone()),
-        )
-    };
     let base = &state.settings.public_url;
     match voice {
         Voice::AskKey => {
@@ -240,16 +236,18 @@ fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: 
                 "{base}/twilio/voice/dispatch/key?reservation={}",
                 record.reservation_sid
             );
+            let prompt = text(
+                state,
+                locale,
+                Reply::new("whisper-press1").text("skill", skill),
+            );
             // Silence posts too (actionOnEmptyResult), so "no key" is decided here.
             twiml::Response::new()
-                .gather(&action, 1, 6, true, &[(&whisper("whisper-press1"), lang)])
+                .gather(&action, 1, 6, true, &[(&prompt, lang)])
                 .build()
         }
-        Voice::Bridge => {
-            let words = match record.mode {
-                crate::core::domain::ConfirmMode::Amd => whisper("whisper-connect"),
-                _ => text(state, locale, Reply::new("connecting")),
-            };
+        Voice::Bridge(whisper) => {
+            let words = text(state, locale, whisper_reply(&whisper, skill));
             twiml::Response::new()
                 .say(&words, lang)
                 .dial_reservation(record.reservation_sid.as_str())
@@ -264,18 +262,32 @@ fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: 
     }
 }
 
-/// "+15559990000" read digit by digit, which text-to-speech otherwise reads as a sum.
-fn spoken_number(number: &str) -> String {
-    let digits: Vec<String> = number
-        .chars()
-        .filter(char::is_ascii_digit)
-        .map(String::from)
-        .collect();
-    if digits.is_empty() {
-        number.to_string()
-    } else {
-        digits.join(" ")
+/// "Billing call from Chicago. Connecting." when the worker has heard nothing yet;
+/// "Call from Chicago. Connecting." after the press-1 prompt named the skill.
+fn whisper_reply(whisper: &Whisper, skill: String) -> Reply {
+    let key = match (whisper.skill, &whisper.caller) {
+        (true, None) => "whisper-connect",
+        (true, Some(CallerHint::City(_))) => "whisper-connect-city",
+        (true, Some(CallerHint::LastDigits(_))) => "whisper-connect-digits",
+        (false, None) => "connecting",
+        (false, Some(CallerHint::City(_))) => "connecting-city",
+        (false, Some(CallerHint::LastDigits(_))) => "connecting-digits",
+    };
+    let reply = Reply::new(key).text("skill", skill);
+    match &whisper.caller {
+        Some(CallerHint::City(city)) => reply.text("city", city.clone()),
+        Some(CallerHint::LastDigits(digits)) => reply.text("digits", spoken_digits(digits)),
+        None => reply,
     }
+}
+
+/// "0123" as "0 1 2 3", which text-to-speech otherwise reads as a number.
+fn spoken_digits(digits: &str) -> String {
+    digits
+        .chars()
+        .map(String::from)
+        .collect::<Vec<String>>()
+        .join(" ")
 }
 
 fn reservation(params: &HashMap<String, String>) -> Result<ReservationSid, WebError> {

@@ -52,6 +52,8 @@ pub struct TestApp {
 pub struct Options {
     pub pin: Option<String>,
     pub confirm: Option<shiftline::core::domain::ConfirmMode>,
+    /// What the whisper says about the caller (`dispatch.whisper_caller`).
+    pub whisper_caller: Option<shiftline::core::dispatch::whisper::WhisperCaller>,
     /// Start-up sets up the simulated workspace, as `serve` does.
     pub set_up: bool,
     /// A whole configuration to use instead of the fixture roster.
@@ -89,6 +91,9 @@ pub fn settings(data_dir: &Path, options: &Options) -> Settings {
     settings.data_dir = data_dir.to_path_buf();
     if let Some(mode) = options.confirm {
         settings.dispatch.confirm = mode;
+    }
+    if let Some(whisper_caller) = options.whisper_caller {
+        settings.dispatch.whisper_caller = whisper_caller;
     }
     settings.requests.max_concurrent = options.concurrency.unwrap_or(1);
     if let Some(realism) = &options.realism {

@@ -102,6 +102,8 @@
 //!   input, `finishOnKey` timing, `Say loop`, `Play` and `Pause` take no time: only ringing,
 //!   Gather timeouts and bridged talk run on the clock. Sync AMD adds no delay; the
 //!   `MachineDetectionDuration` reported is a fixed number per verdict.
+//! - `FromCity`/`FromState`/`FromCountry` (and `To...`) are sent only for the few real
+//!   area codes the simulator knows (`+1312...` is Chicago); `555` numbers have none.
 //! - A scripted person presses their digits at the first `<Gather>` they reach (at
 //!   once, after its prompts) and at no later one; anyone else lets each Gather time out.
 //!   With async AMD the verdict is posted when the first document reaches its first verb
@@ -139,6 +141,7 @@ mod control;
 mod error;
 mod events;
 mod expression;
+mod geo;
 mod journal;
 mod json;
 mod phones;

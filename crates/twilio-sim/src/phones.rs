@@ -4,8 +4,8 @@
 //! Each number has a list of [`Answer`]s used one per call, in order; the last one
 //! repeats. A number with no script never answers (`NoAnswer`); a caller with no script
 //! is a person who presses nothing. For a caller (`Simulator::place_call`) only the
-//! digits and talk time of a `Human` matter: shiftline answers at once, so `after_secs`
-//! is not used, and any other answer behaves as a person who presses nothing.
+//! digits and talk time of a `Human` (or `QuietHuman`) matter: shiftline answers at once,
+//! so `after_secs` is not used, and any other answer behaves as a person who presses nothing.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -37,6 +37,18 @@ pub enum Answer {
     Voicemail {
         after_secs: u32,
     },
+    /// A person who picks up and says nothing at first: AMD's silence timeout ends in
+    /// `unknown`. Otherwise a `Human` (presses `digits`, talks `talk_secs`).
+    QuietHuman {
+        after_secs: u32,
+        digits: Option<String>,
+        talk_secs: u32,
+    },
+    /// A voicemail box whose greeting is too short for AMD to call it a machine: AMD says
+    /// `unknown` (either detection mode). Never presses keys.
+    ShortGreeting {
+        after_secs: u32,
+    },
     Busy,
     NoAnswer,
     Fail,
@@ -50,10 +62,13 @@ impl Answer {
     /// fields separated by `:`, surrounding spaces ignored):
     ///
     /// ```text
-    /// answer    = human | slow-human | voicemail | fax | "busy" | "no-answer" | "fail"
+    /// answer    = human | slow-human | quiet-human | voicemail | short-greeting | fax
+    ///           | "busy" | "no-answer" | "fail"
     /// human     = "human" [ ":" digits [ ":" ring [ ":" talk ] ] ]
+    /// quiet-human = "quiet-human" [ ":" digits [ ":" ring [ ":" talk ] ] ]   AMD: unknown
     /// slow-human= "slow-human" [ ":" digits [ ":" talk ] ]
     /// voicemail = "voicemail" [ ":" seconds ]         ring seconds, default 10
+    /// short-greeting = "short-greeting" [ ":" seconds ]   ring seconds, default 10; AMD: unknown
     /// fax       = "fax" [ ":" seconds ]               ring seconds, default 3
     /// digits    = { "0".."9" | "*" | "#" }             empty: presses nothing
     /// ring      = "slow" | seconds                    default 3; slow = 15
@@ -90,7 +105,7 @@ impl Answer {
             }
         };
         match keyword {
-            "human" | "slow-human" => {
+            "human" | "slow-human" | "quiet-human" => {
                 let slow = keyword == "slow-human";
                 let max = if slow { 2 } else { 3 };
                 if rest.len() > max {
@@ -111,23 +126,31 @@ impl Answer {
                     None | Some("") => TALK,
                     Some(raw) => seconds(raw)?,
                 };
-                Ok(Answer::Human {
-                    after_secs,
-                    digits,
-                    talk_secs,
+                Ok(if keyword == "quiet-human" {
+                    Answer::QuietHuman {
+                        after_secs,
+                        digits,
+                        talk_secs,
+                    }
+                } else {
+                    Answer::Human {
+                        after_secs,
+                        digits,
+                        talk_secs,
+                    }
                 })
             }
-            "voicemail" | "fax" => {
+            "voicemail" | "short-greeting" | "fax" => {
                 let after_secs = match rest.as_slice() {
                     [] | [""] if keyword == "fax" => FAX_AFTER,
                     [] | [""] => VOICEMAIL_AFTER,
                     [raw] => seconds(raw)?,
                     _ => return refuse("too many fields"),
                 };
-                Ok(if keyword == "fax" {
-                    Answer::Fax { after_secs }
-                } else {
-                    Answer::Voicemail { after_secs }
+                Ok(match keyword {
+                    "fax" => Answer::Fax { after_secs },
+                    "short-greeting" => Answer::ShortGreeting { after_secs },
+                    _ => Answer::Voicemail { after_secs },
                 })
             }
             "busy" | "no-answer" | "noanswer" | "fail" | "failed" if rest.is_empty() => {
@@ -138,7 +161,9 @@ impl Answer {
                 })
             }
             "busy" | "no-answer" | "noanswer" | "fail" | "failed" => refuse("takes no fields"),
-            _ => refuse("expected human, slow-human, voicemail, fax, busy, no-answer or fail"),
+            _ => refuse(
+                "expected human, slow-human, quiet-human, voicemail, short-greeting, fax, busy, no-answer or fail",
+            ),
         }
     }
 
@@ -165,8 +190,8 @@ impl Answer {
     /// What `answered by …` says in the call log.
     pub(crate) fn who(&self) -> &'static str {
         match self {
-            Answer::Human { .. } => "human",
-            Answer::Voicemail { .. } => "voicemail",
+            Answer::Human { .. } | Answer::QuietHuman { .. } => "human",
+            Answer::Voicemail { .. } | Answer::ShortGreeting { .. } => "voicemail",
             Answer::Fax { .. } => "fax",
             Answer::Busy => "busy",
             Answer::NoAnswer => "nobody",
@@ -177,15 +202,17 @@ impl Answer {
     /// Seconds of talk once bridged, or left on a `<Record>`.
     pub(crate) fn talk_secs(&self) -> Option<u32> {
         match self {
-            Answer::Human { talk_secs, .. } => Some(*talk_secs),
+            Answer::Human { talk_secs, .. } | Answer::QuietHuman { talk_secs, .. } => {
+                Some(*talk_secs)
+            }
             _ => None,
         }
     }
 }
 
 /// The text [`Answer::parse`] reads back to the same answer, with every field spelled
-/// out: `human:1:3:60`, `human::15:60`, `voicemail:10`, `fax:3`, `busy`, `no-answer`,
-/// `fail`. (Seconds past 3600, which `parse` refuses, are written all the same.)
+/// out: `human:1:3:60`, `human::15:60`, `quiet-human:1:3:60`, `voicemail:10`,
+/// `short-greeting:10`, `fax:3`, `busy`, `no-answer`, `fail`. (Seconds past 3600, which `parse` refuses, are written all the same.)
 impl std::fmt::Display for Answer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -197,7 +224,16 @@ impl std::fmt::Display for Answer {
                 let digits = digits.as_deref().unwrap_or_default();
                 write!(f, "human:{digits}:{after_secs}:{talk_secs}")
             }
+            Answer::QuietHuman {
+                after_secs,
+                digits,
+                talk_secs,
+            } => {
+                let digits = digits.as_deref().unwrap_or_default();
+                write!(f, "quiet-human:{digits}:{after_secs}:{talk_secs}")
+            }
             Answer::Voicemail { after_secs } => write!(f, "voicemail:{after_secs}"),
+            Answer::ShortGreeting { after_secs } => write!(f, "short-greeting:{after_secs}"),
             Answer::Fax { after_secs } => write!(f, "fax:{after_secs}"),
             Answer::Busy => f.write_str("busy"),
             Answer::NoAnswer => f.write_str("no-answer"),
@@ -283,6 +319,16 @@ mod tests {
             ("slow-human:2:45", human(30, Some("2"), 45)),
             ("  voicemail ", Answer::Voicemail { after_secs: 10 }),
             ("voicemail:25", Answer::Voicemail { after_secs: 25 }),
+            ("short-greeting", Answer::ShortGreeting { after_secs: 10 }),
+            ("short-greeting:4", Answer::ShortGreeting { after_secs: 4 }),
+            (
+                "quiet-human:1",
+                Answer::QuietHuman {
+                    after_secs: 3,
+                    digits: Some("1".into()),
+                    talk_secs: 60,
+                },
+            ),
             ("fax", Answer::Fax { after_secs: 3 }),
             ("fax:4", Answer::Fax { after_secs: 4 }),
             ("busy", Answer::Busy),
@@ -311,6 +357,8 @@ mod tests {
             "slow-human:1:slow",
             "voicemail:soon",
             "voicemail:1:2",
+            "short-greeting:1:2",
+            "quiet-human:x",
             "busy:1",
             "no-answer:5",
             "fax:x",
@@ -328,6 +376,12 @@ mod tests {
             human(0, Some("12#*"), 5),
             human(30, Some("1"), 3600),
             Answer::Voicemail { after_secs: 25 },
+            Answer::ShortGreeting { after_secs: 10 },
+            Answer::QuietHuman {
+                after_secs: 15,
+                digits: None,
+                talk_secs: 60,
+            },
             Answer::Fax { after_secs: 3 },
             Answer::Busy,
             Answer::NoAnswer,

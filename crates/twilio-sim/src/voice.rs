@@ -224,6 +224,8 @@ fn verdict(party: &Answer, amd: Amd) -> Option<&'static str> {
         (Answer::Voicemail { .. }, Amd::Enable) => Some("machine_start"),
         (Answer::Voicemail { .. }, Amd::DetectMessageEnd) => Some("machine_end_beep"),
         (Answer::Fax { .. }, _) => Some("fax"),
+        // A silent pick-up or a greeting too short to judge: AMD cannot tell.
+        (Answer::QuietHuman { .. } | Answer::ShortGreeting { .. }, _) => Some("unknown"),
         _ => Some("unknown"),
     }
 }
@@ -280,6 +282,13 @@ impl State {
         push(&mut params, "Direction", &call.direction);
         push(&mut params, "Caller", &call.from);
         push(&mut params, "Called", &call.to);
+        for (prefix, number) in [("From", &call.from), ("To", &call.to)] {
+            if let Some((city, state)) = crate::geo::place(number) {
+                push(&mut params, &format!("{prefix}City"), city);
+                push(&mut params, &format!("{prefix}State"), state);
+                push(&mut params, &format!("{prefix}Country"), "US");
+            }
+        }
         params
     }
 
@@ -445,7 +454,9 @@ impl State {
                 self.log(sid, format!("{from} -> {to}: ringing"));
                 let after = match party {
                     Answer::Human { after_secs, .. }
+                    | Answer::QuietHuman { after_secs, .. }
                     | Answer::Voicemail { after_secs }
+                    | Answer::ShortGreeting { after_secs }
                     | Answer::Fax { after_secs } => Some(after_secs),
                     _ => None,
                 };
@@ -764,6 +775,10 @@ impl State {
         };
         let digits = match &voice.party {
             Answer::Human {
+                digits: Some(digits),
+                ..
+            }
+            | Answer::QuietHuman {
                 digits: Some(digits),
                 ..
             } if !voice.digits_used => Some(digits.clone()),

@@ -12,8 +12,14 @@
 //! one rests them for a cool-down (TaskRouter activity Unavailable, so the same call is not
 //! offered straight back); after `missed_calls_before_offline` in a row they are taken
 //! offline and told by SMS. An answered call resets the count.
+//!
+//! AMD is a help, never proof of a person: a `human` verdict bridges (confirm mode `amd`),
+//! `machine` and `fax` reject, and `unknown` (short voicemail greetings often end there)
+//! asks for 1 in every mode, like a call without AMD. The press-1 prompt names no caller;
+//! only the whisper that goes with the bridge does (`whisper`).
 
 pub mod machine;
+pub mod whisper;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,6 +33,7 @@ use crate::core::intake::machines::{PresenceInput, PresenceOutput, fire, presenc
 use crate::core::intake::record::WorkerRecord;
 use crate::core::intake::reply::{Arg, Reply};
 use machine::{ReservationInput, ReservationOutput, ReservationState, reservation};
+use whisper::{CallerHint, WhisperCaller, caller_hint};
 
 /// Everything shiftline knows about one reservation it is calling a worker for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -200,16 +207,27 @@ impl std::fmt::Display for Outcome {
 /// The TwiML to answer the worker's call with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Voice {
-    /// "Billing call from Chicago. Press 1 to take it."
+    /// "Billing call. Press 1 to take it." Nothing about the caller: nobody is known to be
+    /// listening yet, and a voicemail box would record it.
     AskKey,
-    /// A short whisper, then `<Dial><Queue reservationSid>`.
-    Bridge,
+    /// A short whisper, then `<Dial><Queue reservationSid>`. Only a person gets here (a
+    /// human verdict or a pressed 1), so the whisper may name the caller.
+    Bridge(Whisper),
     /// "Goodbye" and hang up (a wrong key, or the call is no longer wanted).
     Goodbye,
     /// Hang up without a word (a machine, or a reservation that ended).
     HangUp,
     /// No TwiML needed: a status or AMD callback.
     Nothing,
+}
+
+/// What the worker hears as they are bridged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Whisper {
+    /// Say the skill too: the worker heard no press-1 prompt that named it.
+    pub skill: bool,
+    /// What to say about the caller, as `dispatch.whisper_caller` allows.
+    pub caller: Option<CallerHint>,
 }
 
 /// An SMS to send, rendered by the shell in the reader's language.
@@ -332,7 +350,14 @@ pub fn decide(
             if let Some(w) = step.worker.as_mut() {
                 w.missed_calls = 0;
             }
-            Voice::Bridge
+            Voice::Bridge(Whisper {
+                skill: before != ReservationState::Answered,
+                caller: caller_hint(
+                    &record.caller,
+                    record.caller_city.as_deref(),
+                    settings.whisper_caller,
+                ),
+            })
         }
         Some(ReservationOutput::Reject) => {
             record.outcome = why;
@@ -409,7 +434,8 @@ fn input_for(event: &Event) -> (ReservationInput, Option<Outcome>) {
             Some(AnsweredBy::Human) => (PickedUpHuman, None),
             Some(AnsweredBy::Machine) => (PickedUpMachine, Some(Outcome::Voicemail)),
             Some(AnsweredBy::Fax) => (PickedUpMachine, Some(Outcome::Fax)),
-            // AMD could not tell, or there is no AMD: a person must press 1.
+            // AMD could not tell (short greetings end here), or there is no AMD: in every
+            // confirm mode, `amd` included, a person must press 1.
             Some(AnsweredBy::Unknown) | None => (PickedUp, None),
         },
         Event::Amd { answered_by } => match answered_by {
@@ -526,6 +552,9 @@ pub struct DispatchSettings {
     /// Seconds a worker who missed a call rests before TaskRouter offers them calls again.
     #[serde(default = "default_cooldown")]
     pub cooldown_secs: u32,
+    /// What the whisper says about the caller once a person took the call.
+    #[serde(default)]
+    pub whisper_caller: WhisperCaller,
 }
 
 impl Default for DispatchSettings {
@@ -535,6 +564,7 @@ impl Default for DispatchSettings {
             ring_timeout_secs: default_ring_timeout(),
             missed_calls_before_offline: default_missed_calls(),
             cooldown_secs: default_cooldown(),
+            whisper_caller: WhisperCaller::default(),
         }
     }
 }

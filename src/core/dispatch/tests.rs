@@ -8,6 +8,26 @@ fn settings() -> DispatchSettings {
     DispatchSettings::default()
 }
 
+/// Runs events on a record in `mode`, with `settings`.
+fn run_in(
+    mode: ConfirmMode,
+    settings: &DispatchSettings,
+    events: &[Event],
+) -> (DispatchRecord, Vec<Decision>) {
+    let mut record = DispatchRecord { mode, ..record() };
+    let mut worker = worker();
+    let mut decisions = Vec::new();
+    for event in events {
+        let d = decide(&record, Some(&worker), event, now(), settings);
+        record = d.record.clone();
+        if let Some(w) = &d.worker {
+            worker = w.clone();
+        }
+        decisions.push(d);
+    }
+    (record, decisions)
+}
+
 fn call() -> CallSid {
     CallSid::parse(&format!("CA{}", "1".repeat(32))).unwrap()
 }
@@ -93,7 +113,13 @@ fn a_human_who_presses_1_is_bridged_and_the_miss_count_resets() {
         w,
     );
     assert_eq!(d[1].voice, Voice::AskKey);
-    assert_eq!(d[2].voice, Voice::Bridge);
+    assert_eq!(
+        d[2].voice,
+        Voice::Bridge(Whisper {
+            skill: false,
+            caller: Some(CallerHint::City("Chicago".into()))
+        })
+    );
     assert_eq!(record.state, ReservationState::Bridged);
     assert_eq!(worker.missed_calls, 0);
     assert!(
@@ -265,4 +291,109 @@ fn a_wrong_key_says_goodbye_and_counts_a_miss() {
     assert_eq!(record.outcome, Some(Outcome::WrongKey));
     assert_eq!(d[2].voice, Voice::Goodbye);
     assert_eq!(worker.missed_calls, 1);
+}
+
+const MODES: [ConfirmMode; 3] = [
+    ConfirmMode::Amd,
+    ConfirmMode::Press1,
+    ConfirmMode::AmdPress1,
+];
+
+#[test]
+fn an_unknown_verdict_asks_for_1_in_every_mode_and_silence_rejects() {
+    for mode in MODES {
+        let (record, d) = run_in(
+            mode,
+            &settings(),
+            &[
+                started(),
+                answered(Some("unknown")),
+                Event::Keys {
+                    digits: String::new(),
+                },
+            ],
+        );
+        assert_eq!(d[1].voice, Voice::AskKey, "{mode:?}");
+        assert_eq!(record.state, ReservationState::Missed, "{mode:?}");
+        assert_eq!(record.outcome, Some(Outcome::NoKey), "{mode:?}");
+        assert!(
+            d[2].commands
+                .iter()
+                .any(|c| matches!(c, Command::RejectReservation { .. })),
+            "{mode:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_asynchronous_verdict_leaves_the_prompt_to_decide() {
+    let (record, d) = run_in(
+        ConfirmMode::AmdPress1,
+        &settings(),
+        &[
+            started(),
+            answered(None),
+            Event::Amd {
+                answered_by: AnsweredBy::Unknown,
+            },
+        ],
+    );
+    assert_eq!(d[2].voice, Voice::Nothing);
+    assert_eq!(record.state, ReservationState::Answered);
+    assert!(d[2].commands.is_empty(), "{:?}", d[2].commands);
+}
+
+#[test]
+fn a_human_verdict_is_whispered_the_skill_and_the_city() {
+    let (record, d) = run_in(
+        ConfirmMode::Amd,
+        &settings(),
+        &[started(), answered(Some("human"))],
+    );
+    assert_eq!(record.state, ReservationState::Bridged);
+    assert_eq!(
+        d[1].voice,
+        Voice::Bridge(Whisper {
+            skill: true,
+            caller: Some(CallerHint::City("Chicago".into()))
+        })
+    );
+}
+
+#[test]
+fn the_whisper_says_what_the_business_chose_about_the_caller() {
+    let cases = [
+        (
+            WhisperCaller::City,
+            Some(CallerHint::City("Chicago".into())),
+        ),
+        (
+            WhisperCaller::LastDigits,
+            Some(CallerHint::LastDigits("0000".into())),
+        ),
+        (WhisperCaller::Nothing, None),
+    ];
+    for (whisper_caller, expected) in cases {
+        let settings = DispatchSettings {
+            whisper_caller,
+            ..settings()
+        };
+        let (_, d) = run_in(
+            ConfirmMode::AmdPress1,
+            &settings,
+            &[
+                started(),
+                answered(None),
+                Event::Keys { digits: "1".into() },
+            ],
+        );
+        assert_eq!(
+            d[2].voice,
+            Voice::Bridge(Whisper {
+                skill: false,
+                caller: expected
+            }),
+            "{whisper_caller:?}"
+        );
+    }
 }
