@@ -84,7 +84,7 @@ impl Application {
         };
         let store = open_store(&settings).await.map_err(store_error)?;
         let now = clock.now();
-        let changed = roster::seed(store.as_ref(), &settings.roster, now)
+        let seeded = roster::seed(store.as_ref(), &settings.roster, now)
             .await
             .map_err(store_error)?;
         let pruned = store
@@ -93,7 +93,8 @@ impl Application {
             .map_err(store_error)?;
         tracing::info!(
             workers = settings.roster.len(),
-            changed,
+            changed = seeded.changed,
+            deactivated = seeded.deactivated,
             pruned,
             "roster loaded"
         );

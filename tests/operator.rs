@@ -499,3 +499,86 @@ async fn the_roster_api_refuses_strangers_and_bad_input_and_reaches_taskrouter()
 fn phone(raw: &str) -> shiftline::core::domain::PhoneNumber {
     shiftline::core::domain::PhoneNumber::parse(raw).unwrap()
 }
+
+/// The fixture roster without Ana's `[[workers]]` entry.
+fn roster_without_ana() -> String {
+    let start = common::ROSTER
+        .find("[[workers]]\nphone = \"+15550001111\"")
+        .expect("Ana is in the fixture");
+    let end = start + common::ROSTER[start..].find("\n\n").unwrap() + 2;
+    format!("{}{}", &common::ROSTER[..start], &common::ROSTER[end..])
+}
+
+#[tokio::test]
+async fn a_worker_taken_out_of_the_file_is_off_the_roster_until_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoe = "+15550004444";
+    let with_ana = Options {
+        pin: Some("4321".into()),
+        ..Options::set_up()
+    };
+    let app = app_with(dir.path(), &with_ana).await;
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        app.sms(ANA, body, &format!("SMa{i}")).await;
+    }
+    app.sms(zoe, "JOIN 4321 Zoe", "SMz0").await;
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Available");
+    let stored = |app: &TestApp, raw: &str| {
+        let store = app.state.store.clone();
+        let phone = phone(raw);
+        async move { store.worker(&phone).await.unwrap() }
+    };
+    let zoe_before = stored(&app, zoe).await.expect("Zoe joined");
+
+    // The file no longer lists Ana: at start-up she goes offline, and TaskRouter with her.
+    let without_ana = Options {
+        roster: Some(roster_without_ana()),
+        ..with_ana.clone()
+    };
+    let app = app.restart(dir.path(), &without_ana).await;
+    app.settle().await;
+    let ana = stored(&app, ANA).await.expect("kept in the store");
+    assert!(ana.deactivated);
+    assert_eq!(ana.presence.as_str(), "offline");
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Offline");
+    let (_, history) = app
+        .get(&format!("/api/workers/{ANA}/history"), Some(API_TOKEN))
+        .await;
+    assert!(history.contains(r#""via":"config""#), "{history}");
+    let (_, view) = app
+        .get(&format!("/api/workers/{ANA}"), Some(API_TOKEN))
+        .await;
+    assert!(view.contains(r#""on_roster":false"#), "{view}");
+    // Her texts change nothing and say why.
+    let (_, reply) = app.sms(ANA, "on", "SMa9").await;
+    assert!(
+        common::message_text(&reply).contains("isn't registered"),
+        "{reply}"
+    );
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Offline");
+    assert_eq!(
+        stored(&app, ANA).await.unwrap().presence.as_str(),
+        "offline"
+    );
+    // Zoe joined by text: the file never owned her.
+    assert_eq!(stored(&app, zoe).await, Some(zoe_before));
+
+    // Back in the file: on the roster again, with her skills, and ON works.
+    let app = app.restart(dir.path(), &with_ana).await;
+    let ana = stored(&app, ANA).await.unwrap();
+    assert!(!ana.deactivated);
+    assert_eq!(ana.skills.len(), 1);
+    app.sms(ANA, "on", "SMa10").await;
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Available");
+    app.stop().await;
+}
+
+async fn app_with(dir: &Path, options: &Options) -> TestApp {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
+    ));
+    TestApp::start(dir, clock, options).await
+}

@@ -40,6 +40,8 @@ pub struct WorkerRow {
     pub time_zone: String,
     #[serde(default)]
     pub opted_out: bool,
+    #[serde(default = "yes")]
+    pub on_roster: bool,
     #[serde(default)]
     pub worker_sid: Option<String>,
     #[serde(default)]
@@ -59,10 +61,15 @@ impl WorkerRow {
             languages: record.languages.iter().map(|l| l.to_string()).collect(),
             time_zone: record.time_zone.name().to_string(),
             opted_out: record.opted_out,
+            on_roster: !record.deactivated,
             worker_sid: record.worker_sid.clone(),
             updated_at: record.updated_at.to_rfc3339(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What adding a worker did.

@@ -524,6 +524,14 @@ fn show(w: &WorkerRow, history: &[PresenceChange]) -> String {
         ("time zone", w.time_zone.clone()),
         ("opted out", yes_no(w.opted_out).to_string()),
         (
+            "on the roster",
+            if w.on_roster {
+                "yes".to_string()
+            } else {
+                "no (no longer in the configuration file)".to_string()
+            },
+        ),
+        (
             "worker sid",
             w.worker_sid.clone().unwrap_or_else(|| "-".into()),
         ),
@@ -588,6 +596,7 @@ mod tests {
             languages: vec!["es".into(), "en".into()],
             time_zone: "America/Mexico_City".into(),
             opted_out: false,
+            on_roster: true,
             worker_sid: None,
             updated_at: String::new(),
         };

@@ -10,7 +10,7 @@ use super::Service;
 use crate::config::RosterEntry;
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::Command;
-use crate::core::intake::machines::{Presence, PresenceInput, fire, presence};
+use crate::core::intake::machines::{Dialogue, Presence, PresenceInput, fire, presence};
 use crate::core::intake::record::{Source, WorkerRecord};
 use crate::store::{Applied, RecordChange, Store, StoreError, Via, WorkerChange, WorkerUnit};
 
@@ -49,16 +49,28 @@ fn unit(
     }
 }
 
+/// What `seed` changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seeded {
+    /// Records added or updated from the file (including those put back on the roster).
+    pub changed: usize,
+    /// Workers the file listed before and no longer does, now off the roster.
+    pub deactivated: usize,
+}
+
 /// Makes the stored roster match the configuration: new workers are added offline; a
 /// changed name, call languages or time zone is updated (the worker's chosen texting
-/// language is theirs to keep). Workers who joined by PIN are left alone. Returns how many
-/// records changed.
+/// language is theirs to keep). Workers who joined by PIN are left alone.
+///
+/// The file is the roster for the workers it owns: one it listed before and no longer
+/// lists is taken offline (TaskRouter too, rejecting their pending calls) and off the
+/// roster. Their record and history stay, and listing them again puts them back.
 pub async fn seed(
     store: &dyn Store,
     roster: &[RosterEntry],
     now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let mut changed = 0;
+) -> Result<Seeded, StoreError> {
+    let mut seeded = Seeded::default();
     for entry in roster {
         // Most start-ups change nobody: a read is far cheaper than a unit of work.
         if let Some(stored) = store.worker(&entry.phone).await?
@@ -66,6 +78,7 @@ pub async fn seed(
             && stored.languages == entry.languages
             && stored.time_zone == entry.time_zone
             && stored.source == Source::Config
+            && !stored.deactivated
         {
             continue;
         }
@@ -91,6 +104,7 @@ pub async fn seed(
                             languages: entry.languages.clone(),
                             time_zone: entry.time_zone,
                             source: Source::Config,
+                            deactivated: false,
                             ..r.clone()
                         },
                     };
@@ -103,10 +117,58 @@ pub async fn seed(
             ))
             .await?;
         if let Applied::Fresh { before, after, .. } = applied {
-            changed += usize::from(before != after);
+            seeded.changed += usize::from(before != after);
         }
     }
-    Ok(changed)
+    let listed: std::collections::HashSet<&PhoneNumber> = roster.iter().map(|e| &e.phone).collect();
+    for stored in store.workers().await? {
+        if stored.source != Source::Config || stored.deactivated || listed.contains(&stored.phone) {
+            continue;
+        }
+        if deactivate(store, &stored.phone, now).await? {
+            tracing::info!(
+                phone = %stored.phone.masked(),
+                "not in the configuration file any more: taken offline and off the roster"
+            );
+            seeded.deactivated += 1;
+        }
+    }
+    Ok(seeded)
+}
+
+/// Takes a worker the file no longer lists off the roster, as an operator's OFF does
+/// (an open menu closes, a temporary ON or OFF ends) with TaskRouter told in the same
+/// unit. Returns whether the record changed.
+async fn deactivate(
+    store: &dyn Store,
+    phone: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let applied = store
+        .apply_worker(unit(phone, now, Via::Config, move |record| {
+            let Some(old) = record else {
+                return WorkerChange::none();
+            };
+            // Checked again inside the unit: the file owns only what it added.
+            if old.source != Source::Config || old.deactivated {
+                return WorkerChange::none();
+            }
+            let new = WorkerRecord {
+                presence: offline(old.presence),
+                dialogue: Dialogue::Idle,
+                dialogue_since: None,
+                pending: None,
+                hold_version: old.hold_version.wrapping_add(1),
+                hold_until: None,
+                deactivated: true,
+                updated_at: now,
+                ..old.clone()
+            };
+            let commands = WorkerRecord::sync(old, &new).into_iter().collect();
+            WorkerChange::put(record, new, commands)
+        }))
+        .await?;
+    Ok(matches!(applied, Applied::Fresh { before, after, .. } if before != after))
 }
 
 /// Adds a worker to the roster, offline with no skills, unless the number already has a

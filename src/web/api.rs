@@ -22,6 +22,8 @@ pub struct WorkerView {
     pub languages: Vec<String>,
     pub time_zone: String,
     pub opted_out: bool,
+    /// False once the configuration file no longer lists a worker it listed.
+    pub on_roster: bool,
     /// The weekly hours, as the worker would read them in English ("Mon-Fri 9:00-17:00").
     pub schedule: Option<String>,
     pub missed_calls: u32,
@@ -41,6 +43,7 @@ impl WorkerView {
             languages: r.languages.iter().map(|l| l.to_string()).collect(),
             time_zone: r.time_zone.name().to_string(),
             opted_out: r.opted_out,
+            on_roster: !r.deactivated,
             schedule: r
                 .schedule
                 .as_ref()
