@@ -106,6 +106,28 @@ enum TwilioCommand {
         )]
         config: PathBuf,
     },
+    /// Print the X-Twilio-Signature Twilio would send with a webhook request, to send one
+    /// by hand: `shiftline twilio sign --curl URL -d From=+15550001111 -d Body=on`.
+    ///
+    /// Signs with SHIFTLINE_TWILIO_AUTH_TOKEN: the account's auth token, or the development
+    /// token `shiftline serve` prints at start-up when none is set (set one to have the same
+    /// token on both sides). Exit status: 0 printed, 2 bad usage or no token.
+    Sign {
+        /// The public URL of the webhook, as Twilio calls it (server.public_url and the
+        /// route), like https://shiftline.example.com/twilio/sms.
+        url: String,
+        /// Form parameters, NAME=VALUE, in any order.
+        #[arg(value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// A form parameter, NAME=VALUE, as curl's -d takes it (repeatable).
+        #[arg(short = 'd', long = "data", value_name = "NAME=VALUE")]
+        data: Vec<String>,
+        /// Print a curl command that sends the signed request instead of the signature.
+        #[arg(long)]
+        curl: bool,
+        #[arg(long, env = shiftline::config::ENV_AUTH_TOKEN, hide = true, hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -129,6 +151,16 @@ fn main() -> ExitCode {
         Command::Twilio {
             command: TwilioCommand::Setup { config },
         } => twilio_setup(config),
+        Command::Twilio {
+            command:
+                TwilioCommand::Sign {
+                    url,
+                    params,
+                    data,
+                    curl,
+                    token,
+                },
+        } => twilio_sign(&url, data.into_iter().chain(params).collect(), curl, token),
         Command::Workers { config, command } => shiftline::cli::run(&config, command),
         Command::Store { command } => store(command),
         Command::Simulator { listen, config } => simulator(listen, config),
@@ -269,6 +301,30 @@ fn twilio_setup(config: PathBuf) -> ExitCode {
     println!("\nPaste these into the phone numbers in the Twilio console:");
     for line in shiftline::service::setup::webhook_urls(&settings) {
         println!("  {line}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// Prints a webhook's signature, or a curl command sending it signed.
+fn twilio_sign(url: &str, params: Vec<String>, curl: bool, token: Option<String>) -> ExitCode {
+    let request = match shiftline::cli::sign::Request::parse(url, &params) {
+        Ok(request) => request,
+        Err(shiftline::cli::Failure::Usage(e) | shiftline::cli::Failure::Failed(e)) => {
+            eprintln!("shiftline: twilio sign: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(token) = token.filter(|t| !t.trim().is_empty()) else {
+        eprintln!(
+            "shiftline: twilio sign: set {} to the token the service checks signatures with (the account's auth token, or the development token `shiftline serve` printed at start-up)",
+            shiftline::config::ENV_AUTH_TOKEN
+        );
+        return ExitCode::from(2);
+    };
+    if curl {
+        print!("{}", request.curl(&token));
+    } else {
+        println!("{}", request.signature(&token));
     }
     ExitCode::SUCCESS
 }

@@ -582,3 +582,87 @@ async fn app_with(dir: &Path, options: &Options) -> TestApp {
     ));
     TestApp::start(dir, clock, options).await
 }
+
+/// `shiftline twilio sign ARGS`, with the auth token only when given.
+fn sign(token: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shiftline"));
+    command
+        .args(["twilio", "sign"])
+        .args(args)
+        .env_remove("SHIFTLINE_CONFIG")
+        .env_remove("SHIFTLINE_TWILIO_AUTH_TOKEN");
+    if let Some(token) = token {
+        command.env("SHIFTLINE_TWILIO_AUTH_TOKEN", token);
+    }
+    command.output().expect("the shiftline binary runs")
+}
+
+#[tokio::test]
+async fn twilio_sign_signs_a_webhook_the_service_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let url = format!("{}/twilio/sms", app.public_url());
+    let output = sign(
+        Some(common::AUTH_TOKEN),
+        &[
+            &url,
+            "-d",
+            "MessageSid=SM00000000000000000000000000000001",
+            "-d",
+            &format!("From={ANA}"),
+            "To=+15550100000",
+            "Body=I'm on",
+        ],
+    );
+    expect_code(&output, 0);
+    let signature = stdout(&output).trim().to_string();
+    let form = [
+        ("MessageSid", "SM00000000000000000000000000000001"),
+        ("From", ANA),
+        ("To", "+15550100000"),
+        ("Body", "I'm on"),
+    ];
+    let client = reqwest::Client::new();
+    let response = client
+        .post(&url)
+        .header("X-Twilio-Signature", &signature)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("skills"));
+
+    // The same as a command to paste: the signature, and every parameter encoded for curl.
+    let output = sign(
+        Some(common::AUTH_TOKEN),
+        &["--curl", &url, "-d", &format!("From={ANA}"), "Body=I'm on"],
+    );
+    expect_code(&output, 0);
+    let curl = stdout(&output);
+    assert!(curl.starts_with("curl "), "{curl}");
+    assert!(curl.contains(&format!("'{url}'")), "{curl}");
+    assert!(curl.contains("X-Twilio-Signature: "), "{curl}");
+    assert!(
+        curl.contains(&format!("--data-urlencode 'From={ANA}'")),
+        "{curl}"
+    );
+    assert!(curl.contains(r"'Body=I'\''m on'"), "{curl}");
+
+    // Without the token there is nothing to sign with.
+    let output = sign(None, &[&url, "Body=on"]);
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("SHIFTLINE_TWILIO_AUTH_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+    let output = sign(Some("t"), &[&url, "Body"]);
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("NAME=VALUE"),
+        "{}",
+        stderr(&output)
+    );
+    app.stop().await;
+}

@@ -17,6 +17,7 @@
 
 mod backend;
 pub mod csv;
+pub mod sign;
 pub mod store;
 
 use std::collections::HashSet;
