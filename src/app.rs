@@ -337,6 +337,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = settings.listen;
+    if settings.api_token.is_none() {
+        tracing::warn!(
+            "no SHIFTLINE_API_TOKEN set: the operators' API (/api/...) answers 401 to everyone, and `shiftline workers` cannot work while the service runs"
+        );
+    }
     if settings.auth_token_generated {
         tracing::warn!(
             token = settings.auth_token.expose_secret(),

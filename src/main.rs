@@ -1,5 +1,6 @@
 //! The `shiftline` command.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -77,7 +78,8 @@ enum Command {
     /// Look at and change the roster: through the API while the service runs (set
     /// SHIFTLINE_API_TOKEN), on the store directly while it is stopped.
     ///
-    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage or input.
+    /// Exit status: 0 done, 1 the service or the store failed or no worker has the phone
+    /// given, 2 bad usage or input.
     Workers {
         /// The configuration file.
         #[arg(
@@ -90,6 +92,35 @@ enum Command {
         config: PathBuf,
         #[command(subcommand)]
         command: shiftline::cli::WorkersCommand,
+    },
+    /// List the voicemails callers left: when, who, for which skill, how long, the
+    /// recording. Through the API or the store, as `workers` does.
+    ///
+    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage.
+    Voicemails {
+        /// The configuration file.
+        #[arg(
+            long,
+            short,
+            default_value = "shiftline.toml",
+            env = "SHIFTLINE_CONFIG"
+        )]
+        config: PathBuf,
+    },
+    /// List the commands waiting for Twilio (when each is next tried, its attempts and last
+    /// error) and those Twilio refused for good. Through the API or the store, as `workers`
+    /// does.
+    ///
+    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage.
+    Outbox {
+        /// The configuration file.
+        #[arg(
+            long,
+            short,
+            default_value = "shiftline.toml",
+            env = "SHIFTLINE_CONFIG"
+        )]
+        config: PathBuf,
     },
 }
 
@@ -136,7 +167,7 @@ fn main() -> ExitCode {
     let level = match cli.command {
         Command::Demo { .. } => "warn",
         // The commands' output is the answer; the store's and HTTP client's news is not.
-        Command::Workers { .. } => "warn",
+        Command::Workers { .. } | Command::Voicemails { .. } | Command::Outbox { .. } => "warn",
         _ => "info",
     };
     init_logs(cli.log_json, level);
@@ -161,7 +192,15 @@ fn main() -> ExitCode {
                     token,
                 },
         } => twilio_sign(&url, data.into_iter().chain(params).collect(), curl, token),
-        Command::Workers { config, command } => shiftline::cli::run(&config, command),
+        Command::Workers { config, command } => {
+            shiftline::cli::run(&config, shiftline::cli::Operation::Workers(command))
+        }
+        Command::Voicemails { config } => {
+            shiftline::cli::run(&config, shiftline::cli::Operation::Voicemails)
+        }
+        Command::Outbox { config } => {
+            shiftline::cli::run(&config, shiftline::cli::Operation::Outbox)
+        }
         Command::Store { command } => store(command),
         Command::Simulator { listen, config } => simulator(listen, config),
     }
@@ -408,8 +447,10 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 fn init_logs(json: bool, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Colour codes only for a person at a terminal: in a file or a pipe they are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

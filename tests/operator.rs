@@ -666,3 +666,166 @@ async fn twilio_sign_signs_a_webhook_the_service_accepts() {
     );
     app.stop().await;
 }
+
+/// The texts to `to` waiting in the outbox.
+async fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
+    app.state
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.command {
+            shiftline::core::effects::Command::SendSms { to: t, body } if t.as_str() == to => {
+                Some(body)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_operator_taking_a_worker_offline_texts_them_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        app.sms(ANA, body, &format!("SM{i}")).await;
+    }
+    app.settle().await;
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/workers/15550001111/offline",
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let texts = texts_to(&app, ANA).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("manager took you offline"), "{texts:?}");
+    app.settle().await;
+
+    // Already offline: nothing happened to tell her about.
+    call(
+        &app,
+        "POST",
+        "/api/workers/15550001111/offline",
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert!(texts_to(&app, ANA).await.is_empty());
+
+    app.sms(ANA, "on", "SM9").await;
+    app.settle().await;
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/workers/15550001111/offline?text=false",
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(texts_to(&app, ANA).await.is_empty());
+    assert_eq!(
+        app.state
+            .store
+            .worker(&phone(ANA))
+            .await
+            .unwrap()
+            .unwrap()
+            .presence
+            .as_str(),
+        "offline"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_lists_the_outbox_and_the_voicemails_of_a_stopped_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let app = app(&data).await;
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        app.sms(ANA, body, &format!("SM{i}")).await;
+    }
+    let voicemail = shiftline::store::VoicemailRecord {
+        recording_sid: "RE00000000000000000000000000000001".into(),
+        call_sid: "CA00000000000000000000000000000001".into(),
+        caller: "+15559990000".into(),
+        skill: Some("billing".into()),
+        recording_url: "https://api.twilio.com/Recordings/RE00000000000000000000000000000001"
+            .into(),
+        duration_secs: 42,
+        at: app.now(),
+    };
+    app.state
+        .store
+        .add_voicemail(voicemail, Vec::new(), app.now())
+        .await
+        .unwrap();
+    app.state.store.durable().await.unwrap();
+    let waiting = app.state.store.outbox().await.unwrap().len();
+    assert!(waiting > 0);
+    // Stopped: the CLI opens the store itself.
+    app.stop().await;
+
+    let config = config(dir.path(), "shiftline.toml", &data, free_port());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_shiftline"))
+            .args(args)
+            .env("SHIFTLINE_CONFIG", &config)
+            .env_remove("SHIFTLINE_API_TOKEN")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let output = run(&["voicemails"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("+15559990000"), "{out}");
+    assert!(out.contains("billing"), "{out}");
+    assert!(out.contains("42"), "{out}");
+    assert!(out.contains("RE00000000000000000000000000000001"), "{out}");
+
+    let output = run(&["outbox"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("DUE"), "{out}");
+    assert!(out.contains("sync worker"), "{out}");
+    assert!(
+        out.contains(&format!("{waiting} waiting, 0 parked")),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_warns_when_the_api_is_off_and_logs_plain_text_to_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = config(dir.path(), "shiftline.toml", &dir.path().join("data"), port);
+    let child = Command::new(env!("CARGO_BIN_EXE_shiftline"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("SHIFTLINE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+        .env_remove("SHIFTLINE_API_TOKEN")
+        .env_remove("SHIFTLINE_LOG_JSON")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the shiftline binary starts");
+    let mut service = Service(child);
+    common::wait_healthy(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}")).await;
+    let _ = service.0.kill();
+    let mut log = String::new();
+    std::io::Read::read_to_string(service.0.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(log.contains("SHIFTLINE_API_TOKEN"), "{log}");
+    assert!(log.contains("roster loaded"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a pipe: {log:?}"
+    );
+}

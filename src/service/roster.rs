@@ -32,6 +32,9 @@ pub struct ForcedOffline {
     pub synced: bool,
 }
 
+/// The text telling a worker an operator took them offline, rendered for them.
+pub type Notice = std::sync::Arc<dyn Fn(&WorkerRecord) -> String + Send + Sync>;
+
 /// One operator's (or the configuration's) change to a worker, not retried by anyone.
 fn unit(
     phone: &PhoneNumber,
@@ -277,10 +280,14 @@ pub async fn remove(
 /// When the TaskRouter activity changes, a sync rejecting pending reservations is written
 /// with it, and the presence history records `operator`. A weekly schedule still brings the
 /// worker online at their next shift start. Returns None when the number has no record.
+///
+/// With `notice`, a worker who was online (or cooling down) and has not opted out is texted
+/// its text in the same unit, so they know why calls stopped; one already offline is not.
 pub async fn force_offline(
     store: &dyn Store,
     phone: &PhoneNumber,
     now: DateTime<Utc>,
+    notice: Option<Notice>,
 ) -> Result<Option<ForcedOffline>, StoreError> {
     let applied = store
         .apply_worker(unit(phone, now, Via::Operator, move |record| {
@@ -297,7 +304,16 @@ pub async fn force_offline(
                 updated_at: now,
                 ..old.clone()
             };
-            let commands = WorkerRecord::sync(old, &new).into_iter().collect();
+            let mut commands: Vec<Command> = WorkerRecord::sync(old, &new).into_iter().collect();
+            if let Some(notice) = &notice
+                && old.presence != Presence::Offline
+                && !old.opted_out
+            {
+                commands.push(Command::SendSms {
+                    to: old.phone.clone(),
+                    body: notice(&new),
+                });
+            }
             WorkerChange::put(record, new, commands)
         }))
         .await?;
@@ -345,18 +361,36 @@ pub async fn worker_synced(
     Ok(())
 }
 
+/// The text `force_offline` sends, from the shipped messages.
+pub fn offline_notice(
+    messages: std::sync::Arc<crate::i18n::Messages>,
+    catalog: crate::core::domain::catalog::Catalog,
+) -> Notice {
+    std::sync::Arc::new(move |worker| {
+        messages.render(
+            worker.language,
+            &crate::core::intake::reply::Reply::new("operator-offline"),
+            &catalog,
+        )
+    })
+}
+
 /// The presence after the worker is asked off (Offline from every state).
 fn offline(state: Presence) -> Presence {
     fire::<presence::Impl>(state, &PresenceInput::AskedOff).0
 }
 
 impl Service {
-    /// `roster::force_offline`, made durable and announced to the outbox.
+    /// `roster::force_offline`, made durable and announced to the outbox; `text` tells the
+    /// worker, in their language.
     pub async fn force_offline(
         &self,
         phone: &PhoneNumber,
+        text: bool,
     ) -> Result<Option<ForcedOffline>, StoreError> {
-        let forced = force_offline(self.store.as_ref(), phone, self.clock.now()).await?;
+        let notice =
+            text.then(|| offline_notice(self.messages.clone(), self.settings.catalog.clone()));
+        let forced = force_offline(self.store.as_ref(), phone, self.clock.now(), notice).await?;
         self.persisted().await?;
         Ok(forced)
     }
@@ -479,7 +513,7 @@ mod tests {
         add(&store, &ana, now).await.unwrap();
         online(&store, &ana.phone, now).await;
 
-        let forced = force_offline(&store, &ana.phone, now)
+        let forced = force_offline(&store, &ana.phone, now, None)
             .await
             .unwrap()
             .unwrap();
@@ -497,7 +531,7 @@ mod tests {
         ));
 
         // Already offline: no sync and no history, only the hold is over.
-        let again = force_offline(&store, &ana.phone, now)
+        let again = force_offline(&store, &ana.phone, now, None)
             .await
             .unwrap()
             .unwrap();
@@ -537,7 +571,10 @@ mod tests {
         assert_eq!(would.record.presence, Presence::Online);
 
         let nobody = PhoneNumber::parse("+15559999999").unwrap();
-        assert_eq!(force_offline(&store, &nobody, now).await.unwrap(), None);
+        assert_eq!(
+            force_offline(&store, &nobody, now, None).await.unwrap(),
+            None
+        );
         assert!(store.worker(&nobody).await.unwrap().is_none());
     }
 }
