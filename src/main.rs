@@ -234,7 +234,13 @@ fn store(command: shiftline::cli::store::StoreCommand) -> ExitCode {
                 };
             match runtime.block_on(store.migrate()) {
                 Ok(ran) if ran.is_empty() => println!("The schema is up to date."),
-                Ok(ran) => println!("Applied migrations {ran:?}."),
+                Ok(ran) => println!(
+                    "Applied migrations {}.",
+                    ran.iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 Err(e) => {
                     eprintln!("shiftline: store migrate: {e}");
                     return ExitCode::FAILURE;
