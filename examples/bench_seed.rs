@@ -70,7 +70,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     let store = SledStore::open(&args.data_dir)?;
-    let added = shiftline::service::roster::seed(&store, &roster, chrono::Utc::now()).await?;
+    let added = shiftline::service::roster::seed(&store, &roster, chrono::Utc::now())
+        .await?
+        .changed;
     store.durable().await?;
     drop(store);
     println!(

@@ -26,6 +26,7 @@ offline = You're offline. Text ON when you're ready.
     .voice = You're offline.
 already-offline = You're already offline. Text ON when you're ready.
     .voice = You're already offline.
+operator-offline = Your manager took you offline, so no calls will come to you. Text ON when you're ready.
 
 ## The skill menu
 skill-menu = Pick your skills: { $menu }. Reply with numbers like 1 3, or ALL.

@@ -26,6 +26,7 @@ offline = Estás fuera de línea. Envía ACTIVO cuando quieras volver.
     .voice = Estás fuera de línea.
 already-offline = Ya estás fuera de línea. Envía ACTIVO cuando quieras volver.
     .voice = Ya estás fuera de línea.
+operator-offline = Tu encargado te puso fuera de línea: no te llegarán llamadas. Envía ACTIVO cuando quieras volver.
 
 ## El menú de habilidades
 skill-menu = Elige tus habilidades: { $menu }. Responde con números (ej. 1 3) o TODAS.

@@ -84,7 +84,7 @@ impl Application {
         };
         let store = open_store(&settings).await.map_err(store_error)?;
         let now = clock.now();
-        let changed = roster::seed(store.as_ref(), &settings.roster, now)
+        let seeded = roster::seed(store.as_ref(), &settings.roster, now)
             .await
             .map_err(store_error)?;
         let pruned = store
@@ -93,7 +93,8 @@ impl Application {
             .map_err(store_error)?;
         tracing::info!(
             workers = settings.roster.len(),
-            changed,
+            changed = seeded.changed,
+            deactivated = seeded.deactivated,
             pruned,
             "roster loaded"
         );
@@ -336,6 +337,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = settings.listen;
+    if settings.api_token.is_none() {
+        tracing::warn!(
+            "no SHIFTLINE_API_TOKEN set: the operators' API (/api/...) answers 401 to everyone, and `shiftline workers` cannot work while the service runs"
+        );
+    }
     if settings.auth_token_generated {
         tracing::warn!(
             token = settings.auth_token.expose_secret(),

@@ -655,7 +655,7 @@ fn parse_skills(raw: Vec<RawSkill>) -> Result<Catalog, ConfigError> {
         if !seen.insert(key.clone()) {
             return Err(invalid(
                 format!("{field}.key"),
-                format!("{key:?} is listed twice"),
+                format!("\"{key}\" is listed twice"),
             ));
         }
         let mut names = BTreeMap::new();
@@ -702,7 +702,7 @@ fn parse_customer(raw: RawCustomer, skills: &[SkillKey]) -> Result<CustomerLine,
         if !skills.contains(&skill) {
             return Err(invalid(
                 field("skill"),
-                format!("{skill:?} is not one of the [[skills]]"),
+                format!("\"{skill}\" is not one of the [[skills]]"),
             ));
         }
         let language = item
@@ -847,6 +847,20 @@ mod tests {
 
     fn parse(text: &str) -> Result<Settings, ConfigError> {
         Settings::parse(text, |_| None)
+    }
+
+    #[test]
+    fn errors_show_the_value_as_written_not_how_the_code_holds_it() {
+        let typo =
+            format!("{MINIMAL}\n[customer]\nmenu = [{{ digit = \"1\", skill = \"suport\" }}]\n");
+        let e = parse(&typo).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "customer.menu[0].skill: \"suport\" is not one of the [[skills]]"
+        );
+        let twice = format!("{MINIMAL}{MINIMAL}");
+        let e = parse(&twice).unwrap_err().to_string();
+        assert_eq!(e, "skills[1].key: \"billing\" is listed twice");
     }
 
     #[test]

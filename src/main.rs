@@ -1,5 +1,6 @@
 //! The `shiftline` command.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -77,7 +78,8 @@ enum Command {
     /// Look at and change the roster: through the API while the service runs (set
     /// SHIFTLINE_API_TOKEN), on the store directly while it is stopped.
     ///
-    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage or input.
+    /// Exit status: 0 done, 1 the service or the store failed or no worker has the phone
+    /// given, 2 bad usage or input.
     Workers {
         /// The configuration file.
         #[arg(
@@ -90,6 +92,35 @@ enum Command {
         config: PathBuf,
         #[command(subcommand)]
         command: shiftline::cli::WorkersCommand,
+    },
+    /// List the voicemails callers left: when, who, for which skill, how long, the
+    /// recording. Through the API or the store, as `workers` does.
+    ///
+    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage.
+    Voicemails {
+        /// The configuration file.
+        #[arg(
+            long,
+            short,
+            default_value = "shiftline.toml",
+            env = "SHIFTLINE_CONFIG"
+        )]
+        config: PathBuf,
+    },
+    /// List the commands waiting for Twilio (when each is next tried, its attempts and last
+    /// error) and those Twilio refused for good. Through the API or the store, as `workers`
+    /// does.
+    ///
+    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage.
+    Outbox {
+        /// The configuration file.
+        #[arg(
+            long,
+            short,
+            default_value = "shiftline.toml",
+            env = "SHIFTLINE_CONFIG"
+        )]
+        config: PathBuf,
     },
 }
 
@@ -106,6 +137,28 @@ enum TwilioCommand {
         )]
         config: PathBuf,
     },
+    /// Print the X-Twilio-Signature Twilio would send with a webhook request, to send one
+    /// by hand: `shiftline twilio sign --curl URL -d From=+15550001111 -d Body=on`.
+    ///
+    /// Signs with SHIFTLINE_TWILIO_AUTH_TOKEN: the account's auth token, or the development
+    /// token `shiftline serve` prints at start-up when none is set (set one to have the same
+    /// token on both sides). Exit status: 0 printed, 2 bad usage or no token.
+    Sign {
+        /// The public URL of the webhook, as Twilio calls it (server.public_url and the
+        /// route), like https://shiftline.example.com/twilio/sms.
+        url: String,
+        /// Form parameters, NAME=VALUE, in any order.
+        #[arg(value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// A form parameter, NAME=VALUE, as curl's -d takes it (repeatable).
+        #[arg(short = 'd', long = "data", value_name = "NAME=VALUE")]
+        data: Vec<String>,
+        /// Print a curl command that sends the signed request instead of the signature.
+        #[arg(long)]
+        curl: bool,
+        #[arg(long, env = shiftline::config::ENV_AUTH_TOKEN, hide = true, hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -114,7 +167,7 @@ fn main() -> ExitCode {
     let level = match cli.command {
         Command::Demo { .. } => "warn",
         // The commands' output is the answer; the store's and HTTP client's news is not.
-        Command::Workers { .. } => "warn",
+        Command::Workers { .. } | Command::Voicemails { .. } | Command::Outbox { .. } => "warn",
         _ => "info",
     };
     init_logs(cli.log_json, level);
@@ -129,7 +182,25 @@ fn main() -> ExitCode {
         Command::Twilio {
             command: TwilioCommand::Setup { config },
         } => twilio_setup(config),
-        Command::Workers { config, command } => shiftline::cli::run(&config, command),
+        Command::Twilio {
+            command:
+                TwilioCommand::Sign {
+                    url,
+                    params,
+                    data,
+                    curl,
+                    token,
+                },
+        } => twilio_sign(&url, data.into_iter().chain(params).collect(), curl, token),
+        Command::Workers { config, command } => {
+            shiftline::cli::run(&config, shiftline::cli::Operation::Workers(command))
+        }
+        Command::Voicemails { config } => {
+            shiftline::cli::run(&config, shiftline::cli::Operation::Voicemails)
+        }
+        Command::Outbox { config } => {
+            shiftline::cli::run(&config, shiftline::cli::Operation::Outbox)
+        }
         Command::Store { command } => store(command),
         Command::Simulator { listen, config } => simulator(listen, config),
     }
@@ -163,7 +234,13 @@ fn store(command: shiftline::cli::store::StoreCommand) -> ExitCode {
                 };
             match runtime.block_on(store.migrate()) {
                 Ok(ran) if ran.is_empty() => println!("The schema is up to date."),
-                Ok(ran) => println!("Applied migrations {ran:?}."),
+                Ok(ran) => println!(
+                    "Applied migrations {}.",
+                    ran.iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 Err(e) => {
                     eprintln!("shiftline: store migrate: {e}");
                     return ExitCode::FAILURE;
@@ -273,6 +350,30 @@ fn twilio_setup(config: PathBuf) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Prints a webhook's signature, or a curl command sending it signed.
+fn twilio_sign(url: &str, params: Vec<String>, curl: bool, token: Option<String>) -> ExitCode {
+    let request = match shiftline::cli::sign::Request::parse(url, &params) {
+        Ok(request) => request,
+        Err(shiftline::cli::Failure::Usage(e) | shiftline::cli::Failure::Failed(e)) => {
+            eprintln!("shiftline: twilio sign: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(token) = token.filter(|t| !t.trim().is_empty()) else {
+        eprintln!(
+            "shiftline: twilio sign: set {} to the token the service checks signatures with (the account's auth token, or the development token `shiftline serve` printed at start-up)",
+            shiftline::config::ENV_AUTH_TOKEN
+        );
+        return ExitCode::from(2);
+    };
+    if curl {
+        print!("{}", request.curl(&token));
+    } else {
+        println!("{}", request.signature(&token));
+    }
+    ExitCode::SUCCESS
+}
+
 fn demo(
     config: Option<PathBuf>,
     data_dir: Option<PathBuf>,
@@ -352,8 +453,10 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 fn init_logs(json: bool, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Colour codes only for a person at a terminal: in a file or a pipe they are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -77,8 +77,10 @@ fn every_message_fits_in_two_segments_in_every_language() {
             }
             let spoken = messages.render_voice(locale, &with_all_args(&id), &settings.catalog);
             // Texts about calls are only ever sent as SMS; everything else may be spoken.
-            let sms_only = matches!(id.as_str(), "missed-calls-offline" | "voicemail-notify")
-                || id.starts_with("shift-")
+            let sms_only = matches!(
+                id.as_str(),
+                "missed-calls-offline" | "voicemail-notify" | "operator-offline"
+            ) || id.starts_with("shift-")
                 || id.starts_with("hold-over");
             let says_text = ["Text ", "Reply ", "Envía ", "Responde "]
                 .iter()

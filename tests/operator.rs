@@ -499,3 +499,333 @@ async fn the_roster_api_refuses_strangers_and_bad_input_and_reaches_taskrouter()
 fn phone(raw: &str) -> shiftline::core::domain::PhoneNumber {
     shiftline::core::domain::PhoneNumber::parse(raw).unwrap()
 }
+
+/// The fixture roster without Ana's `[[workers]]` entry.
+fn roster_without_ana() -> String {
+    let start = common::ROSTER
+        .find("[[workers]]\nphone = \"+15550001111\"")
+        .expect("Ana is in the fixture");
+    let end = start + common::ROSTER[start..].find("\n\n").unwrap() + 2;
+    format!("{}{}", &common::ROSTER[..start], &common::ROSTER[end..])
+}
+
+#[tokio::test]
+async fn a_worker_taken_out_of_the_file_is_off_the_roster_until_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoe = "+15550004444";
+    let with_ana = Options {
+        pin: Some("4321".into()),
+        ..Options::set_up()
+    };
+    let app = app_with(dir.path(), &with_ana).await;
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        app.sms(ANA, body, &format!("SMa{i}")).await;
+    }
+    app.sms(zoe, "JOIN 4321 Zoe", "SMz0").await;
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Available");
+    let stored = |app: &TestApp, raw: &str| {
+        let store = app.state.store.clone();
+        let phone = phone(raw);
+        async move { store.worker(&phone).await.unwrap() }
+    };
+    let zoe_before = stored(&app, zoe).await.expect("Zoe joined");
+
+    // The file no longer lists Ana: at start-up she goes offline, and TaskRouter with her.
+    let without_ana = Options {
+        roster: Some(roster_without_ana()),
+        ..with_ana.clone()
+    };
+    let app = app.restart(dir.path(), &without_ana).await;
+    app.settle().await;
+    let ana = stored(&app, ANA).await.expect("kept in the store");
+    assert!(ana.deactivated);
+    assert_eq!(ana.presence.as_str(), "offline");
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Offline");
+    let (_, history) = app
+        .get(&format!("/api/workers/{ANA}/history"), Some(API_TOKEN))
+        .await;
+    assert!(history.contains(r#""via":"config""#), "{history}");
+    let (_, view) = app
+        .get(&format!("/api/workers/{ANA}"), Some(API_TOKEN))
+        .await;
+    assert!(view.contains(r#""on_roster":false"#), "{view}");
+    // Her texts change nothing and say why.
+    let (_, reply) = app.sms(ANA, "on", "SMa9").await;
+    assert!(
+        common::message_text(&reply).contains("isn't registered"),
+        "{reply}"
+    );
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Offline");
+    assert_eq!(
+        stored(&app, ANA).await.unwrap().presence.as_str(),
+        "offline"
+    );
+    // Zoe joined by text: the file never owned her.
+    assert_eq!(stored(&app, zoe).await, Some(zoe_before));
+
+    // Back in the file: on the roster again, with her skills, and ON works.
+    let app = app.restart(dir.path(), &with_ana).await;
+    let ana = stored(&app, ANA).await.unwrap();
+    assert!(!ana.deactivated);
+    assert_eq!(ana.skills.len(), 1);
+    app.sms(ANA, "on", "SMa10").await;
+    app.settle().await;
+    assert_eq!(sim_worker(&app, ANA).activity_name, "Available");
+    app.stop().await;
+}
+
+async fn app_with(dir: &Path, options: &Options) -> TestApp {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
+    ));
+    TestApp::start(dir, clock, options).await
+}
+
+/// `shiftline twilio sign ARGS`, with the auth token only when given.
+fn sign(token: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shiftline"));
+    command
+        .args(["twilio", "sign"])
+        .args(args)
+        .env_remove("SHIFTLINE_CONFIG")
+        .env_remove("SHIFTLINE_TWILIO_AUTH_TOKEN");
+    if let Some(token) = token {
+        command.env("SHIFTLINE_TWILIO_AUTH_TOKEN", token);
+    }
+    command.output().expect("the shiftline binary runs")
+}
+
+#[tokio::test]
+async fn twilio_sign_signs_a_webhook_the_service_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let url = format!("{}/twilio/sms", app.public_url());
+    let output = sign(
+        Some(common::AUTH_TOKEN),
+        &[
+            &url,
+            "-d",
+            "MessageSid=SM00000000000000000000000000000001",
+            "-d",
+            &format!("From={ANA}"),
+            "To=+15550100000",
+            "Body=I'm on",
+        ],
+    );
+    expect_code(&output, 0);
+    let signature = stdout(&output).trim().to_string();
+    let form = [
+        ("MessageSid", "SM00000000000000000000000000000001"),
+        ("From", ANA),
+        ("To", "+15550100000"),
+        ("Body", "I'm on"),
+    ];
+    let client = reqwest::Client::new();
+    let response = client
+        .post(&url)
+        .header("X-Twilio-Signature", &signature)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("skills"));
+
+    // The same as a command to paste: the signature, and every parameter encoded for curl.
+    let output = sign(
+        Some(common::AUTH_TOKEN),
+        &["--curl", &url, "-d", &format!("From={ANA}"), "Body=I'm on"],
+    );
+    expect_code(&output, 0);
+    let curl = stdout(&output);
+    assert!(curl.starts_with("curl "), "{curl}");
+    assert!(curl.contains(&format!("'{url}'")), "{curl}");
+    assert!(curl.contains("X-Twilio-Signature: "), "{curl}");
+    assert!(
+        curl.contains(&format!("--data-urlencode 'From={ANA}'")),
+        "{curl}"
+    );
+    assert!(curl.contains(r"'Body=I'\''m on'"), "{curl}");
+
+    // Without the token there is nothing to sign with.
+    let output = sign(None, &[&url, "Body=on"]);
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("SHIFTLINE_TWILIO_AUTH_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+    let output = sign(Some("t"), &[&url, "Body"]);
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("NAME=VALUE"),
+        "{}",
+        stderr(&output)
+    );
+    app.stop().await;
+}
+
+/// The texts to `to` waiting in the outbox.
+async fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
+    app.state
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.command {
+            shiftline::core::effects::Command::SendSms { to: t, body } if t.as_str() == to => {
+                Some(body)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_operator_taking_a_worker_offline_texts_them_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        app.sms(ANA, body, &format!("SM{i}")).await;
+    }
+    app.settle().await;
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/workers/15550001111/offline",
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let texts = texts_to(&app, ANA).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("manager took you offline"), "{texts:?}");
+    app.settle().await;
+
+    // Already offline: nothing happened to tell her about.
+    call(
+        &app,
+        "POST",
+        "/api/workers/15550001111/offline",
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert!(texts_to(&app, ANA).await.is_empty());
+
+    app.sms(ANA, "on", "SM9").await;
+    app.settle().await;
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/workers/15550001111/offline?text=false",
+        Some(API_TOKEN),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(texts_to(&app, ANA).await.is_empty());
+    assert_eq!(
+        app.state
+            .store
+            .worker(&phone(ANA))
+            .await
+            .unwrap()
+            .unwrap()
+            .presence
+            .as_str(),
+        "offline"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_lists_the_outbox_and_the_voicemails_of_a_stopped_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let app = app(&data).await;
+    for (i, body) in ["on", "1", "yes"].iter().enumerate() {
+        app.sms(ANA, body, &format!("SM{i}")).await;
+    }
+    let voicemail = shiftline::store::VoicemailRecord {
+        recording_sid: "RE00000000000000000000000000000001".into(),
+        call_sid: "CA00000000000000000000000000000001".into(),
+        caller: "+15559990000".into(),
+        skill: Some("billing".into()),
+        recording_url: "https://api.twilio.com/Recordings/RE00000000000000000000000000000001"
+            .into(),
+        duration_secs: 42,
+        at: app.now(),
+    };
+    app.state
+        .store
+        .add_voicemail(voicemail, Vec::new(), app.now())
+        .await
+        .unwrap();
+    app.state.store.durable().await.unwrap();
+    let waiting = app.state.store.outbox().await.unwrap().len();
+    assert!(waiting > 0);
+    // Stopped: the CLI opens the store itself.
+    app.stop().await;
+
+    let config = config(dir.path(), "shiftline.toml", &data, free_port());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_shiftline"))
+            .args(args)
+            .env("SHIFTLINE_CONFIG", &config)
+            .env_remove("SHIFTLINE_API_TOKEN")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let output = run(&["voicemails"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("+15559990000"), "{out}");
+    assert!(out.contains("billing"), "{out}");
+    assert!(out.contains("42"), "{out}");
+    assert!(out.contains("RE00000000000000000000000000000001"), "{out}");
+
+    let output = run(&["outbox"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("DUE"), "{out}");
+    assert!(out.contains("sync worker"), "{out}");
+    assert!(
+        out.contains(&format!("{waiting} waiting, 0 parked")),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_warns_when_the_api_is_off_and_logs_plain_text_to_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = config(dir.path(), "shiftline.toml", &dir.path().join("data"), port);
+    let child = Command::new(env!("CARGO_BIN_EXE_shiftline"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("SHIFTLINE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+        .env_remove("SHIFTLINE_API_TOKEN")
+        .env_remove("SHIFTLINE_LOG_JSON")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the shiftline binary starts");
+    let mut service = Service(child);
+    common::wait_healthy(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}")).await;
+    let _ = service.0.kill();
+    let mut log = String::new();
+    std::io::Read::read_to_string(service.0.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(log.contains("SHIFTLINE_API_TOKEN"), "{log}");
+    assert!(log.contains("roster loaded"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a pipe: {log:?}"
+    );
+}

@@ -18,7 +18,8 @@ use crate::config::Settings;
 use crate::core::domain::PhoneNumber;
 use crate::core::intake::record::WorkerRecord;
 use crate::service::roster;
-use crate::store::{PresenceChange, SledStore, Store, StoreError};
+use crate::store::{PresenceChange, SledStore, Store, StoreError, VoicemailRecord};
+use crate::web::api::OutboxView;
 use crate::web::operator::NewWorker;
 
 /// How long the CLI waits for the service to say it is there. A healthy service answers at
@@ -40,6 +41,8 @@ pub struct WorkerRow {
     pub time_zone: String,
     #[serde(default)]
     pub opted_out: bool,
+    #[serde(default = "yes")]
+    pub on_roster: bool,
     #[serde(default)]
     pub worker_sid: Option<String>,
     #[serde(default)]
@@ -59,10 +62,15 @@ impl WorkerRow {
             languages: record.languages.iter().map(|l| l.to_string()).collect(),
             time_zone: record.time_zone.name().to_string(),
             opted_out: record.opted_out,
+            on_roster: !record.deactivated,
             worker_sid: record.worker_sid.clone(),
             updated_at: record.updated_at.to_rfc3339(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What adding a worker did.
@@ -101,6 +109,8 @@ pub struct Direct {
     /// What a worker added without a language or a zone gets, as in the file.
     default_language: crate::core::domain::Locale,
     default_time_zone: chrono_tz::Tz,
+    /// The skills' names, for the text telling a worker they were taken offline.
+    catalog: crate::core::domain::catalog::Catalog,
 }
 
 /// Finds the running service, or else opens the store. `create` lets the store be made
@@ -118,6 +128,7 @@ pub async fn connect(settings: &Settings, create: bool) -> Result<Backend, Failu
             location: crate::app::store_location(settings),
             default_language: settings.default_language,
             default_time_zone: settings.default_time_zone,
+            catalog: settings.catalog.clone(),
         }));
     }
     let bases = candidates(settings);
@@ -167,6 +178,7 @@ pub async fn connect(settings: &Settings, create: bool) -> Result<Backend, Failu
         location: dir.display().to_string(),
         default_language: settings.default_language,
         default_time_zone: settings.default_time_zone,
+        catalog: settings.catalog.clone(),
     }))
 }
 
@@ -311,11 +323,16 @@ impl Backend {
         }
     }
 
-    /// Takes a worker offline; None when not on the roster.
-    pub async fn offline(&self, phone: &PhoneNumber) -> Result<Option<Changed>, Failure> {
+    /// Takes a worker offline, texting them when `text`; None when not on the roster.
+    pub async fn offline(
+        &self,
+        phone: &PhoneNumber,
+        text: bool,
+    ) -> Result<Option<Changed>, Failure> {
         match self {
             Backend::Api(api) => {
-                let path = format!("{}/offline", worker_path(phone));
+                let query = if text { "" } else { "?text=false" };
+                let path = format!("{}/offline{query}", worker_path(phone));
                 let response = api.send(api.client.post(api.url(&path))).await?;
                 if response.status() == StatusCode::NOT_FOUND {
                     return Ok(None);
@@ -327,13 +344,49 @@ impl Backend {
                 }))
             }
             Backend::Direct(direct) => {
-                let forced = roster::force_offline(direct.store.as_ref(), phone, Utc::now())
-                    .await
-                    .map_err(store_failure)?;
+                let notice = match text {
+                    true => Some(roster::offline_notice(
+                        std::sync::Arc::new(crate::i18n::Messages::load().map_err(|e| {
+                            Failure::Failed(format!("cannot load the messages: {e}"))
+                        })?),
+                        direct.catalog.clone(),
+                    )),
+                    false => None,
+                };
+                let forced =
+                    roster::force_offline(direct.store.as_ref(), phone, Utc::now(), notice)
+                        .await
+                        .map_err(store_failure)?;
                 Ok(forced.map(|f| Changed {
                     worker: Some(WorkerRow::of(&f.after)),
                     deferred_sync: f.synced,
                 }))
+            }
+        }
+    }
+
+    /// Voicemails callers left, oldest first.
+    pub async fn voicemails(&self) -> Result<Vec<VoicemailRecord>, Failure> {
+        match self {
+            Backend::Api(api) => {
+                let response = api.send(api.client.get(api.url("/api/voicemails"))).await?;
+                api.json(response, "listing voicemails").await
+            }
+            Backend::Direct(direct) => direct.store.voicemails().await.map_err(store_failure),
+        }
+    }
+
+    /// What waits for Twilio and what Twilio refused for good.
+    pub async fn outbox(&self) -> Result<OutboxView, Failure> {
+        match self {
+            Backend::Api(api) => {
+                let response = api.send(api.client.get(api.url("/api/outbox"))).await?;
+                api.json(response, "reading the outbox").await
+            }
+            Backend::Direct(direct) => {
+                let pending = direct.store.outbox().await.map_err(store_failure)?;
+                let parked = direct.store.parked().await.map_err(store_failure)?;
+                Ok(OutboxView::of(&pending, &parked))
             }
         }
     }

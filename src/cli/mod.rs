@@ -5,18 +5,22 @@
 //! shiftline workers show PHONE
 //! shiftline workers add PHONE NAME [--language L] [--languages L,L] [--time-zone TZ]
 //! shiftline workers remove PHONE
-//! shiftline workers offline PHONE
+//! shiftline workers offline PHONE [--quiet]
 //! shiftline workers import FILE.csv
 //! shiftline workers export [FILE.csv]
+//! shiftline voicemails
+//! shiftline outbox
 //! ```
 //!
 //! They work through the API while the service runs (with `SHIFTLINE_API_TOKEN`) and on the
 //! store directly while it is stopped; `backend` decides which. Exit status: 0 done, 1 the
-//! service or the store failed, 2 bad usage or input (an invalid worker, a phone number not
-//! in E.164, an unreadable file, a missing or wrong API token).
+//! service or the store failed or no worker has the phone given, 2 bad usage or input (an
+//! invalid worker, a phone number not in E.164, an unreadable file, a missing or wrong API
+//! token).
 
 mod backend;
 pub mod csv;
+pub mod sign;
 pub mod store;
 
 use std::collections::HashSet;
@@ -65,16 +69,30 @@ pub enum WorkersCommand {
         /// E.164, like +15550001111.
         phone: String,
     },
-    /// Take a worker offline now, as if they had texted OFF.
+    /// Take a worker offline now, as if they had texted OFF, and text them that a manager
+    /// did (not when they were offline already).
     Offline {
         /// E.164, like +15550001111.
         phone: String,
+        /// Do not text the worker.
+        #[arg(long, visible_alias = "no-text")]
+        quiet: bool,
     },
     /// Add every worker of a CSV file with the header phone,name,language,languages,time_zone
     /// (only phone and name are required; languages are separated by spaces).
     Import { file: PathBuf },
     /// Write every worker as CSV, to FILE or to standard output.
     Export { file: Option<PathBuf> },
+}
+
+/// What an operator's command is about.
+#[derive(Clone, Debug)]
+pub enum Operation {
+    Workers(WorkersCommand),
+    /// Every stored voicemail.
+    Voicemails,
+    /// What waits for Twilio, and what Twilio refused for good.
+    Outbox,
 }
 
 /// Why a command did not do what it was asked.
@@ -102,8 +120,8 @@ impl Done {
     }
 }
 
-/// Runs one `workers` command with the configuration at `config`.
-pub fn run(config: &Path, command: WorkersCommand) -> ExitCode {
+/// Runs one operator's command with the configuration at `config`.
+pub fn run(config: &Path, command: Operation) -> ExitCode {
     let settings = match load_settings(config) {
         Ok(s) => s,
         Err(e) => {
@@ -178,14 +196,21 @@ enum Job {
     Show(PhoneNumber),
     Add(NewWorker),
     Remove(PhoneNumber),
-    Offline(PhoneNumber),
+    Offline { phone: PhoneNumber, text: bool },
     Import(CsvRows),
     Export(Option<PathBuf>),
+    Voicemails,
+    Outbox,
 }
 
 /// Checks the arguments before anything is opened, so a typo is reported as such and not
 /// as a missing store or an unreachable service.
-fn prepare(command: WorkersCommand) -> Result<Job, Failure> {
+fn prepare(command: Operation) -> Result<Job, Failure> {
+    let command = match command {
+        Operation::Workers(command) => command,
+        Operation::Voicemails => return Ok(Job::Voicemails),
+        Operation::Outbox => return Ok(Job::Outbox),
+    };
     Ok(match command {
         WorkersCommand::List => Job::List,
         WorkersCommand::Show { phone } => Job::Show(parse_phone(&phone)?),
@@ -203,13 +228,16 @@ fn prepare(command: WorkersCommand) -> Result<Job, Failure> {
             time_zone,
         }),
         WorkersCommand::Remove { phone } => Job::Remove(parse_phone(&phone)?),
-        WorkersCommand::Offline { phone } => Job::Offline(parse_phone(&phone)?),
+        WorkersCommand::Offline { phone, quiet } => Job::Offline {
+            phone: parse_phone(&phone)?,
+            text: !quiet,
+        },
         WorkersCommand::Import { file } => Job::Import(read_csv(&file)?),
         WorkersCommand::Export { file } => Job::Export(file),
     })
 }
 
-async fn execute(settings: Settings, command: WorkersCommand) -> Result<Done, Failure> {
+async fn execute(settings: Settings, command: Operation) -> Result<Done, Failure> {
     let job = prepare(command)?;
     // Workers the configuration file lists come back at the service's next start.
     let configured: HashSet<PhoneNumber> =
@@ -261,8 +289,8 @@ async fn execute(settings: Settings, command: WorkersCommand) -> Result<Done, Fa
             }
             Done::ok(out)
         }
-        Job::Offline(phone) => {
-            let Some(changed) = backend.offline(&phone).await? else {
+        Job::Offline { phone, text } => {
+            let Some(changed) = backend.offline(&phone, text).await? else {
                 return Err(not_found(&phone));
             };
             backend.finish().await?;
@@ -277,6 +305,8 @@ async fn execute(settings: Settings, command: WorkersCommand) -> Result<Done, Fa
             Done::ok(out)
         }
         Job::Import(rows) => import(&backend, rows).await?,
+        Job::Voicemails => Done::ok(voicemails(&backend.voicemails().await?)),
+        Job::Outbox => Done::ok(outbox(&backend.outbox().await?)),
         Job::Export(file) => {
             let workers = backend.list().await?;
             let csv = export(&workers);
@@ -454,6 +484,101 @@ fn export(workers: &[WorkerRow]) -> String {
     out
 }
 
+/// Rows under a header, in aligned columns.
+fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out += padded.join("  ").trim_end();
+        out.push('\n');
+    };
+    line(&header);
+    for row in rows {
+        line(&row.each_ref().map(String::as_str));
+    }
+    out
+}
+
+/// A time as operators read it.
+fn time(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// The voicemails as an aligned table, oldest first.
+fn voicemails(list: &[crate::store::VoicemailRecord]) -> String {
+    let rows: Vec<[String; 5]> = list
+        .iter()
+        .map(|v| {
+            [
+                time(&v.at),
+                v.caller.clone(),
+                v.skill.clone().unwrap_or_else(|| "-".into()),
+                v.duration_secs.to_string(),
+                v.recording_url.clone(),
+            ]
+        })
+        .collect();
+    let mut out = aligned(
+        ["LEFT AT", "CALLER", "SKILL", "SECONDS", "RECORDING"],
+        &rows,
+    );
+    if list.is_empty() {
+        out += "(no voicemails)\n";
+    }
+    out
+}
+
+/// The outbox: what waits (with when it is next tried and why the last try failed), then
+/// what Twilio refused for good.
+fn outbox(view: &crate::web::api::OutboxView) -> String {
+    let pending: Vec<[String; 5]> = view
+        .pending
+        .iter()
+        .map(|e| {
+            [
+                e.id.to_string(),
+                e.not_before.as_ref().map_or_else(|| "now".into(), time),
+                e.attempts.to_string(),
+                e.command.clone(),
+                e.last_error.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut out = aligned(["ID", "DUE", "ATTEMPTS", "COMMAND", "LAST ERROR"], &pending);
+    if !view.parked.is_empty() {
+        let parked: Vec<[String; 4]> = view
+            .parked
+            .iter()
+            .map(|p| {
+                [
+                    p.id.to_string(),
+                    time(&p.parked_at),
+                    p.command.clone(),
+                    p.error.clone(),
+                ]
+            })
+            .collect();
+        out += "\nparked (Twilio refused them for good):\n";
+        out += &aligned(["ID", "PARKED AT", "COMMAND", "ERROR"], &parked);
+    }
+    out += &format!(
+        "{} waiting, {} parked\n",
+        view.pending.len(),
+        view.parked.len()
+    );
+    out
+}
+
 /// The workers as an aligned table.
 fn table(workers: &[WorkerRow]) -> String {
     let header = [
@@ -479,26 +604,7 @@ fn table(workers: &[WorkerRow]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[&str]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        out += padded.join("  ").trim_end();
-        out.push('\n');
-    };
-    line(&header);
-    for row in &rows {
-        line(&row.each_ref().map(String::as_str));
-    }
+    let mut out = aligned(header, &rows);
     if workers.is_empty() {
         out += "(no workers)\n";
     }
@@ -523,6 +629,14 @@ fn show(w: &WorkerRow, history: &[PresenceChange]) -> String {
         ("takes calls in", w.languages.join(", ")),
         ("time zone", w.time_zone.clone()),
         ("opted out", yes_no(w.opted_out).to_string()),
+        (
+            "on the roster",
+            if w.on_roster {
+                "yes".to_string()
+            } else {
+                "no (no longer in the configuration file)".to_string()
+            },
+        ),
         (
             "worker sid",
             w.worker_sid.clone().unwrap_or_else(|| "-".into()),
@@ -588,6 +702,7 @@ mod tests {
             languages: vec!["es".into(), "en".into()],
             time_zone: "America/Mexico_City".into(),
             opted_out: false,
+            on_roster: true,
             worker_sid: None,
             updated_at: String::new(),
         };

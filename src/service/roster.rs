@@ -10,7 +10,7 @@ use super::Service;
 use crate::config::RosterEntry;
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::Command;
-use crate::core::intake::machines::{Presence, PresenceInput, fire, presence};
+use crate::core::intake::machines::{Dialogue, Presence, PresenceInput, fire, presence};
 use crate::core::intake::record::{Source, WorkerRecord};
 use crate::store::{Applied, RecordChange, Store, StoreError, Via, WorkerChange, WorkerUnit};
 
@@ -32,6 +32,9 @@ pub struct ForcedOffline {
     pub synced: bool,
 }
 
+/// The text telling a worker an operator took them offline, rendered for them.
+pub type Notice = std::sync::Arc<dyn Fn(&WorkerRecord) -> String + Send + Sync>;
+
 /// One operator's (or the configuration's) change to a worker, not retried by anyone.
 fn unit(
     phone: &PhoneNumber,
@@ -49,16 +52,28 @@ fn unit(
     }
 }
 
+/// What `seed` changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seeded {
+    /// Records added or updated from the file (including those put back on the roster).
+    pub changed: usize,
+    /// Workers the file listed before and no longer does, now off the roster.
+    pub deactivated: usize,
+}
+
 /// Makes the stored roster match the configuration: new workers are added offline; a
 /// changed name, call languages or time zone is updated (the worker's chosen texting
-/// language is theirs to keep). Workers who joined by PIN are left alone. Returns how many
-/// records changed.
+/// language is theirs to keep). Workers who joined by PIN are left alone.
+///
+/// The file is the roster for the workers it owns: one it listed before and no longer
+/// lists is taken offline (TaskRouter too, rejecting their pending calls) and off the
+/// roster. Their record and history stay, and listing them again puts them back.
 pub async fn seed(
     store: &dyn Store,
     roster: &[RosterEntry],
     now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let mut changed = 0;
+) -> Result<Seeded, StoreError> {
+    let mut seeded = Seeded::default();
     for entry in roster {
         // Most start-ups change nobody: a read is far cheaper than a unit of work.
         if let Some(stored) = store.worker(&entry.phone).await?
@@ -66,6 +81,7 @@ pub async fn seed(
             && stored.languages == entry.languages
             && stored.time_zone == entry.time_zone
             && stored.source == Source::Config
+            && !stored.deactivated
         {
             continue;
         }
@@ -91,6 +107,7 @@ pub async fn seed(
                             languages: entry.languages.clone(),
                             time_zone: entry.time_zone,
                             source: Source::Config,
+                            deactivated: false,
                             ..r.clone()
                         },
                     };
@@ -103,10 +120,58 @@ pub async fn seed(
             ))
             .await?;
         if let Applied::Fresh { before, after, .. } = applied {
-            changed += usize::from(before != after);
+            seeded.changed += usize::from(before != after);
         }
     }
-    Ok(changed)
+    let listed: std::collections::HashSet<&PhoneNumber> = roster.iter().map(|e| &e.phone).collect();
+    for stored in store.workers().await? {
+        if stored.source != Source::Config || stored.deactivated || listed.contains(&stored.phone) {
+            continue;
+        }
+        if deactivate(store, &stored.phone, now).await? {
+            tracing::info!(
+                phone = %stored.phone.masked(),
+                "not in the configuration file any more: taken offline and off the roster"
+            );
+            seeded.deactivated += 1;
+        }
+    }
+    Ok(seeded)
+}
+
+/// Takes a worker the file no longer lists off the roster, as an operator's OFF does
+/// (an open menu closes, a temporary ON or OFF ends) with TaskRouter told in the same
+/// unit. Returns whether the record changed.
+async fn deactivate(
+    store: &dyn Store,
+    phone: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let applied = store
+        .apply_worker(unit(phone, now, Via::Config, move |record| {
+            let Some(old) = record else {
+                return WorkerChange::none();
+            };
+            // Checked again inside the unit: the file owns only what it added.
+            if old.source != Source::Config || old.deactivated {
+                return WorkerChange::none();
+            }
+            let new = WorkerRecord {
+                presence: offline(old.presence),
+                dialogue: Dialogue::Idle,
+                dialogue_since: None,
+                pending: None,
+                hold_version: old.hold_version.wrapping_add(1),
+                hold_until: None,
+                deactivated: true,
+                updated_at: now,
+                ..old.clone()
+            };
+            let commands = WorkerRecord::sync(old, &new).into_iter().collect();
+            WorkerChange::put(record, new, commands)
+        }))
+        .await?;
+    Ok(matches!(applied, Applied::Fresh { before, after, .. } if before != after))
 }
 
 /// Adds a worker to the roster, offline with no skills, unless the number already has a
@@ -215,10 +280,14 @@ pub async fn remove(
 /// When the TaskRouter activity changes, a sync rejecting pending reservations is written
 /// with it, and the presence history records `operator`. A weekly schedule still brings the
 /// worker online at their next shift start. Returns None when the number has no record.
+///
+/// With `notice`, a worker who was online (or cooling down) and has not opted out is texted
+/// its text in the same unit, so they know why calls stopped; one already offline is not.
 pub async fn force_offline(
     store: &dyn Store,
     phone: &PhoneNumber,
     now: DateTime<Utc>,
+    notice: Option<Notice>,
 ) -> Result<Option<ForcedOffline>, StoreError> {
     let applied = store
         .apply_worker(unit(phone, now, Via::Operator, move |record| {
@@ -235,7 +304,16 @@ pub async fn force_offline(
                 updated_at: now,
                 ..old.clone()
             };
-            let commands = WorkerRecord::sync(old, &new).into_iter().collect();
+            let mut commands: Vec<Command> = WorkerRecord::sync(old, &new).into_iter().collect();
+            if let Some(notice) = &notice
+                && old.presence != Presence::Offline
+                && !old.opted_out
+            {
+                commands.push(Command::SendSms {
+                    to: old.phone.clone(),
+                    body: notice(&new),
+                });
+            }
             WorkerChange::put(record, new, commands)
         }))
         .await?;
@@ -283,18 +361,36 @@ pub async fn worker_synced(
     Ok(())
 }
 
+/// The text `force_offline` sends, from the shipped messages.
+pub fn offline_notice(
+    messages: std::sync::Arc<crate::i18n::Messages>,
+    catalog: crate::core::domain::catalog::Catalog,
+) -> Notice {
+    std::sync::Arc::new(move |worker| {
+        messages.render(
+            worker.language,
+            &crate::core::intake::reply::Reply::new("operator-offline"),
+            &catalog,
+        )
+    })
+}
+
 /// The presence after the worker is asked off (Offline from every state).
 fn offline(state: Presence) -> Presence {
     fire::<presence::Impl>(state, &PresenceInput::AskedOff).0
 }
 
 impl Service {
-    /// `roster::force_offline`, made durable and announced to the outbox.
+    /// `roster::force_offline`, made durable and announced to the outbox; `text` tells the
+    /// worker, in their language.
     pub async fn force_offline(
         &self,
         phone: &PhoneNumber,
+        text: bool,
     ) -> Result<Option<ForcedOffline>, StoreError> {
-        let forced = force_offline(self.store.as_ref(), phone, self.clock.now()).await?;
+        let notice =
+            text.then(|| offline_notice(self.messages.clone(), self.settings.catalog.clone()));
+        let forced = force_offline(self.store.as_ref(), phone, self.clock.now(), notice).await?;
         self.persisted().await?;
         Ok(forced)
     }
@@ -417,7 +513,7 @@ mod tests {
         add(&store, &ana, now).await.unwrap();
         online(&store, &ana.phone, now).await;
 
-        let forced = force_offline(&store, &ana.phone, now)
+        let forced = force_offline(&store, &ana.phone, now, None)
             .await
             .unwrap()
             .unwrap();
@@ -435,7 +531,7 @@ mod tests {
         ));
 
         // Already offline: no sync and no history, only the hold is over.
-        let again = force_offline(&store, &ana.phone, now)
+        let again = force_offline(&store, &ana.phone, now, None)
             .await
             .unwrap()
             .unwrap();
@@ -475,7 +571,10 @@ mod tests {
         assert_eq!(would.record.presence, Presence::Online);
 
         let nobody = PhoneNumber::parse("+15559999999").unwrap();
-        assert_eq!(force_offline(&store, &nobody, now).await.unwrap(), None);
+        assert_eq!(
+            force_offline(&store, &nobody, now, None).await.unwrap(),
+            None
+        );
         assert!(store.worker(&nobody).await.unwrap().is_none());
     }
 }

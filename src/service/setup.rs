@@ -154,7 +154,7 @@ async fn activity(
         let sid = a.sid.unwrap_or_default();
         // An activity's availability cannot be changed after creation; say so if it is wrong.
         if a.available != Some(available) {
-            report.note(false, format!("WARNING activity {name} ({sid}) has available={:?}, expected {available}: fix it in the console", a.available));
+            report.note(false, format!("WARNING activity {name} ({sid}) has available={}, expected {available}: fix it in the console", a.available.map_or("unset".to_string(), |b| b.to_string())));
         } else {
             report.note(false, format!("ok      activity {name} ({sid})"));
         }

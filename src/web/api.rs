@@ -3,12 +3,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::WebError;
 use crate::core::intake::record::WorkerRecord;
+use crate::store::{OutboxEntry, ParkedEntry};
 
 /// A worker as operators see it.
 #[derive(Debug, Serialize)]
@@ -22,6 +24,8 @@ pub struct WorkerView {
     pub languages: Vec<String>,
     pub time_zone: String,
     pub opted_out: bool,
+    /// False once the configuration file no longer lists a worker it listed.
+    pub on_roster: bool,
     /// The weekly hours, as the worker would read them in English ("Mon-Fri 9:00-17:00").
     pub schedule: Option<String>,
     pub missed_calls: u32,
@@ -41,6 +45,7 @@ impl WorkerView {
             languages: r.languages.iter().map(|l| l.to_string()).collect(),
             time_zone: r.time_zone.name().to_string(),
             opted_out: r.opted_out,
+            on_roster: !r.deactivated,
             schedule: r
                 .schedule
                 .as_ref()
@@ -109,45 +114,76 @@ pub async fn get_worker(
     Ok(Json(WorkerView::of(&record, state.clock.now())))
 }
 
+/// The outbox as operators see it: what waits for Twilio and what Twilio refused for good.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxView {
+    pub pending: Vec<PendingView>,
+    pub parked: Vec<ParkedView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingView {
+    pub id: u64,
+    pub lane: String,
+    pub command: String,
+    pub enqueued_at: DateTime<Utc>,
+    pub attempts: u32,
+    /// Not tried again before this time (a backoff); None when due at once.
+    pub not_before: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParkedView {
+    pub id: u64,
+    pub lane: String,
+    pub command: String,
+    pub enqueued_at: DateTime<Utc>,
+    pub attempts: u32,
+    pub parked_at: DateTime<Utc>,
+    pub error: String,
+}
+
+impl OutboxView {
+    pub fn of(pending: &[OutboxEntry], parked: &[ParkedEntry]) -> Self {
+        Self {
+            pending: pending
+                .iter()
+                .map(|e| PendingView {
+                    id: e.id,
+                    lane: e.command.lane(),
+                    command: e.command.describe(),
+                    enqueued_at: e.enqueued_at,
+                    attempts: e.attempts,
+                    not_before: e.not_before,
+                    last_error: e.last_error.clone(),
+                })
+                .collect(),
+            parked: parked
+                .iter()
+                .map(|p| ParkedView {
+                    id: p.entry.id,
+                    lane: p.entry.command.lane(),
+                    command: p.entry.command.describe(),
+                    enqueued_at: p.entry.enqueued_at,
+                    attempts: p.entry.attempts,
+                    parked_at: p.parked_at,
+                    error: p.error.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Commands waiting for Twilio and commands Twilio refused for good.
 pub async fn outbox(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, WebError> {
+) -> Result<Json<OutboxView>, WebError> {
     authorize(&state, &headers)?;
     let pending = state.store.outbox().await.map_err(WebError::internal)?;
     let parked = state.store.parked().await.map_err(WebError::internal)?;
-    let pending: Vec<_> = pending
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "id": e.id,
-                "lane": e.command.lane(),
-                "command": e.command.describe(),
-                "enqueued_at": e.enqueued_at,
-                "attempts": e.attempts,
-                "not_before": e.not_before,
-                "last_error": e.last_error,
-            })
-        })
-        .collect();
-    let parked: Vec<_> = parked
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "id": p.entry.id,
-                "lane": p.entry.command.lane(),
-                "command": p.entry.command.describe(),
-                "enqueued_at": p.entry.enqueued_at,
-                "attempts": p.entry.attempts,
-                "parked_at": p.parked_at,
-                "error": p.error,
-            })
-        })
-        .collect();
-    Ok(Json(
-        serde_json::json!({ "pending": pending, "parked": parked }),
-    ))
+    Ok(Json(OutboxView::of(&pending, &parked)))
 }
 
 /// Voicemails callers left, oldest first.

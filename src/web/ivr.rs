@@ -188,6 +188,9 @@ pub async fn intake(State(state): State<AppState>, form: SignedForm) -> Result<R
         .await
         .map_err(WebError::internal)?
     {
+        Some(worker) if worker.deactivated => {
+            Ok(twiml_response(not_registered(&state, worker.language)))
+        }
         Some(worker) => Ok(twiml_response(hello(&state, &worker, 1))),
         None if state.settings.enrolment.is_some() => Ok(twiml_response(ask_pin(
             &state,
@@ -360,6 +363,9 @@ async fn step(
             state.settings.default_language,
         )));
     };
+    if worker.deactivated {
+        return Ok(twiml_response(not_registered(&state, worker.language)));
+    }
     let step = number(&params, "step");
     let tries = number(&params, "tries");
     let digits: String = form

@@ -4,13 +4,14 @@
 //!   201 with the worker when added, 200 with the worker as stored when the number is
 //!   already on the roster (nothing is changed), 400 naming the field otherwise;
 //! - `DELETE /api/workers/{phone}`: 204, or 404;
-//! - `POST /api/workers/{phone}/offline`: 200 with the worker, or 404.
+//! - `POST /api/workers/{phone}/offline[?text=false]`: 200 with the worker, or 404; the
+//!   worker is texted that they were taken offline unless `text=false`.
 //!
 //! A body is checked with the rules of the configuration file's `[[workers]]`, and answers
 //! name the field the same way (`phone: "555" is not an E.164 phone number ...`). Every
 //! change is on disk before it is answered, and wakes the outbox for its TaskRouter sync.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
@@ -122,6 +123,17 @@ async fn view(state: AppState, headers: HeaderMap, phone: &PhoneNumber) -> Respo
         .into_response()
 }
 
+/// `?text=false`: take the worker offline without texting them.
+#[derive(Debug, Deserialize)]
+pub struct OfflineOptions {
+    #[serde(default = "texted")]
+    text: bool,
+}
+
+fn texted() -> bool {
+    true
+}
+
 /// `POST /api/workers`: adds a worker, offline and with no skills.
 pub async fn add_worker(
     State(state): State<AppState>,
@@ -175,11 +187,12 @@ pub async fn force_offline(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(phone): Path<String>,
+    Query(options): Query<OfflineOptions>,
 ) -> Result<Response, WebError> {
     api::authorize(&state, &headers)?;
     let phone = path_phone(&phone)?;
     let forced = state
-        .force_offline(&phone)
+        .force_offline(&phone, options.text)
         .await
         .map_err(WebError::internal)?
         .ok_or_else(|| WebError::NotFound(format!("no worker with phone {phone}")))?;

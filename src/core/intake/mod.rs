@@ -106,6 +106,11 @@ pub fn on_input(
     attempts: Option<&PinAttempts>,
 ) -> Outcome {
     match record {
+        // Answered as a number the business does not know, not offered JOIN: the business
+        // took them off the roster, and only putting them back in the file undoes that.
+        Some(record) if record.deactivated => {
+            Outcome::reply_only(record.language, Reply::new("not-registered"))
+        }
         Some(record) => {
             let turn = turn::on_input(ctx, record, input, now);
             Outcome {

@@ -52,6 +52,11 @@ pub struct WorkerRecord {
     /// then it wins over the schedule: a shift boundary leaves the worker as they asked.
     #[serde(default)]
     pub hold_until: Option<DateTime<Utc>>,
+    /// Off the roster: the configuration file listed the worker and no longer does. The
+    /// record stays for its history and for a return to the file, but the worker changes
+    /// nothing by text or phone and TaskRouter offers them nothing.
+    #[serde(default)]
+    pub deactivated: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -86,16 +91,24 @@ impl WorkerRecord {
     /// Everything TaskRouter should hold about this worker.
     pub fn spec(&self) -> WorkerSpec {
         let activity = match self.presence {
+            _ if self.deactivated => Activity::Offline,
             Presence::Online => Activity::Available,
             Presence::Offline => Activity::Offline,
             Presence::CoolDown => Activity::Unavailable,
+        };
+        // The skills stay in the record for a return to the roster; TaskRouter's Worker
+        // loses them, so it matches no queue even if made Available in the console.
+        let skills = if self.deactivated {
+            Vec::new()
+        } else {
+            self.skills.iter().map(|s| s.to_string()).collect()
         };
         WorkerSpec {
             phone: self.phone.clone(),
             name: self.name.clone(),
             activity,
             attributes: WorkerAttributes {
-                skills: self.skills.iter().map(|s| s.to_string()).collect(),
+                skills,
                 contact_uri: self.phone.to_string(),
                 languages: self.languages.iter().map(|l| l.to_string()).collect(),
             },
@@ -144,6 +157,7 @@ impl WorkerRecord {
             schedule_version: 0,
             hold_version: 0,
             hold_until: None,
+            deactivated: false,
             updated_at: now,
         }
     }

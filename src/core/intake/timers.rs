@@ -33,6 +33,9 @@ pub fn on_timer(
     now: DateTime<Utc>,
     catalog: &Catalog,
 ) -> TimerOutcome {
+    if worker.deactivated {
+        return off_the_roster(worker, event, now);
+    }
     let mut record = worker.clone();
     let mut commands = Vec::new();
     let mut notices = Vec::new();
@@ -102,6 +105,20 @@ pub fn on_timer(
         record,
         commands,
         notices,
+    }
+}
+
+/// A worker off the roster stays as they are; their schedule's boundaries keep being set,
+/// so a return to the roster finds the schedule still running.
+fn off_the_roster(worker: &WorkerRecord, event: TimerEvent, now: DateTime<Utc>) -> TimerOutcome {
+    match event {
+        TimerEvent::ShiftBoundary { version } if version == worker.schedule_version => {
+            TimerOutcome {
+                commands: next_boundary(worker, now).into_iter().collect(),
+                ..unchanged(worker)
+            }
+        }
+        _ => unchanged(worker),
     }
 }
 
@@ -218,6 +235,24 @@ mod tests {
             panic!()
         };
         assert_eq!(*due, at(17, 0));
+    }
+
+    #[test]
+    fn a_shift_start_leaves_a_worker_off_the_roster_offline_but_keeps_the_schedule_running() {
+        let mut w = worker("mon-fri 9-17");
+        w.deactivated = true;
+        let out = on_timer(
+            &w,
+            TimerEvent::ShiftBoundary { version: 3 },
+            at(9, 0),
+            &catalog(),
+        );
+        assert_eq!(out.record, w);
+        assert!(out.notices.is_empty());
+        assert!(matches!(
+            out.commands.as_slice(),
+            [Command::Timer { due, .. }] if *due == at(17, 0)
+        ));
     }
 
     #[test]
