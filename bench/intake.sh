@@ -66,6 +66,7 @@ say "writing $SOAK_REQUESTS signed requests from $SOAK_WORKERS workers"
 SIM_PORT=$(free_port)
 start simulator "$BIN" simulator --listen "127.0.0.1:$SIM_PORT"
 SIM=$PID
+sleep 1 # it listens within milliseconds; serve sets its workspace up at start
 printf '\n[simulator]\nurl = "http://127.0.0.1:%s"\n' "$SIM_PORT" >>"$TMP/soak.toml"
 say "soak: $SOAK_WORKERS workers in the configuration, $SOAK s of wrk -t$THREADS -c$CONNECTIONS, the simulator in a process of its own"
 start shiftline-soak "$BIN" serve --config "$TMP/soak.toml"
