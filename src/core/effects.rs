@@ -120,6 +120,22 @@ pub enum TimerEvent {
     HoldOver { version: u32, online: bool },
 }
 
+impl TimerEvent {
+    /// For people reading the outbox, the logs and the demo.
+    pub fn describe(&self) -> String {
+        match self {
+            TimerEvent::CoolDownOver => "rest after a missed call ends".to_string(),
+            TimerEvent::ShiftBoundary { version } => {
+                format!("shift starts or ends (schedule {version})")
+            }
+            TimerEvent::HoldOver { version, online } => format!(
+                "temporary {} ends (change {version})",
+                if *online { "ON" } else { "OFF" }
+            ),
+        }
+    }
+}
+
 impl Command {
     /// Commands in one lane are delivered in order, lanes independently of each other.
     ///
@@ -200,7 +216,8 @@ impl Command {
                 mode,
                 ring_timeout_secs,
             } => format!(
-                "call worker {worker} for {reservation_sid} ({mode:?}, ring {ring_timeout_secs} s)"
+                "call worker {worker} for {reservation_sid} (confirm {}, ring {ring_timeout_secs} s)",
+                mode.name()
             ),
             Command::RejectReservation {
                 reservation_sid, ..
@@ -223,7 +240,8 @@ impl Command {
             Command::SendSms { to, body } => format!("text {to}: {body:?}"),
             Command::Timer { worker, due, event } => {
                 format!(
-                    "timer {event:?} for {worker} at {} UTC",
+                    "timer: {} for {worker} at {} UTC",
+                    event.describe(),
                     due.format("%Y-%m-%d %H:%M:%S")
                 )
             }

@@ -241,6 +241,17 @@ pub enum ConfirmMode {
     AmdPress1,
 }
 
+impl ConfirmMode {
+    /// As the configuration names it (`dispatch.confirm`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ConfirmMode::Amd => "amd",
+            ConfirmMode::Press1 => "press1",
+            ConfirmMode::AmdPress1 => "amd+press1",
+        }
+    }
+}
+
 /// Self-registration by SMS or phone with the business's PIN (`JOIN 1234 Ana`): the
 /// language and zone a newly registered worker starts with.
 #[derive(Clone, Debug)]
