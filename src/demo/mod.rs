@@ -36,10 +36,12 @@ use twilio_sim::{Answer, RecordedRequest, Simulator};
 use crate::app::{self, Application, StartError};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, ENV_AUTH_TOKEN, Settings};
+use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
 use crate::core::intake::machines::Presence;
 use crate::core::intake::record::WorkerRecord;
 use crate::outbox::Delivery;
+use crate::store::Store;
 use crate::web::AppState;
 use crowd::{Crowd, Tally};
 
@@ -1308,17 +1310,34 @@ impl Watcher {
             .iter()
             .map(|r| (r.phone.to_string(), r.name.clone()))
             .collect();
-        let named = |phone: &str| match names.get(phone) {
-            Some(name) => format!("{phone} ({name})"),
-            None => phone.to_string(),
-        };
         let mut lines = Vec::new();
         let mut tally = Tally::default();
-        let in_crowd = |text: &str| self.crowd.as_ref().is_some_and(|c| c.mentions(text));
+        self.twilio_news(sim, &names, &mut lines, &mut tally);
+        let dispatch = store.dispatch_records().await.unwrap_or_default();
+        self.dispatch_news(dispatch, &names, &mut lines);
+        self.taskrouter_news(sim, &names, &mut lines, &mut tally);
+        self.presence_news(&records, &mut lines, &mut tally);
+        self.stored_news(store.as_ref(), &mut lines).await;
+        lines.extend(tally.line());
+        lines
+    }
 
+    /// Whether `text` is about the `--crowd`, whose events are counted, not shown.
+    fn in_crowd(&self, text: &str) -> bool {
+        self.crowd.as_ref().is_some_and(|c| c.mentions(text))
+    }
+
+    /// The requests Twilio received, the calls' progress and the texts it sent.
+    fn twilio_news(
+        &mut self,
+        sim: &Simulator,
+        names: &BTreeMap<String, String>,
+        lines: &mut Vec<String>,
+        tally: &mut Tally,
+    ) {
         for request in sim.take_requests() {
             let line = self.request(&request);
-            if in_crowd(&request.describe()) {
+            if self.in_crowd(&request.describe()) {
                 tally.requests += 1;
             } else {
                 // Where another request fell among the crowd's shows what went first.
@@ -1332,24 +1351,31 @@ impl Watcher {
         static NUMBER: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"\+[0-9]{8,15}\b").expect("a valid pattern"));
         for line in sim.take_call_log() {
-            let line = NUMBER.replace_all(&line, |caps: &regex::Captures| named(&caps[0]));
+            let line = NUMBER.replace_all(&line, |caps: &regex::Captures| named(names, &caps[0]));
             lines.push(format!("call: {}", self.strip_bases(&line)));
         }
         let messages = sim.messages();
         for message in messages.iter().skip(self.messages) {
-            if in_crowd(&message.to) {
+            if self.in_crowd(&message.to) {
                 tally.texts += 1;
                 continue;
             }
             lines.push(format!(
                 "text to {}: {:?}",
-                named(&message.to),
+                named(names, &message.to),
                 self.strip_bases(&message.body)
             ));
         }
         self.messages = messages.len();
+    }
 
-        let dispatch = store.dispatch_records().await.unwrap_or_default();
+    /// Reservations whose dispatch moved on.
+    fn dispatch_news(
+        &mut self,
+        dispatch: Vec<DispatchRecord>,
+        names: &BTreeMap<String, String>,
+        lines: &mut Vec<String>,
+    ) {
         for record in dispatch {
             let state = match record.outcome.map(|o| o.as_str()) {
                 Some(outcome) if outcome != record.state.as_str() => {
@@ -1370,7 +1396,16 @@ impl Watcher {
                     .insert(record.reservation_sid.to_string(), state);
             }
         }
+    }
 
+    /// TaskRouter Workers whose activity or attributes changed.
+    fn taskrouter_news(
+        &mut self,
+        sim: &Simulator,
+        names: &BTreeMap<String, String>,
+        lines: &mut Vec<String>,
+        tally: &mut Tally,
+    ) {
         for worker in sim.workers() {
             let list = |field: &str| {
                 worker.attributes[field]
@@ -1390,7 +1425,9 @@ impl Watcher {
                 list("skills"),
                 list("languages")
             );
-            if self.taskrouter.get(&worker.sid) != Some(&line) && in_crowd(&worker.friendly_name) {
+            if self.taskrouter.get(&worker.sid) != Some(&line)
+                && self.in_crowd(&worker.friendly_name)
+            {
                 tally.available += usize::from(worker.activity_name == "Available");
                 self.taskrouter.insert(worker.sid.clone(), line);
             } else if self.taskrouter.get(&worker.sid) != Some(&line) {
@@ -1405,15 +1442,23 @@ impl Watcher {
                 self.taskrouter.insert(worker.sid.clone(), line);
             }
         }
+    }
 
-        for record in &records {
+    /// Workers who went online or offline, or changed skills.
+    fn presence_news(
+        &mut self,
+        records: &[WorkerRecord],
+        lines: &mut Vec<String>,
+        tally: &mut Tally,
+    ) {
+        for record in records {
             let line = match record.presence {
                 Presence::Offline => "offline".to_string(),
                 _ => format!("{} for {}", presence(record), skills(record)),
             };
             let phone = record.phone.to_string();
             match self.presence.get(&phone) {
-                Some(before) if *before != line && in_crowd(&phone) => {
+                Some(before) if *before != line && self.in_crowd(&phone) => {
                     if record.presence == Presence::Offline {
                         tally.offline += 1;
                     } else {
@@ -1427,7 +1472,10 @@ impl Watcher {
             }
             self.presence.insert(phone, line);
         }
+    }
 
+    /// New voicemails, and commands Twilio refused for good.
+    async fn stored_news(&mut self, store: &dyn Store, lines: &mut Vec<String>) {
         let voicemails = store.voicemails().await.unwrap_or_default();
         for v in voicemails.iter().skip(self.voicemails) {
             lines.push(format!(
@@ -1449,8 +1497,14 @@ impl Watcher {
             ));
         }
         self.parked = parked.len();
-        lines.extend(tally.line());
-        lines
+    }
+}
+
+/// A phone with the worker's name, when it is a worker's.
+fn named(names: &BTreeMap<String, String>, phone: &str) -> String {
+    match names.get(phone) {
+        Some(name) => format!("{phone} ({name})"),
+        None => phone.to_string(),
     }
 }
 
