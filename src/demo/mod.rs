@@ -190,22 +190,7 @@ async fn run_in(
         .await
         .map_err(listen_error)?;
     let addr = listener.local_addr().map_err(listen_error)?;
-    settings.listen = addr;
-    settings.public_url = format!("http://{addr}");
-    if let Some(ms) = options.twilio_latency_ms {
-        settings.simulator.latency_ms = ms;
-    }
-    let crowd = (options.crowd > 0).then(|| {
-        let crowd = Crowd::new(
-            options.crowd,
-            chrono::Utc::now(),
-            settings.default_time_zone,
-        );
-        settings
-            .roster
-            .extend(crowd.roster(settings.default_time_zone));
-        crowd
-    });
+    let crowd = prepare(&mut settings, options, addr);
 
     // As `serve` does with no [twilio] section.
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -276,26 +261,7 @@ async fn run_in(
         tokio::spawn(tick_simulator(demo.clone())),
         tokio::spawn(print_events(demo.clone())),
     ];
-    let mut lines = read_stdin();
-    loop {
-        demo.out.prompt();
-        let line = tokio::select! {
-            line = lines.recv() => line,
-            _ = tokio::signal::ctrl_c() => None,
-        };
-        demo.out.left_prompt();
-        let Some(line) = line else {
-            if interactive {
-                // Off the prompt's line after Ctrl-C or Ctrl-D.
-                demo.out.plain(&[String::new()]);
-            }
-            demo.finish().await;
-            break;
-        };
-        if !demo.handle(&line).await {
-            break;
-        }
-    }
+    converse(&demo, interactive).await;
 
     for task in background {
         task.abort();
@@ -313,6 +279,51 @@ async fn run_in(
     }
     demo.out.event("stopped");
     Ok(())
+}
+
+/// The demo's settings: the service on `addr`, the simulator's latency, and the
+/// `--crowd`'s workers added to the roster (returned, to follow them).
+fn prepare(settings: &mut Settings, options: &Options, addr: SocketAddr) -> Option<Crowd> {
+    settings.listen = addr;
+    settings.public_url = format!("http://{addr}");
+    if let Some(ms) = options.twilio_latency_ms {
+        settings.simulator.latency_ms = ms;
+    }
+    (options.crowd > 0).then(|| {
+        let crowd = Crowd::new(
+            options.crowd,
+            chrono::Utc::now(),
+            settings.default_time_zone,
+        );
+        settings
+            .roster
+            .extend(crowd.roster(settings.default_time_zone));
+        crowd
+    })
+}
+
+/// Prompts, reads a command and runs it, until the input ends, Ctrl-C or `quit`.
+async fn converse(demo: &Arc<Demo>, interactive: bool) {
+    let mut lines = read_stdin();
+    loop {
+        demo.out.prompt();
+        let line = tokio::select! {
+            line = lines.recv() => line,
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        demo.out.left_prompt();
+        let Some(line) = line else {
+            if interactive {
+                // Off the prompt's line after Ctrl-C or Ctrl-D.
+                demo.out.plain(&[String::new()]);
+            }
+            demo.finish().await;
+            return;
+        };
+        if !demo.handle(&line).await {
+            return;
+        }
+    }
 }
 
 /// Lines from standard input, read on a plain thread: a blocked read there cannot hold up
