@@ -35,6 +35,51 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
         presence.extend(context.limit_alone());
     }
 
+    let mut now = moves_now(&presence, &mut reading);
+
+    // "on? off? idk": both ways with only question marks is not a question about the state.
+    let bare_status = |way: bool| {
+        presence
+            .iter()
+            .any(|p| matches!(p, Presence::Status { online, asked: false } if *online == way))
+    };
+    if bare_status(true) && bare_status(false) {
+        reading.found.retain(|(i, _)| *i != Intent::Status);
+        reading.both_ways = true;
+        return reading;
+    }
+    let both_sure = |now: &[(Intent, bool, usize)]| {
+        let way = |online: bool| {
+            now.iter()
+                .any(|(i, sure, _)| *sure && i.online() == Some(online))
+        };
+        way(true) && way(false)
+    };
+    if both_sure(&now) {
+        // "I said I couldn't work, but I'm free now: put me online": after a "but" or an
+        // "actually", the later clause corrects the earlier one.
+        match context.correction() {
+            Some(from) => now.retain(|(_, _, clause)| *clause >= from),
+            None => {
+                reading.both_ways = true;
+                return reading;
+            }
+        }
+        if both_sure(&now) {
+            reading.both_ways = true;
+            return reading;
+        }
+    }
+    choose(now, &presence, &context, &mut reading);
+    if reading.found.iter().any(|(i, _)| i.online().is_some()) {
+        reading.later = None;
+    }
+    reading
+}
+
+/// The moves asked for now, each as (intent, sure, clause); what is not a move now (later,
+/// a question, a near miss) goes straight into `reading`.
+fn moves_now(presence: &[Presence], reading: &mut Reading) -> Vec<(Intent, bool, usize)> {
     // "logging off, back on at 7": off now and on at a time is a break until then; "log me
     // in but I have to leave at 4": on now and off at a time is on until then.
     let later_at = |way: bool| {
@@ -50,7 +95,7 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
     let leave_at = later_at(false);
     // Each move asked for now: (intent, sure, clause).
     let mut now: Vec<(Intent, bool, usize)> = Vec::new();
-    for p in &presence {
+    for p in presence {
         match *p {
             Presence::Now {
                 online: false,
@@ -107,39 +152,17 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
         }
     }
 
-    // "on? off? idk": both ways with only question marks is not a question about the state.
-    let bare_status = |way: bool| {
-        presence
-            .iter()
-            .any(|p| matches!(p, Presence::Status { online, asked: false } if *online == way))
-    };
-    if bare_status(true) && bare_status(false) {
-        reading.found.retain(|(i, _)| *i != Intent::Status);
-        reading.both_ways = true;
-        return reading;
-    }
-    let both_sure = |now: &[(Intent, bool, usize)]| {
-        let way = |online: bool| {
-            now.iter()
-                .any(|(i, sure, _)| *sure && i.online() == Some(online))
-        };
-        way(true) && way(false)
-    };
-    if both_sure(&now) {
-        // "I said I couldn't work, but I'm free now: put me online": after a "but" or an
-        // "actually", the later clause corrects the earlier one.
-        match context.correction() {
-            Some(from) => now.retain(|(_, _, clause)| *clause >= from),
-            None => {
-                reading.both_ways = true;
-                return reading;
-            }
-        }
-        if both_sure(&now) {
-            reading.both_ways = true;
-            return reading;
-        }
-    }
+    now
+}
+
+/// Puts the move to act on first in `reading.found`: the surest, and sure only when
+/// nothing in the text speaks against it.
+fn choose(
+    mut now: Vec<(Intent, bool, usize)>,
+    presence: &[Presence],
+    context: &Context<'_>,
+    reading: &mut Reading,
+) {
     // The surest first, holds before plain ON and OFF: a hold says more. Mixed signals, a
     // hedge or an answer against it ("No, I'm available") make it uncertain; a weak word
     // the other way only counts in the same clause or after it ("sick but available"
@@ -160,10 +183,6 @@ pub(super) fn of(text: &str, words: &Words, matches: &[Match]) -> Reading {
         let doubted = against || near_against || answered_no || maybe_later || context.hedged;
         reading.found.insert(0, (intent, sure && !doubted));
     }
-    if reading.found.iter().any(|(i, _)| i.online().is_some()) {
-        reading.later = None;
-    }
-    reading
 }
 
 /// A move of presence that one phrase asks for, after the words around it.
