@@ -190,7 +190,10 @@ async fn forget_old_events(store: std::sync::Weak<dyn Store>, clock: Arc<dyn Clo
 /// schema brought up to date).
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match &settings.store {
-        StoreChoice::Sled => Arc::new(SledStore::open(&settings.data_dir)?),
+        StoreChoice::Sled => Arc::new(SledStore::open_with_cache(
+            &settings.data_dir,
+            settings.store_cache_mb * 1024 * 1024,
+        )?),
         StoreChoice::Postgres { url } => Arc::new(PgStore::open(url.expose_secret()).await?),
     })
 }

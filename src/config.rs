@@ -74,6 +74,8 @@ pub struct Settings {
     pub simulator_url: Option<String>,
     /// Where the state lives.
     pub store: StoreChoice,
+    /// How much memory the embedded store may keep as cache (`[store] cache_mb`).
+    pub store_cache_mb: u64,
 }
 
 /// `[store] backend`: sled in `server.data_dir` for one instance, or PostgreSQL at
@@ -205,6 +207,7 @@ struct RawSimulator {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     backend: Option<String>,
+    cache_mb: Option<u64>,
 }
 
 #[derive(Default, Deserialize)]
@@ -231,6 +234,12 @@ struct RawVoicemail {
     notify: Vec<String>,
     max_length_secs: Option<u32>,
 }
+
+/// sled's cache by default. sled's own accounting is approximate and the process holds
+/// about twice what it is given; 32 MB keeps a service with 100,000 workers under 100 MB
+/// of cache while each turn's worker record and idempotency check stay in memory for the
+/// workers who text (the others are read from the OS page cache).
+pub const DEFAULT_STORE_CACHE_MB: u64 = 32;
 
 /// How long a caller waits for a busy worker by default: two minutes, as long as most
 /// people stay on hold before hanging up.
@@ -400,6 +409,13 @@ impl Settings {
             .url
             .map(|url| parse_simulator_url(&url, twilio.is_some(), &simulator))
             .transpose()?;
+        let store_cache_mb = raw.store.cache_mb.unwrap_or(DEFAULT_STORE_CACHE_MB);
+        if !(4..=4096).contains(&store_cache_mb) {
+            return Err(invalid(
+                "store.cache_mb",
+                format!("{store_cache_mb} is not between 4 and 4096 megabytes"),
+            ));
+        }
         let store = match raw.store.backend.as_deref() {
             None | Some("sled") => StoreChoice::Sled,
             Some("postgres") => StoreChoice::Postgres {
@@ -471,6 +487,7 @@ impl Settings {
             simulator,
             simulator_url,
             store,
+            store_cache_mb,
         })
     }
 }

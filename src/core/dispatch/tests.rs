@@ -159,7 +159,9 @@ fn a_machine_verdict_rejects_hangs_up_and_rests_the_worker() {
         "{kinds:?}"
     );
     assert!(
-        kinds.iter().any(|k| k.contains("rest after a missed call ends")),
+        kinds
+            .iter()
+            .any(|k| k.contains("rest after a missed call ends")),
         "{kinds:?}"
     );
 }

@@ -36,9 +36,9 @@ use lanes::Lanes;
 use tokio::sync::oneshot;
 use writer::{Job, Writer};
 
-/// sled's cache: the working set is small records, and sled's default (1 GiB) would let
-/// the process grow far past what it needs.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's cache when none is given: the working set is small records, and sled's default
+/// (1 GiB) would let the process grow far past what it needs.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 impl From<::sled::Error> for StoreError {
     fn from(e: ::sled::Error) -> Self {
@@ -91,9 +91,14 @@ pub struct SledStore {
 impl SledStore {
     /// Opens (or creates) the store in `dir`. Needs a tokio runtime for the flush task.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(dir, CACHE_BYTES)
+    }
+
+    /// `open`, with sled's cache at most `cache_bytes`.
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let db = ::sled::Config::new()
             .path(dir)
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_bytes)
             .open()
             .map_err(|e| match e {
                 // sled reports its directory lock as an I/O error with this text, and has
