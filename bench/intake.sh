@@ -5,11 +5,15 @@
 #
 # Builds the release binaries, then measures on 127.0.0.1 only:
 #   1. intake: wrk (2 threads, 32 connections) sending signed SMS webhooks, every one a
-#      fresh durable turn, to `shiftline serve` with 10,000 rostered workers: for 5 s
-#      straight after start-up, then for DURATION s after SETTLE s idle; the same load
-#      against examples/bare_axum.rs; the ratio of the two (bench/lib.sh, as bench/run.sh).
+#      fresh durable turn, to `shiftline serve` with 10,000 rostered workers and the
+#      built-in Twilio answering after BENCH_TWILIO_LATENCY_MS (default 200, Twilio's
+#      speed): for 5 s straight after start-up, then for DURATION s after SETTLE s idle;
+#      the same load against examples/bare_axum.rs; the ratio of the two (bench/lib.sh,
+#      as bench/run.sh).
 #   2. soak: 100,000 workers in the configuration, SOAK s of the same load (texts from all
 #      of them, fresh ones until the requests run out, then Twilio-style replays), the
+#      simulator in a process of its own answering at once (at Twilio's latency this
+#      load's syncs would pile up without end: 43% of its texts change TaskRouter), the
 #      server's RSS sampled every 10 s: after 60 s, at the end, and the largest.
 #   3. backends (issue 12), when PostgreSQL answers at BENCH_DATABASE_URL (default
 #      postgres://postgres@127.0.0.1:5432/postgres; a scratch database is made and dropped):
@@ -28,6 +32,7 @@ cd "$ROOT"
 DURATION=${BENCH_DURATION:-10}
 SETTLE=${BENCH_SETTLE:-20}
 SOAK=${BENCH_SOAK:-300}
+TWILIO_LATENCY_MS=${BENCH_TWILIO_LATENCY_MS:-200}
 COLD=5
 THREADS=2
 CONNECTIONS=32
@@ -150,7 +155,7 @@ RATIO=$(calc "$I_RPS / $B_RPS")
 C_P99=$(ms "$(field "$COLD_BENCH" p99_us)")
 I_P99=$(ms "$(field "$INTAKE" p99_us)")
 echo
-echo "shiftline intake benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS"
+echo "shiftline intake benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS, Twilio answering after ${TWILIO_LATENCY_MS} ms"
 row figure value target result
 row "intake / bare (req/s)" "$(printf '%.0f / %.0f = %.2fx' "$I_RPS" "$B_RPS" "$RATIO")" ">= 0.5x" "$(verdict "$RATIO >= 0.5")"
 row "intake p50 / p99 (ms)" "$(printf '%.2f / %.2f' "$(ms "$(field "$INTAKE" p50_us)")" "$I_P99")" "p99 < 5" "$(verdict "$I_P99 < 5")"

@@ -139,9 +139,13 @@ row() { printf '%-48s %-17s %-11s %s\n' "$@"; }
 # the configuration in $TMP/intake.toml (bench_requests writes both) on PORT and BARE_PORT.
 # Start-up writes the rostered workers, and sled's background work after that slows some
 # requests for a while: measured first on its own, straight after start-up, then after
-# SETTLE idle seconds. Sets COLD_BENCH, INTAKE, INTAKE_US, INTAKE_CPU, INTAKE_WRITES,
+# SETTLE idle seconds. The built-in Twilio answers after TWILIO_LATENCY_MS, as Twilio
+# does (100-500 ms): at no latency the outbox would deliver the load's syncs as fast as
+# the simulator in the same process can take them, and measure the simulator's CPU as
+# much as shiftline's. Sets COLD_BENCH, INTAKE, INTAKE_US, INTAKE_CPU, INTAKE_WRITES,
 # INTAKE_RSS, OUTBOX, INTAKE_ERRORS, BARE, BARE_US and BARE_CPU.
 measure_intake() {
+  printf '\n[simulator]\nlatency_ms = %s\n' "$TWILIO_LATENCY_MS" >>"$TMP/intake.toml"
   sed "s#^data_dir = .*#data_dir = \"$TMP/cold-data\"#" "$TMP/intake.toml" >"$TMP/cold.toml"
   say "intake: shiftline serve, $WORKERS rostered workers, ${COLD} s of load straight after start-up"
   start shiftline-cold "$BIN" serve --config "$TMP/cold.toml"
