@@ -10,21 +10,13 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{TimeZone, Utc};
-use common::{API_TOKEN, Options, TestApp};
+use common::{API_TOKEN, Options, TestApp, free_port};
 use shiftline::clock::ManualClock;
 
 const TWILIO_TOKEN: &str = "operator-test-token";
 const API: &str = "operator-api-token";
 const ANA: &str = "+15550001111";
 const SKILLS: &str = "[[skills]]\nkey = \"billing\"\nnames = { en = \"Billing\", es = \"Facturación\" }\n[[skills]]\nkey = \"support\"\nnames = { en = \"Support\", es = \"Soporte\" }\n";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A configuration like `tests/fixtures/roster.toml`: its skills, Ana in `[[workers]]`, a
 /// store in `data` and the service on `port`.

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::pg::TestDatabase;
-use common::{balancer, wait_healthy};
+use common::{balancer, free_port, post_sms_via, wait_healthy};
 use shiftline::app::SIMULATOR_ACCOUNT;
 use shiftline::store::{PgStore, Store};
 use twilio_sim::Remote;
@@ -42,14 +42,6 @@ const EXPECTED: [(&str, &[&str]); 9] = [
 
 fn phone(i: usize) -> String {
     format!("+1555300{i:04}")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn config(
@@ -192,8 +184,16 @@ async fn one_of_two_instances_dies_and_nothing_is_lost() {
                 };
                 loop {
                     // Signed for the public URL, sent straight to one instance.
-                    let status =
-                        post_sms_to(&client, &url, to, &phone(i), SCRIPT[k % 9], &sid).await;
+                    let status = post_sms_via(
+                        &client,
+                        &url,
+                        &format!("http://{to}"),
+                        TOKEN,
+                        &phone(i),
+                        SCRIPT[k % 9],
+                        &sid,
+                    )
+                    .await;
                     match status {
                         Some(200) => break,
                         Some(other) => panic!("worker {i} text {k}: HTTP {other}"),
@@ -303,7 +303,16 @@ async fn one_of_two_instances_dies_and_nothing_is_lost() {
         for (n, text) in ["skills", "1", "yes", "on"].iter().enumerate() {
             let sid = format!("SM{i:04}{:028}", 1000 + n);
             let url = format!("http://{public}");
-            let status = post_sms_to(&client, &url, b, &phone(i), text, &sid).await;
+            let status = post_sms_via(
+                &client,
+                &url,
+                &format!("http://{b}"),
+                TOKEN,
+                &phone(i),
+                text,
+                &sid,
+            )
+            .await;
             assert_eq!(status, Some(200));
         }
     }
@@ -345,36 +354,6 @@ async fn one_of_two_instances_dies_and_nothing_is_lost() {
     instance_b.wait().unwrap();
     simulator.kill().unwrap();
     simulator.wait().unwrap();
-}
-
-/// A signed SMS webhook for the public URL `public`, sent to the instance at `to`.
-async fn post_sms_to(
-    client: &reqwest::Client,
-    public: &str,
-    to: SocketAddr,
-    from: &str,
-    body: &str,
-    sid: &str,
-) -> Option<u16> {
-    let params = vec![
-        ("MessageSid".to_string(), sid.to_string()),
-        ("From".to_string(), from.to_string()),
-        ("To".to_string(), "+15550100000".to_string()),
-        ("Body".to_string(), body.to_string()),
-    ];
-    let signature =
-        shiftline::twilio::signature::sign(TOKEN, &format!("{public}/twilio/sms"), &params);
-    let response = client
-        .post(format!("http://{to}/twilio/sms"))
-        .header("x-twilio-signature", signature)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&params).unwrap())
-        .send()
-        .await
-        .ok()?;
-    let status = response.status().as_u16();
-    response.text().await.ok()?;
-    Some(status)
 }
 
 /// The outbox entries an instance started to carry out, with when, from its debug log

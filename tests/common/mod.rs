@@ -325,15 +325,29 @@ pub async fn post_sms(
     body: &str,
     sid: &str,
 ) -> Option<u16> {
+    post_sms_via(client, base, base, token, from, body, sid).await
+}
+
+/// `post_sms` signed for the public URL `public` (a load balancer's, say) and sent
+/// straight to the server at `to`.
+pub async fn post_sms_via(
+    client: &reqwest::Client,
+    public: &str,
+    to: &str,
+    token: &str,
+    from: &str,
+    body: &str,
+    sid: &str,
+) -> Option<u16> {
     let params = vec![
         ("MessageSid".to_string(), sid.to_string()),
         ("From".to_string(), from.to_string()),
         ("To".to_string(), "+15550100000".to_string()),
         ("Body".to_string(), body.to_string()),
     ];
-    let sig = signature::sign(token, &format!("{base}/twilio/sms"), &params);
+    let sig = signature::sign(token, &format!("{public}/twilio/sms"), &params);
     let response = client
-        .post(format!("{base}/twilio/sms"))
+        .post(format!("{to}/twilio/sms"))
         .header("x-twilio-signature", sig)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(&params).unwrap())
@@ -343,4 +357,13 @@ pub async fn post_sms(
     let status = response.status().as_u16();
     response.text().await.ok()?;
     Some(status)
+}
+
+/// A port nothing listens on now, for a process the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
