@@ -1,6 +1,13 @@
 # Shared by bench/run.sh and bench/intake.sh: process handling, the intake load through
 # wrk, and the figures' arithmetic. Sourced, never run; expects ROOT as the current
 # directory and THREADS, CONNECTIONS, DURATION set.
+# The service's secrets for the benchmarks, and nothing of the caller's environment that
+# would change what is measured.
+export SHIFTLINE_TWILIO_AUTH_TOKEN=bench-twilio-token
+export SHIFTLINE_API_TOKEN=bench-api-token
+export RUST_LOG=warn
+unset SHIFTLINE_ENROLMENT_PIN SHIFTLINE_LOG_JSON SHIFTLINE_CONFIG
+
 BIN=target/release/shiftline
 EX=target/release/examples
 CLK_TCK=$(getconf CLK_TCK)
@@ -180,4 +187,21 @@ measure_intake() {
   BARE_US=$SERVER_US
   BARE_CPU=$CPU_NOTE
   stop_pid "$BARE_PID"
+}
+
+# Builds the release binaries, picks PORT and BARE_PORT, and writes REQUESTS signed SMS
+# webhooks from WORKERS workers to $TMP/requests.* with the configuration that roster
+# them in $TMP/intake.toml (the intake load of `measure_intake`).
+prepare_intake() {
+  say "building release binaries"
+  cargo build --release --quiet --bin shiftline --examples
+
+  PORT=$(free_port)
+  BARE_PORT=$(free_port)
+  [[ $PORT != "$BARE_PORT" ]] || BARE_PORT=$((PORT + 1))
+
+  say "writing $REQUESTS signed requests from $WORKERS workers"
+  "$EX/bench_requests" --public-url "http://127.0.0.1:$PORT" --token "$SHIFTLINE_TWILIO_AUTH_TOKEN" \
+    --workers "$WORKERS" --requests "$REQUESTS" --out "$TMP/requests" --split "$THREADS" \
+    --config "$TMP/intake.toml" --listen "127.0.0.1:$PORT" --data-dir "$TMP/intake-data"
 }

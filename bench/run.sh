@@ -45,25 +45,10 @@ TWILIO_LATENCY_MS=${BENCH_TWILIO_LATENCY_MS:-200}
 STORM_WORKERS=2000
 STORM_CALLS=50
 STORM429_CAP=${BENCH_STORM429_CAP:-120}
-export SHIFTLINE_TWILIO_AUTH_TOKEN=bench-twilio-token
-export SHIFTLINE_API_TOKEN=bench-api-token
-export RUST_LOG=warn
-unset SHIFTLINE_ENROLMENT_PIN SHIFTLINE_LOG_JSON SHIFTLINE_CONFIG
-
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-say "building release binaries"
-cargo build --release --quiet --bin shiftline --examples
-
-PORT=$(free_port)
-BARE_PORT=$(free_port)
-[[ $PORT != "$BARE_PORT" ]] || BARE_PORT=$((PORT + 1))
-
-say "writing $REQUESTS signed requests from $WORKERS workers"
-"$EX/bench_requests" --public-url "http://127.0.0.1:$PORT" --token "$SHIFTLINE_TWILIO_AUTH_TOKEN" \
-  --workers "$WORKERS" --requests "$REQUESTS" --out "$TMP/requests" --split "$THREADS" \
-  --config "$TMP/intake.toml" --listen "127.0.0.1:$PORT" --data-dir "$TMP/intake-data"
+prepare_intake
 
 say "seeding a store with $SEEDED_WORKERS workers"
 "$EX/bench_seed" --data-dir "$TMP/seeded" --workers "$SEEDED_WORKERS" >&2
