@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Attempt, Feedback};
 use crate::config::Settings;
@@ -23,9 +24,11 @@ pub struct Executor {
     /// Activity SIDs by name; looked up once, then kept (setup creates them). An async
     /// lock held across the lookup, so a burst of syncs sends one request, not one each.
     activities: Arc<tokio::sync::Mutex<HashMap<&'static str, String>>>,
-    /// When the last re-evaluation of waiting tasks started; held across it, so a shift
-    /// end's burst of workers going offline sends a couple of requests, not one each.
-    re_evaluated: Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
+    /// When the last re-evaluation of waiting tasks started, in nanoseconds since
+    /// `started`: a shift end's burst of workers going offline sends a few requests, not
+    /// one each, and no delivery waits on another's to find out.
+    re_evaluated: Arc<AtomicU64>,
+    started: std::time::Instant,
 }
 
 impl Executor {
@@ -35,6 +38,7 @@ impl Executor {
             settings,
             activities: Arc::default(),
             re_evaluated: Arc::default(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -259,18 +263,22 @@ impl Executor {
     }
 
     /// Asks TaskRouter to route the workflow's waiting tasks again, unless a request that
-    /// started after this worker's change has done it meanwhile.
+    /// started after this worker's change already does. Two deliveries that look at once
+    /// may both send one: harmless, a re-evaluation changes nothing twice.
     async fn re_evaluate_waiting(&self, feedback: &dyn Feedback) -> Result<(), TwilioError> {
         let Some(workflow) = feedback.workflow_sid() else {
             return Ok(());
         };
-        let changed = std::time::Instant::now();
-        let mut last = self.re_evaluated.lock().await;
-        if last.is_some_and(|started| started > changed) {
+        let changed = self.nanos();
+        if self.re_evaluated.load(Ordering::Acquire) > changed {
             return Ok(());
         }
-        *last = Some(std::time::Instant::now());
+        self.re_evaluated.fetch_max(self.nanos(), Ordering::AcqRel);
         self.client.re_evaluate_tasks(&workflow).await.map(|_| ())
+    }
+
+    fn nanos(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     async fn try_sync_worker(
