@@ -166,72 +166,50 @@ fn run(queue: Receiver<Job>, trees: Trees, lanes: Arc<Lanes>) {
             // is answered, so whoever hears back can find them due.
             lanes.add(written);
         }
-        for decision in decided {
-            decision.answer(&committed);
+        for answer in decided {
+            answer(committed.as_ref().err());
         }
     }
 }
 
-/// A unit decided, waiting for its batch to be durable before it is answered.
-enum Decided {
-    Applied(Reply<Applied>, Result<Applied, StoreError>),
-    Added(Reply<bool>, Result<bool, StoreError>),
+/// A unit decided, waiting for its batch to be durable before it is answered: it is
+/// called with the batch's failure, if the batch failed.
+type Decided = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+fn answer_later<T: Send + 'static>(reply: Reply<T>, result: Result<T, StoreError>) -> Decided {
+    Box::new(move |failed| {
+        let _ = reply.send(match failed {
+            None => result,
+            Some(e) => Err(StoreError::Backend(e.to_string())),
+        });
+    })
 }
 
-impl Decided {
-    fn answer(self, committed: &Result<Vec<OutboxEntry>, StoreError>) {
-        let failed = |e: &StoreError| StoreError::Backend(e.to_string());
-        match self {
-            Decided::Applied(reply, result) => {
-                let _ = reply.send(match committed {
-                    Ok(_) => result,
-                    Err(e) => Err(failed(e)),
-                });
-            }
-            Decided::Added(reply, result) => {
-                let _ = reply.send(match committed {
-                    Ok(_) => result,
-                    Err(e) => Err(failed(e)),
-                });
-            }
-        }
-    }
-}
-
-/// Runs one unit against the draft. A unit that fails leaves the draft as it found it.
+/// Runs one unit against the draft.
 fn decide(job: Job, draft: &mut Draft) -> Decided {
-    let mark = draft.mark();
     match job {
-        Job::Worker(unit, reply) => {
-            let result = apply_worker(draft, unit);
-            draft.undo_if_failed(mark, &result);
-            Decided::Applied(reply, result)
-        }
+        Job::Worker(unit, reply) => answer_later(reply, draft.attempt(|d| apply_worker(d, unit))),
         Job::Dispatch(unit, reply) => {
-            let result = apply_dispatch(draft, unit);
-            draft.undo_if_failed(mark, &result);
-            Decided::Applied(reply, result)
+            answer_later(reply, draft.attempt(|d| apply_dispatch(d, unit)))
         }
         Job::Voicemail {
             voicemail,
             commands,
             now,
             reply,
-        } => {
-            let result = add_voicemail(draft, &voicemail, &commands, now);
-            draft.undo_if_failed(mark, &result);
-            Decided::Added(reply, result)
-        }
+        } => answer_later(
+            reply,
+            draft.attempt(|d| add_voicemail(d, &voicemail, &commands, now)),
+        ),
         Job::Enqueue {
             event_id,
             commands,
             now,
             reply,
-        } => {
-            let result = enqueue(draft, &event_id, &commands, now);
-            draft.undo_if_failed(mark, &result);
-            Decided::Added(reply, result)
-        }
+        } => answer_later(
+            reply,
+            draft.attempt(|d| enqueue(d, &event_id, &commands, now)),
+        ),
     }
 }
 
@@ -470,19 +448,20 @@ impl<'a> Draft<'a> {
         self.writes.push((tree, key.to_vec(), value));
     }
 
-    /// Where the draft stands, to undo a unit that fails halfway.
-    fn mark(&self) -> (usize, usize) {
-        (self.writes.len(), self.written.len())
+    /// Runs one unit; a unit that fails halfway leaves the draft as it found it.
+    fn attempt<T>(
+        &mut self,
+        unit: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let (writes, written) = (self.writes.len(), self.written.len());
+        let result = unit(self);
+        if result.is_err() {
+            self.undo(writes, written);
+        }
+        result
     }
 
-    fn undo_if_failed<T>(
-        &mut self,
-        (writes, written): (usize, usize),
-        result: &Result<T, StoreError>,
-    ) {
-        if result.is_ok() {
-            return;
-        }
+    fn undo(&mut self, writes: usize, written: usize) {
         self.writes.truncate(writes);
         self.written.truncate(written);
         self.latest = self
