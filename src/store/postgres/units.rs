@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Transaction};
-use tokio_postgres::types::Json;
+use tokio_postgres::types::{Json, ToSql};
 
 use super::db;
 use crate::core::domain::PhoneNumber;
@@ -246,21 +246,15 @@ pub async fn add_voicemail(
     commands: Vec<Command>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let tx = client.transaction().await.map_err(db)?;
-    let added = tx
-        .execute(
-            "INSERT INTO voicemails (recording_sid, at, record) VALUES ($1, $2, $3)
-             ON CONFLICT (recording_sid) DO NOTHING",
-            &[&voicemail.recording_sid, &voicemail.at, &Json(&voicemail)],
-        )
-        .await
-        .map_err(db)?;
-    if added == 0 {
-        return Ok(false);
-    }
-    write_commands(&tx, &commands, now).await?;
-    tx.commit().await.map_err(db)?;
-    Ok(true)
+    once_with_commands(
+        client,
+        "INSERT INTO voicemails (recording_sid, at, record) VALUES ($1, $2, $3)
+         ON CONFLICT (recording_sid) DO NOTHING",
+        &[&voicemail.recording_sid, &voicemail.at, &Json(&voicemail)],
+        &commands,
+        now,
+    )
+    .await
 }
 
 pub async fn enqueue(
@@ -269,19 +263,32 @@ pub async fn enqueue(
     commands: Vec<Command>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    once_with_commands(
+        client,
+        "INSERT INTO seen (event_id, reply, at) VALUES ($1, '', $2)
+         ON CONFLICT (event_id) DO NOTHING",
+        &[&event_id, &now],
+        &commands,
+        now,
+    )
+    .await
+}
+
+/// Runs `insert` (an `INSERT ... ON CONFLICT DO NOTHING`) and, when it added its row,
+/// writes `commands` in the same transaction. Returns whether the row was new.
+async fn once_with_commands(
+    client: &mut Client,
+    insert: &str,
+    params: &[&(dyn ToSql + Sync)],
+    commands: &[Command],
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let tx = client.transaction().await.map_err(db)?;
-    let added = tx
-        .execute(
-            "INSERT INTO seen (event_id, reply, at) VALUES ($1, '', $2)
-             ON CONFLICT (event_id) DO NOTHING",
-            &[&event_id, &now],
-        )
-        .await
-        .map_err(db)?;
+    let added = tx.execute(insert, params).await.map_err(db)?;
     if added == 0 {
         return Ok(false);
     }
-    write_commands(&tx, &commands, now).await?;
+    write_commands(&tx, commands, now).await?;
     tx.commit().await.map_err(db)?;
     Ok(true)
 }
