@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use shiftline::cli::ConfigFile;
 use shiftline::clock::SystemClock;
 use shiftline::config::Settings;
 
@@ -23,14 +24,8 @@ struct Cli {
 enum Command {
     /// Run the service.
     Serve {
-        /// The configuration file.
-        #[arg(
-            long,
-            short,
-            default_value = "shiftline.toml",
-            env = "SHIFTLINE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        file: ConfigFile,
     },
     /// Work with the Twilio account.
     Twilio {
@@ -98,14 +93,8 @@ enum Command {
     ///
     /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage.
     Voicemails {
-        /// The configuration file.
-        #[arg(
-            long,
-            short,
-            default_value = "shiftline.toml",
-            env = "SHIFTLINE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        file: ConfigFile,
     },
     /// List the commands waiting for Twilio (when each is next tried, its attempts and last
     /// error) and those Twilio refused for good. Through the API or the store, as `workers`
@@ -113,14 +102,8 @@ enum Command {
     ///
     /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage.
     Outbox {
-        /// The configuration file.
-        #[arg(
-            long,
-            short,
-            default_value = "shiftline.toml",
-            env = "SHIFTLINE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        file: ConfigFile,
     },
 }
 
@@ -128,14 +111,8 @@ enum Command {
 enum TwilioCommand {
     /// Make the TaskRouter workspace ready (idempotent) and print the webhook URLs.
     Setup {
-        /// The configuration file.
-        #[arg(
-            long,
-            short,
-            default_value = "shiftline.toml",
-            env = "SHIFTLINE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        file: ConfigFile,
     },
     /// Print the X-Twilio-Signature Twilio would send with a webhook request, to send one
     /// by hand: `shiftline twilio sign --curl URL -d From=+15550001111 -d Body=on`.
@@ -172,7 +149,7 @@ fn main() -> ExitCode {
     };
     init_logs(cli.log_json, level);
     match cli.command {
-        Command::Serve { config } => serve(config),
+        Command::Serve { file } => serve(file.config),
         Command::Demo {
             config,
             data_dir,
@@ -180,8 +157,8 @@ fn main() -> ExitCode {
             crowd,
         } => demo(config, data_dir, twilio_latency_ms, crowd),
         Command::Twilio {
-            command: TwilioCommand::Setup { config },
-        } => twilio_setup(config),
+            command: TwilioCommand::Setup { file },
+        } => twilio_setup(file.config),
         Command::Twilio {
             command:
                 TwilioCommand::Sign {
@@ -195,11 +172,11 @@ fn main() -> ExitCode {
         Command::Workers { config, command } => {
             shiftline::cli::run(&config, shiftline::cli::Operation::Workers(command))
         }
-        Command::Voicemails { config } => {
-            shiftline::cli::run(&config, shiftline::cli::Operation::Voicemails)
+        Command::Voicemails { file } => {
+            shiftline::cli::run(&file.config, shiftline::cli::Operation::Voicemails)
         }
-        Command::Outbox { config } => {
-            shiftline::cli::run(&config, shiftline::cli::Operation::Outbox)
+        Command::Outbox { file } => {
+            shiftline::cli::run(&file.config, shiftline::cli::Operation::Outbox)
         }
         Command::Store { command } => store(command),
         Command::Simulator { listen, config } => simulator(listen, config),
@@ -212,8 +189,8 @@ fn store(command: shiftline::cli::store::StoreCommand) -> ExitCode {
         return ExitCode::FAILURE;
     };
     match command {
-        StoreCommand::Migrate { config } => {
-            let Some(settings) = load(&config) else {
+        StoreCommand::Migrate { file } => {
+            let Some(settings) = load(&file.config) else {
                 return ExitCode::from(2);
             };
             let shiftline::config::StoreChoice::Postgres { url } = &settings.store else {

@@ -36,6 +36,20 @@ use crate::store::PresenceChange;
 use crate::web::operator::NewWorker;
 use backend::{Added, Backend, WorkerRow};
 
+/// `--config`: the configuration file, `./shiftline.toml` unless SHIFTLINE_CONFIG names
+/// another.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ConfigFile {
+    /// The configuration file.
+    #[arg(
+        long,
+        short,
+        default_value = "shiftline.toml",
+        env = "SHIFTLINE_CONFIG"
+    )]
+    pub config: PathBuf,
+}
+
 /// The CSV columns, in the order `export` writes them.
 pub const CSV_HEADER: [&str; 5] = ["phone", "name", "language", "languages", "time_zone"];
 

@@ -21,14 +21,8 @@ use crate::store::{PgStore, SledStore, Store, StoreError};
 pub enum StoreCommand {
     /// Bring the PostgreSQL schema up to date (`serve` does it too, at start).
     Migrate {
-        /// The configuration file (its [store] and SHIFTLINE_DATABASE_URL).
-        #[arg(
-            long,
-            short,
-            default_value = "shiftline.toml",
-            env = "SHIFTLINE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        file: super::ConfigFile,
     },
     /// Copy everything from one store into an empty one: a sled directory, a postgres://
     /// URL, or `database` for SHIFTLINE_DATABASE_URL.
