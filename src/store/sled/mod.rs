@@ -330,17 +330,11 @@ impl Store for SledStore {
             outbox.remove(&id.to_be_bytes());
             failing.remove(&id.to_be_bytes());
         }
-        if claim.entries.iter().all(|e| e.attempts == 0) {
-            // Never failed, so not in `failing`: one tree's batch, atomic on its own, and
-            // far cheaper than a transaction over two (this is most deliveries).
-            self.outbox.apply_batch(outbox)?;
-        } else {
-            (&self.outbox, &self.failing).transaction(|(o, f)| {
-                o.apply_batch(&outbox)?;
-                f.apply_batch(&failing)?;
-                Ok::<_, ConflictableTransactionError<serde_json::Error>>(())
-            })?;
-        }
+        (&self.outbox, &self.failing).transaction(|(o, f)| {
+            o.apply_batch(&outbox)?;
+            f.apply_batch(&failing)?;
+            Ok::<_, ConflictableTransactionError<serde_json::Error>>(())
+        })?;
         self.lanes.finish(&claim.lane, &ids, None);
         Ok(())
     }
