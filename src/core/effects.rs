@@ -85,6 +85,28 @@ pub enum Command {
     RedirectCall { call_sid: CallSid, path: String },
     /// A text from the intake number.
     SendSms { to: PhoneNumber, body: String },
+    /// Put a callback request in TaskRouter as a task, at `not_before` (a retry, or the
+    /// calling hours opening) or at once.
+    CreateTask {
+        callback: String,
+        /// The task's attributes, a JSON object.
+        attributes: String,
+        priority: u32,
+        timeout_secs: u32,
+        not_before: Option<DateTime<Utc>>,
+    },
+    /// Accept a reservation shiftline itself carries out (a callback: the worker calls the
+    /// customer, no queued call bridges them).
+    AcceptReservation {
+        task_sid: TaskSid,
+        reservation_sid: ReservationSid,
+    },
+    /// Complete (done) or cancel (not wanted now) a callback's task.
+    EndTask {
+        task_sid: TaskSid,
+        completed: bool,
+        reason: String,
+    },
     /// Feed an event back to the worker's machines at `due` (a cool-down ending).
     Timer {
         worker: PhoneNumber,
@@ -157,6 +179,11 @@ impl Command {
                 format!("call:{call_sid}")
             }
             Command::SendSms { to, .. } => format!("sms:{to}"),
+            Command::CreateTask { callback, .. } => format!("callback:{callback}"),
+            // A task is completed only after its reservation was accepted.
+            Command::AcceptReservation { task_sid, .. } | Command::EndTask { task_sid, .. } => {
+                format!("task:{task_sid}")
+            }
         }
     }
 
@@ -167,8 +194,11 @@ impl Command {
             Command::PlaceCall { .. }
             | Command::RejectReservation { .. }
             | Command::HangUpCall { .. }
-            | Command::RedirectCall { .. } => Priority::Customer,
-            Command::SyncWorker { .. } => Priority::Worker,
+            | Command::RedirectCall { .. }
+            | Command::AcceptReservation { .. } => Priority::Customer,
+            Command::SyncWorker { .. } | Command::CreateTask { .. } | Command::EndTask { .. } => {
+                Priority::Worker
+            }
             Command::SendSms { .. } | Command::Timer { .. } => Priority::Notice,
         }
     }
@@ -187,6 +217,7 @@ impl Command {
     pub fn due(&self) -> Option<DateTime<Utc>> {
         match self {
             Command::Timer { due, .. } => Some(*due),
+            Command::CreateTask { not_before, .. } => *not_before,
             _ => None,
         }
     }
@@ -238,6 +269,28 @@ impl Command {
             }
             Command::RedirectCall { call_sid, path } => format!("redirect {call_sid} to {path}"),
             Command::SendSms { to, body } => format!("text {to}: {body:?}"),
+            Command::CreateTask {
+                callback,
+                priority,
+                not_before,
+                ..
+            } => {
+                let at = not_before.map_or(String::new(), |t| {
+                    format!(" at {} UTC", t.format("%Y-%m-%d %H:%M:%S"))
+                });
+                format!("TaskRouter <- callback task for {callback} (priority {priority}){at}")
+            }
+            Command::AcceptReservation {
+                reservation_sid, ..
+            } => format!("accept {reservation_sid}"),
+            Command::EndTask {
+                task_sid,
+                completed,
+                reason,
+            } => format!(
+                "{} task {task_sid} ({reason})",
+                if *completed { "complete" } else { "cancel" }
+            ),
             Command::Timer { worker, due, event } => {
                 format!(
                     "timer: {} for {worker} at {} UTC",

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::core::callback::CallbackRecord;
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::{Command, Priority, TimerEvent};
@@ -69,13 +70,14 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
+    /// A new entry; a command meant for later (`Command::due`) waits until then.
     pub fn new(id: u64, command: &Command, now: DateTime<Utc>) -> Self {
         Self {
             id,
             enqueued_at: now,
             command: command.clone(),
             attempts: 0,
-            not_before: None,
+            not_before: command.due(),
             last_error: None,
         }
     }
@@ -280,6 +282,38 @@ pub struct DispatchUnit {
     pub decide: DecideDispatch,
 }
 
+/// What an event about a callback request does, decided by `core::callback`.
+#[derive(Clone, Debug)]
+pub struct CallbackChange {
+    /// The new record; None leaves it as it is.
+    pub record: Option<CallbackRecord>,
+    pub commands: Vec<Command>,
+    /// Kept with the event id, so a retried webhook gets the same answer.
+    pub reply: String,
+}
+
+impl CallbackChange {
+    pub fn none() -> Self {
+        Self {
+            record: None,
+            commands: Vec::new(),
+            reply: String::new(),
+        }
+    }
+}
+
+/// The pure decision for a callback's event, given its record (None: not asked yet).
+pub type DecideCallback =
+    Box<dyn Fn(Option<&CallbackRecord>) -> CallbackChange + Send + Sync>;
+
+/// One event about one callback request.
+pub struct CallbackUnit {
+    pub id: String,
+    pub event_id: String,
+    pub now: DateTime<Utc>,
+    pub decide: DecideCallback,
+}
+
 /// The result of a unit of work.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Applied {
@@ -323,6 +357,8 @@ pub struct Snapshot {
     pub timers: Vec<TimerEntry>,
     pub dispatch: Vec<DispatchRecord>,
     pub voicemails: Vec<VoicemailRecord>,
+    /// Callback requests, oldest request first.
+    pub callbacks: Vec<CallbackRecord>,
     /// Each worker's presence changes (also of numbers no longer on the roster), oldest
     /// first.
     pub history: Vec<(PhoneNumber, Vec<PresenceChange>)>,
@@ -364,6 +400,10 @@ pub trait Store: Send + Sync {
     /// worker's record, the commands and the idempotency record together.
     async fn apply_dispatch(&self, unit: DispatchUnit) -> Result<Applied, StoreError>;
 
+    /// Applies one callback request's event as one unit of work: the record, the commands
+    /// and the idempotency record together. `Applied::Fresh` carries no worker records.
+    async fn apply_callback(&self, unit: CallbackUnit) -> Result<Applied, StoreError>;
+
     /// Stores a voicemail and the commands announcing it, once per recording. Returns
     /// whether it was new.
     async fn add_voicemail(
@@ -393,6 +433,9 @@ pub trait Store: Send + Sync {
         reservation_sid: &str,
     ) -> Result<Option<DispatchRecord>, StoreError>;
     async fn dispatch_records(&self) -> Result<Vec<DispatchRecord>, StoreError>;
+    async fn callback(&self, id: &str) -> Result<Option<CallbackRecord>, StoreError>;
+    /// Callback requests, oldest request first (open and closed).
+    async fn callbacks(&self) -> Result<Vec<CallbackRecord>, StoreError>;
     /// Voicemails, oldest first.
     async fn voicemails(&self) -> Result<Vec<VoicemailRecord>, StoreError>;
     /// A worker's presence changes, oldest first.
