@@ -330,6 +330,7 @@ async fn other_operations(client: &TwilioClient, tally: &mut Tally) {
             client.create_task(
                 WW,
                 r#"{"skill":"en","call_sid":"CA33333333333333333333333333333333"}"#,
+                Some(5),
                 Some(3600),
             ),
         )

@@ -118,6 +118,8 @@ customer-menu-item = For { $skill }, press { $digit }.
 customer-no-choice = Sorry, I didn't get that.
 customer-hold = Please stay on the line. The next available person will take your call.
 customer-position = You are number { $position } in line.
+customer-hold-callback = Or press { $key } to hang up and be called back at this number when someone is free.
+customer-callback-thanks = Thank you. We will call you back at this number as soon as someone is free. Goodbye.
 # The worker's call. The prompt never names the caller (a voicemail box may be
 # listening); the whisper with the bridge may, once a person took the call.
 whisper-press1 = { $skill } call. Press 1 to take it.
@@ -128,9 +130,19 @@ connecting = Connecting.
 connecting-city = Call from { $city }. Connecting.
 connecting-digits = Call from a number ending in { $digits }. Connecting.
 whisper-goodbye = OK, the call will go to someone else. Goodbye.
+whisper-callback-press1 = { $skill } callback. Press 1 to call the customer back.
+whisper-callback = Callback for { $skill }, asked at { $time }.
+whisper-callback-city = Callback for { $skill } from a caller in { $city }, asked at { $time }.
+whisper-callback-digits = Callback for { $skill } from a number ending in { $digits }, asked at { $time }.
+whisper-callback-message = Their message:
+whisper-callback-dialing = Calling them now.
+whisper-callback-retry = The customer did not answer. We will try again later. Goodbye.
+whisper-callback-closed = The customer did not answer again, so the request is closed. Goodbye.
 voicemail-prompt = Sorry, nobody can take your call right now. Please leave a message after the tone, and we will call you back.
 voicemail-thanks = Thank you. Goodbye.
-voicemail-notify = New voicemail from { $caller } ({ $skill }, { $seconds } s): { $url }
+voicemail-notify = New voicemail from { $caller } ({ $skill }, { $seconds } s). Listen: { $url }
+voicemail-notify-words = New voicemail from { $caller } ({ $skill }, { $seconds } s): "{ $words }" Listen: { $url }
+callback-abandoned = Callback closed: { $caller } ({ $skill }) did not answer { $attempts } calls.
 missed-calls-offline = You missed { $count } calls in a row, so you're offline now. Text ON when you're ready to take calls again.
 
 ## The intake line (spoken only)

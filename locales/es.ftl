@@ -118,6 +118,8 @@ customer-menu-item = Para { $skill }, oprima { $digit }.
 customer-no-choice = Perdón, no le entendí.
 customer-hold = Por favor, no cuelgue. La próxima persona disponible le atenderá.
 customer-position = Usted es el número { $position } en la fila.
+customer-hold-callback = O oprima { $key } para colgar y que le llamemos a este número cuando alguien esté libre.
+customer-callback-thanks = Gracias. Le llamaremos a este número en cuanto alguien esté libre. Adiós.
 # La llamada al trabajador. El aviso nunca nombra a quien llama (puede escuchar un
 # buzón de voz); el susurro al conectar sí, cuando ya contestó una persona.
 whisper-press1 = Llamada de { $skill }. Oprima 1 para tomarla.
@@ -128,9 +130,19 @@ connecting = Conectando.
 connecting-city = Llamada desde { $city }. Conectando.
 connecting-digits = Llamada de un número que termina en { $digits }. Conectando.
 whisper-goodbye = De acuerdo, la llamada pasará a otra persona. Adiós.
+whisper-callback-press1 = Devolución de llamada de { $skill }. Oprima 1 para llamar al cliente.
+whisper-callback = Devolución de llamada de { $skill }, pedida a las { $time }.
+whisper-callback-city = Devolución de llamada de { $skill } para alguien de { $city }, pedida a las { $time }.
+whisper-callback-digits = Devolución de llamada de { $skill } a un número que termina en { $digits }, pedida a las { $time }.
+whisper-callback-message = Su mensaje:
+whisper-callback-dialing = Llamando ahora.
+whisper-callback-retry = El cliente no contestó. Lo intentaremos más tarde. Adiós.
+whisper-callback-closed = El cliente volvió a no contestar, así que la solicitud se cerró. Adiós.
 voicemail-prompt = Lo sentimos, nadie puede atender su llamada ahora. Deje un mensaje después del tono y le llamaremos.
 voicemail-thanks = Gracias. Adiós.
-voicemail-notify = Nuevo mensaje de voz de { $caller } ({ $skill }, { $seconds } s): { $url }
+voicemail-notify = Nuevo mensaje de voz de { $caller } ({ $skill }, { $seconds } s). Escuchar: { $url }
+voicemail-notify-words = Nuevo mensaje de voz de { $caller } ({ $skill }, { $seconds } s): "{ $words }" Escuchar: { $url }
+callback-abandoned = Devolución cerrada: { $caller } ({ $skill }) no contestó { $attempts } llamadas.
 missed-calls-offline = No contestaste { $count } llamadas seguidas, así que estás fuera de línea. Envía ACTIVO cuando quieras volver.
 
 ## La línea de registro (solo voz)

@@ -106,6 +106,7 @@ impl Application {
             store.clone(),
             Arc::new(messages),
             clock.clone(),
+            twilio.clone(),
         );
         let delivery = Delivery::new(
             store,

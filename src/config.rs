@@ -4,6 +4,7 @@
 //! Every problem is reported with the field it is about (`workers[1].phone: ...`), so a
 //! business can fix its file without reading code.
 
+use crate::core::callback::CallbackSettings;
 use crate::core::dispatch::DispatchSettings;
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -65,6 +66,8 @@ pub struct Settings {
     pub dispatch: DispatchSettings,
     pub customer: CustomerLine,
     pub voicemail: Voicemail,
+    /// Calling back callers nobody could take (`[callbacks]`).
+    pub callbacks: CallbackSettings,
     /// How the outbox talks to Twilio: in flight at once, and how long one request may take.
     pub requests: RequestLimits,
     /// How far the built-in simulator is from an instant, perfect Twilio.
@@ -180,6 +183,8 @@ struct RawConfig {
     #[serde(default)]
     voicemail: RawVoicemail,
     #[serde(default)]
+    callbacks: RawCallbacks,
+    #[serde(default)]
     simulator: RawSimulator,
     #[serde(default)]
     store: RawStore,
@@ -233,7 +238,24 @@ struct RawVoicemail {
     #[serde(default)]
     notify: Vec<String>,
     max_length_secs: Option<u32>,
+    transcribe: Option<bool>,
+    link_ttl_hours: Option<u32>,
 }
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCallbacks {
+    enabled: Option<bool>,
+    key: Option<String>,
+    priority: Option<u32>,
+    attempts: Option<u32>,
+    retry_after_mins: Option<u32>,
+    hours: Option<String>,
+}
+
+/// When customers are called back unless `callbacks.hours` says otherwise: every day from
+/// 9 in the morning to 8 in the evening, in `defaults.time_zone`.
+pub const DEFAULT_CALLBACK_HOURS: &str = "daily 9am-8pm";
 
 /// sled's cache by default: enough for the records of the workers who are texting (the
 /// others are read from the OS page cache), and half of what it was before it could be
@@ -268,6 +290,11 @@ pub struct Voicemail {
     /// Who is texted about every new voicemail.
     pub notify: Vec<PhoneNumber>,
     pub max_length_secs: u32,
+    /// Ask Twilio for a transcription of English voicemails (Twilio transcribes only
+    /// en-US); the notify text then waits for it.
+    pub transcribe: bool,
+    /// How long the listen link in a voicemail text works.
+    pub link_ttl: chrono::TimeDelta,
 }
 
 /// Twilio's own hold music, served from its public bucket.
@@ -483,6 +510,7 @@ impl Settings {
             catalog: parse_skills(raw.skills)?,
             dispatch: check_dispatch(raw.dispatch)?,
             voicemail: parse_voicemail(raw.voicemail)?,
+            callbacks: parse_callbacks(raw.callbacks, default_time_zone)?,
             requests,
             simulator,
             simulator_url,
@@ -794,9 +822,69 @@ fn parse_voicemail(raw: RawVoicemail) -> Result<Voicemail, ConfigError> {
             "must be 10 to 600 seconds",
         ));
     }
+    let link_ttl_hours = raw.link_ttl_hours.unwrap_or(72);
+    if !(1..=24 * 30).contains(&link_ttl_hours) {
+        return Err(invalid(
+            "voicemail.link_ttl_hours",
+            "must be 1 to 720 hours",
+        ));
+    }
     Ok(Voicemail {
         notify,
         max_length_secs,
+        transcribe: raw.transcribe.unwrap_or(true),
+        link_ttl: chrono::TimeDelta::hours(i64::from(link_ttl_hours)),
+    })
+}
+
+fn parse_callbacks(raw: RawCallbacks, time_zone: Tz) -> Result<CallbackSettings, ConfigError> {
+    let key_text = raw.key.unwrap_or_else(|| "1".to_string());
+    let mut chars = key_text.chars();
+    let key = match (chars.next(), chars.next()) {
+        (Some(k), None) if k.is_ascii_digit() || k == '*' || k == '#' => k,
+        _ => {
+            return Err(invalid(
+                "callbacks.key",
+                format!("{key_text:?} must be one key: 0 to 9, * or #"),
+            ));
+        }
+    };
+    let attempts = raw.attempts.unwrap_or(2);
+    if !(1..=10).contains(&attempts) {
+        return Err(invalid("callbacks.attempts", "must be 1 to 10 calls"));
+    }
+    let retry_after_mins = raw.retry_after_mins.unwrap_or(30);
+    if !(1..=24 * 60).contains(&retry_after_mins) {
+        return Err(invalid(
+            "callbacks.retry_after_mins",
+            "must be 1 to 1440 minutes",
+        ));
+    }
+    let hours_text = raw
+        .hours
+        .unwrap_or_else(|| DEFAULT_CALLBACK_HOURS.to_string());
+    let hours = if hours_text.trim().is_empty() || hours_text.trim() == "any" {
+        None
+    } else {
+        match crate::core::schedule::parse(&hours_text) {
+            Ok(crate::core::schedule::Request::Set(week)) => Some(week),
+            Ok(crate::core::schedule::Request::Clear) => None,
+            Err(e) => {
+                return Err(invalid(
+                    "callbacks.hours",
+                    format!("{hours_text:?}: {e} (like \"mon-fri 9am-6pm\", or \"any\")"),
+                ));
+            }
+        }
+    };
+    Ok(CallbackSettings {
+        enabled: raw.enabled.unwrap_or(true),
+        key,
+        priority: raw.priority.unwrap_or(0),
+        attempts,
+        retry_after: chrono::TimeDelta::minutes(i64::from(retry_after_mins)),
+        hours,
+        time_zone,
     })
 }
 

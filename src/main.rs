@@ -96,6 +96,15 @@ enum Command {
         #[command(flatten)]
         file: ConfigFile,
     },
+    /// List the callback requests, open and closed: who asked and when, for which skill,
+    /// each call to the customer and how it went, and the next try or when it closed.
+    /// Through the API or the store, as `workers` does.
+    ///
+    /// Exit status: 0 done, 1 the service or the store failed, 2 bad usage.
+    Callbacks {
+        #[command(flatten)]
+        file: ConfigFile,
+    },
     /// List the commands waiting for Twilio (when each is next tried, its attempts and last
     /// error) and those Twilio refused for good. Through the API or the store, as `workers`
     /// does.
@@ -144,7 +153,10 @@ fn main() -> ExitCode {
     let level = match cli.command {
         Command::Demo { .. } => "warn",
         // The commands' output is the answer; the store's and HTTP client's news is not.
-        Command::Workers { .. } | Command::Voicemails { .. } | Command::Outbox { .. } => "warn",
+        Command::Workers { .. }
+        | Command::Voicemails { .. }
+        | Command::Callbacks { .. }
+        | Command::Outbox { .. } => "warn",
         _ => "info",
     };
     init_logs(cli.log_json, level);
@@ -174,6 +186,9 @@ fn main() -> ExitCode {
         }
         Command::Voicemails { file } => {
             shiftline::cli::run(&file.config, shiftline::cli::Operation::Voicemails)
+        }
+        Command::Callbacks { file } => {
+            shiftline::cli::run(&file.config, shiftline::cli::Operation::Callbacks)
         }
         Command::Outbox { file } => {
             shiftline::cli::run(&file.config, shiftline::cli::Operation::Outbox)

@@ -44,6 +44,7 @@ pub struct Metrics {
     outbox_parked: Gauge,
     outbox_failures: Family<KindLabels, Counter>,
     dispatch_outcomes: Family<KindLabels, Counter>,
+    callbacks: Family<KindLabels, Counter>,
     amd_results: Family<KindLabels, Counter>,
     webhook_seconds: Family<RouteLabels, Histogram>,
 }
@@ -93,6 +94,12 @@ impl Metrics {
             "How calls to workers ended, by cause",
             dispatch_outcomes.clone(),
         );
+        let callbacks = Family::default();
+        registry.register(
+            "callbacks",
+            "Callback requests by what happened to them: requested, returned, abandoned",
+            callbacks.clone(),
+        );
         let amd_results = Family::default();
         registry.register(
             "amd_results",
@@ -116,6 +123,7 @@ impl Metrics {
             outbox_parked,
             outbox_failures,
             dispatch_outcomes,
+            callbacks,
             amd_results,
             webhook_seconds,
         }
@@ -168,6 +176,12 @@ impl Metrics {
             .get_or_create(&KindLabels {
                 kind: outcome.into(),
             })
+            .inc();
+    }
+
+    pub fn callback(&self, what: &str) {
+        self.callbacks
+            .get_or_create(&KindLabels { kind: what.into() })
             .inc();
     }
 

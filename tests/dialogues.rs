@@ -3,7 +3,7 @@
 //! the transcript into `snapshots/`.
 //!
 //! A dialogue file is TOML: a `title`, a `start` time, optionally the enrolment `pin`,
-//! `fresh_workspace = true` (TaskRouter not set up yet), `confirm = "amd"` (or `press1`)
+//! `fresh_workspace = true` (TaskRouter not set up yet), `callbacks = false`, `confirm = "amd"` (or `press1`)
 //! and `whisper_caller = "last_digits"` (or `none`, default `city`), and `[[step]]`s, each
 //! one of:
 //!   sms = { from = "ana", text = "ON" }      # a rostered worker by name, or a raw number
@@ -13,6 +13,9 @@
 //!       (also quiet-human:1 and short-greeting: AMD says "unknown"; see twilio_sim::Answer)
 //!   call = { from = "+15559990000", digits = "1" }          # a customer calls the business line
 //!   call = { from = "+13125550123", digits = "1" }          # a Chicago number: Twilio sends FromCity
+//!   call = { from = "+15559990000", digits = "2/1" }        # presses 2 at the menu, then 1 while waiting
+//!   call = { from = "...", digits = "2", later = "no-answer, busy", says = "words" }
+//!       # how their phone answers the calls that come back, and what their voicemail says
 //!   caller_hangs_up = true                    # the last customer hangs up
 //!   ivr = { from = "ana" }                    # a worker calls the intake line
 //!   ivr = { press = "1" }  | { say = "online" } | { silence = true }   # at the last prompt
@@ -52,6 +55,8 @@ struct Dialogue {
     fresh_workspace: bool,
     /// The dispatcher's confirm mode: amd, press1 or amd+press1 (the default).
     confirm: Option<String>,
+    /// `[callbacks] enabled` (on by default).
+    callbacks: Option<bool>,
     /// What the whisper says about the caller: city (the default), last_digits or none.
     whisper_caller: Option<String>,
     /// Show times in this IANA zone (with its DST) instead of the fixed offset of `start`.
@@ -129,6 +134,10 @@ struct IvrCall {
 struct Call {
     from: String,
     digits: Option<String>,
+    /// How the caller's phone answers the calls that come back (callbacks), in order.
+    later: Option<String>,
+    /// What the caller says on a voicemail (Twilio transcribes it).
+    says: Option<String>,
 }
 
 const PEOPLE: [(&str, &str); 3] = [
@@ -245,6 +254,7 @@ struct Seen {
     sim_workers: BTreeMap<String, String>,
     dispatch: BTreeMap<String, String>,
     voicemails: usize,
+    callbacks: BTreeMap<String, String>,
     last_stamp: String,
 }
 
@@ -332,6 +342,29 @@ impl Seen {
             ));
         }
         self.voicemails = voicemails.len();
+        for callback in app.state.store.callbacks().await.unwrap() {
+            let calls: Vec<&str> = callback.attempts.iter().map(|a| a.outcome.as_str()).collect();
+            let line = format!(
+                "{}{}",
+                callback.status.as_str(),
+                if calls.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (calls: {})", calls.join(", "))
+                }
+            );
+            if self.callbacks.get(&callback.id) != Some(&line) {
+                let source = match callback.source {
+                    shiftline::core::callback::Source::Queue => "asked in the queue",
+                    shiftline::core::callback::Source::Voicemail => "left a voicemail",
+                };
+                lines.push(format!(
+                    "callback for {} ({source}): {line}",
+                    who_is(&callback.customer)
+                ));
+                self.callbacks.insert(callback.id.clone(), line);
+            }
+        }
         // Twilio's client retries a failing request at once; show such a run as one line.
         let mut i = 0;
         while i < lines.len() {
@@ -417,6 +450,7 @@ async fn replay(path: &Path) -> String {
         confirm,
         whisper_caller,
         set_up: !dialogue.fresh_workspace,
+        callbacks: dialogue.callbacks,
         roster: None,
         concurrency: None,
         realism: dialogue
@@ -514,7 +548,17 @@ async fn replay(path: &Path) -> String {
                 .map(|d| format!(":{d}"))
                 .unwrap_or_default();
             let caller = Answer::parse(&format!("human{digits}")).expect("a caller");
-            app.sim.script_phone(&call.from, vec![caller]);
+            let later = call.later.as_deref().unwrap_or_default();
+            let answers: Vec<Answer> = std::iter::once(caller)
+                .chain(
+                    later
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(|a| Answer::parse(a).unwrap_or_else(|e| panic!("later: {e}"))),
+                )
+                .collect();
+            app.sim.script_phone(&call.from, answers);
             let business = app.state.settings.business_number().to_string();
             let url = format!("{}/twilio/voice/customer", app.public_url());
             seen.print(
@@ -529,6 +573,13 @@ async fn replay(path: &Path) -> String {
                         .unwrap_or_default()
                 ),
             );
+            if let Some(later) = &call.later {
+                seen.print(
+                    &mut out,
+                    &now,
+                    &format!("{}'s phone will answer later calls: {later}", call.from),
+                );
+            }
             last_customer_call = Some(app.sim.place_call(&call.from, &business, &url));
         }
         if step.caller_hangs_up {

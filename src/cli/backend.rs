@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::core::domain::PhoneNumber;
 use crate::core::intake::record::WorkerRecord;
 use crate::service::roster;
+use crate::core::callback::CallbackRecord;
 use crate::store::{PresenceChange, SledStore, Store, StoreError, VoicemailRecord};
 use crate::web::api::OutboxView;
 use crate::web::operator::NewWorker;
@@ -373,6 +374,17 @@ impl Backend {
                 api.json(response, "listing voicemails").await
             }
             Backend::Direct(direct) => direct.store.voicemails().await.map_err(store_failure),
+        }
+    }
+
+    /// Callback requests, oldest first.
+    pub async fn callbacks(&self) -> Result<Vec<CallbackRecord>, Failure> {
+        match self {
+            Backend::Api(api) => {
+                let response = api.send(api.client.get(api.url("/api/callbacks"))).await?;
+                api.json(response, "listing callbacks").await
+            }
+            Backend::Direct(direct) => direct.store.callbacks().await.map_err(store_failure),
         }
     }
 

@@ -9,6 +9,7 @@
 //! shiftline workers import FILE.csv
 //! shiftline workers export [FILE.csv]
 //! shiftline voicemails
+//! shiftline callbacks
 //! shiftline outbox
 //! ```
 //!
@@ -105,6 +106,8 @@ pub enum Operation {
     Workers(WorkersCommand),
     /// Every stored voicemail.
     Voicemails,
+    /// Every callback request, open and closed, with its calls.
+    Callbacks,
     /// What waits for Twilio, and what Twilio refused for good.
     Outbox,
 }
@@ -214,6 +217,7 @@ enum Job {
     Import(CsvRows),
     Export(Option<PathBuf>),
     Voicemails,
+    Callbacks,
     Outbox,
 }
 
@@ -223,6 +227,7 @@ fn prepare(command: Operation) -> Result<Job, Failure> {
     let command = match command {
         Operation::Workers(command) => command,
         Operation::Voicemails => return Ok(Job::Voicemails),
+        Operation::Callbacks => return Ok(Job::Callbacks),
         Operation::Outbox => return Ok(Job::Outbox),
     };
     Ok(match command {
@@ -320,6 +325,7 @@ async fn execute(settings: Settings, command: Operation) -> Result<Done, Failure
         }
         Job::Import(rows) => import(&backend, rows).await?,
         Job::Voicemails => Done::ok(voicemails(&backend.voicemails().await?)),
+        Job::Callbacks => Done::ok(callbacks(&backend.callbacks().await?)),
         Job::Outbox => Done::ok(outbox(&backend.outbox().await?)),
         Job::Export(file) => {
             let workers = backend.list().await?;
@@ -548,6 +554,41 @@ fn voicemails(list: &[crate::store::VoicemailRecord]) -> String {
     );
     if list.is_empty() {
         out += "(no voicemails)\n";
+    }
+    out
+}
+
+/// The callback requests as an aligned table, oldest first: each request's status and
+/// every call to the customer.
+fn callbacks(list: &[crate::core::callback::CallbackRecord]) -> String {
+    let rows: Vec<[String; 6]> = list
+        .iter()
+        .map(|c| {
+            let calls: Vec<String> = c
+                .attempts
+                .iter()
+                .map(|a| format!("{} {}", a.at.format("%m-%d %H:%M"), a.outcome.as_str()))
+                .collect();
+            let next = match (c.status.is_open(), c.next_try) {
+                (true, Some(at)) => format!("next try {}", time(&at)),
+                _ => c.closed_at.map_or(String::new(), |at| format!("closed {}", time(&at))),
+            };
+            [
+                time(&c.requested_at),
+                c.customer.clone(),
+                c.skill.as_ref().map_or("-".into(), |s| s.to_string()),
+                format!("{} ({:?})", c.status.as_str(), c.source).to_lowercase(),
+                if calls.is_empty() { "-".into() } else { calls.join(", ") },
+                next,
+            ]
+        })
+        .collect();
+    let mut out = aligned(
+        ["ASKED AT", "CUSTOMER", "SKILL", "STATUS", "CALLS", "WHEN"],
+        &rows,
+    );
+    if list.is_empty() {
+        out += "(no callbacks)\n";
     }
     out
 }

@@ -12,8 +12,8 @@ use crate::core::domain::{CallSid, ConfirmMode, PhoneNumber, ReservationSid, Tas
 use crate::core::effects::{Activity, Command, WorkerSpec};
 use crate::store::Store;
 use crate::twilio::rest::{
-    CallCreate, CallUpdate, MessageCreate, ReservationPath, ReservationUpdate, TwilioClient,
-    TwilioError, WorkerFilter, WorkerUpdate,
+    CallCreate, CallUpdate, MessageCreate, ReservationPath, ReservationUpdate, TaskUpdate,
+    TwilioClient, TwilioError, WorkerFilter, WorkerUpdate,
 };
 
 /// Carries commands out with one Twilio account.
@@ -77,6 +77,24 @@ impl Executor {
             } => self.hang_up(call_sid, *ringing).await,
             Command::RedirectCall { call_sid, path } => self.redirect(call_sid, path).await,
             Command::SendSms { to, body } => self.text(to, body).await,
+            Command::CreateTask {
+                attributes,
+                priority,
+                timeout_secs,
+                ..
+            } => {
+                self.create_task(attributes, *priority, *timeout_secs, feedback)
+                    .await
+            }
+            Command::AcceptReservation {
+                task_sid,
+                reservation_sid,
+            } => self.accept(task_sid, reservation_sid).await,
+            Command::EndTask {
+                task_sid,
+                completed,
+                reason,
+            } => self.end_task(task_sid, *completed, reason).await,
             // Timers wait in their own keyspace and never reach the outbox.
             Command::Timer { .. } => Attempt::Done,
         }
@@ -165,6 +183,59 @@ impl Executor {
         settled(
             self.client.update_reservation(path, &update).await,
             "the reservation is already over",
+        )
+    }
+
+    /// Puts a callback request in TaskRouter. Without a workflow (setup has not run) it
+    /// waits: the request must not be lost.
+    async fn create_task(
+        &self,
+        attributes: &str,
+        priority: u32,
+        timeout_secs: u32,
+        feedback: &dyn Feedback,
+    ) -> Attempt {
+        let Some(workflow) = feedback.workflow_sid() else {
+            return Attempt::Retry(TwilioError::transient(
+                "no TaskRouter workflow known yet: run `shiftline twilio setup`",
+            ));
+        };
+        let created = self
+            .client
+            .create_task(&workflow, attributes, Some(priority), Some(timeout_secs))
+            .await;
+        match created {
+            Ok(_) => Attempt::Done,
+            Err(e) if e.is_permanent() => Attempt::Parked(e),
+            Err(e) => Attempt::Retry(e),
+        }
+    }
+
+    /// Accepts a callback's reservation: the worker took it and is dialling the customer.
+    async fn accept(&self, task_sid: &TaskSid, reservation_sid: &ReservationSid) -> Attempt {
+        let update = ReservationUpdate {
+            reservation_status: Some("accepted".into()),
+            ..ReservationUpdate::default()
+        };
+        let path = ReservationPath::Task {
+            task_sid: task_sid.to_string(),
+            reservation_sid: reservation_sid.to_string(),
+        };
+        settled(
+            self.client.update_reservation(path, &update).await,
+            "the reservation is already over",
+        )
+    }
+
+    /// Completes or cancels a callback's task (a task already over needs nothing).
+    async fn end_task(&self, task_sid: &TaskSid, completed: bool, reason: &str) -> Attempt {
+        let update = TaskUpdate {
+            assignment_status: Some(if completed { "completed" } else { "canceled" }.into()),
+            reason: Some(reason.to_string()),
+        };
+        settled(
+            self.client.update_task(task_sid.as_str(), &update).await,
+            "the task is already over",
         )
     }
 

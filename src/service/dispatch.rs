@@ -67,6 +67,9 @@ impl Service {
         let messages = self.messages.clone();
         let ended: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
         let ended_in = ended.clone();
+        let call_over = matches!(event, Event::CallStatus { .. });
+        let decided: Arc<std::sync::Mutex<Option<DispatchRecord>>> = Arc::default();
+        let decided_in = decided.clone();
         let unit = DispatchUnit {
             reservation_sid: reservation_sid.to_string(),
             worker: existing.worker.clone(),
@@ -82,6 +85,7 @@ impl Service {
                     != record.outcome)
                     .then(|| d.record.outcome.as_ref().map(|o| o.to_string()))
                     .flatten();
+                *decided_in.lock().unwrap_or_else(|e| e.into_inner()) = Some(d.record.clone());
                 let locale = worker.map(|w| w.language).unwrap_or(record.language);
                 let reply = render(&d.record, &d.voice, locale);
                 let mut commands = d.commands;
@@ -106,7 +110,18 @@ impl Service {
                 self.metrics.dispatch_outcome(&outcome);
             }
         }
+        let decided = decided.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(record) = decided.filter(|r| r.callback.is_some())
+            && worker_call_over(&record, call_over)
+        {
+            self.callback_worker_gone(&record).await?;
+        }
         Ok(Some(applied.reply().to_string()))
+    }
+
+    /// Looks up a reservation's record (for the callback's `<Dial>` action).
+    pub async fn reservation(&self, sid: &str) -> Result<Option<DispatchRecord>, StoreError> {
+        self.store.dispatch_record(sid).await
     }
 
     /// An event the worker's call answers nothing to (the outbox's news, a status callback).
@@ -128,5 +143,16 @@ impl Service {
     pub async fn call_wanted(&self, reservation_sid: &str) -> Result<bool, StoreError> {
         let record = self.store.dispatch_record(reservation_sid).await?;
         Ok(record.is_some_and(|r| dispatch::still_offered(&r)))
+    }
+}
+
+/// Whether a callback's reservation is done with its worker: they missed it (or it ended
+/// elsewhere), or they took it and their call is now over.
+fn worker_call_over(record: &DispatchRecord, call_over: bool) -> bool {
+    use crate::core::dispatch::machine::ReservationState;
+    match record.state {
+        ReservationState::Missed | ReservationState::Gone => true,
+        ReservationState::Bridged => call_over,
+        _ => false,
     }
 }

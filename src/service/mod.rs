@@ -7,11 +7,14 @@
 //!   and what the outbox learns about those calls;
 //! - `roster`: the configuration's roster and operators' changes;
 //! - `voicemail`: a caller's recording, and sending callers to voicemail;
+//! - `callback`: calling back a caller who asked for it or left a voicemail;
 //! - `timers`: a timer the core set, come due;
 //! - `setup`: `shiftline twilio setup`.
 
+pub mod callback;
 pub mod dispatch;
 pub mod intake;
+pub mod listen_link;
 pub mod roster;
 pub mod setup;
 pub mod timers;
@@ -29,6 +32,7 @@ use crate::core::intake::Context;
 use crate::i18n::Messages;
 use crate::metrics::Metrics;
 use crate::store::{Applied, Store, StoreError, TimerEntry};
+use crate::twilio::rest::TwilioClient;
 
 /// What every use case shares; cheap to clone.
 #[derive(Clone)]
@@ -40,6 +44,9 @@ pub struct Service {
     pub metrics: Arc<Metrics>,
     /// Wakes the outbox delivery after a commit that wrote commands.
     pub outbox_wake: Arc<Notify>,
+    /// Twilio, for what is read live rather than sent through the outbox (a voicemail's
+    /// audio for a listen link).
+    pub twilio: TwilioClient,
     /// The TaskRouter workflow customers' calls are enqueued to: from the configuration,
     /// or found by name once the workspace is set up.
     workflow: Arc<RwLock<Option<String>>>,
@@ -51,6 +58,7 @@ impl Service {
         store: Arc<dyn Store>,
         messages: Arc<Messages>,
         clock: Arc<dyn Clock>,
+        twilio: TwilioClient,
     ) -> Self {
         let workflow = settings
             .twilio
@@ -63,6 +71,7 @@ impl Service {
             clock,
             metrics: Arc::new(Metrics::new()),
             outbox_wake: Arc::new(Notify::new()),
+            twilio,
             workflow: Arc::new(RwLock::new(workflow)),
         }
     }

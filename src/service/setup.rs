@@ -109,6 +109,11 @@ fn sorted_events(list: &str) -> Vec<String> {
     events
 }
 
+/// Each skill's callback requests go to its queue too, to a worker who speaks the caller's
+/// language, and wait there until someone is free (no caller is on the line; the task's
+/// priority puts them after live callers). Their filters come first: a live call's filter
+/// would match them too.
+///
 /// Each skill's calls go to its queue, to a worker who speaks the caller's language; a caller
 /// waits there at most `max_wait_secs` for a busy worker, or not at all when nobody with the
 /// skill is online (`skip_if`: TaskRouter counts a worker on a call as available, and
@@ -119,9 +124,17 @@ pub fn workflow_configuration(
     voicemail: &str,
     max_wait_secs: u32,
 ) -> Value {
-    let filters: Vec<Value> = skill_queues
-        .iter()
-        .map(|(skill, queue)| {
+    let callbacks = skill_queues.iter().map(|(skill, queue)| {
+        json!({
+            "filter_friendly_name": format!("{skill} callbacks"),
+            "expression": format!("type == \"callback\" AND skill == \"{skill}\""),
+            "targets": [
+                {"queue": queue, "expression": "worker.languages HAS task.language"}
+            ]
+        })
+    });
+    let filters: Vec<Value> = callbacks
+        .chain(skill_queues.iter().map(|(skill, queue)| {
             json!({
                 "filter_friendly_name": skill,
                 "expression": format!("skill == \"{skill}\""),
@@ -135,7 +148,7 @@ pub fn workflow_configuration(
                     {"queue": voicemail}
                 ]
             })
-        })
+        }))
         .collect();
     json!({"task_routing": {"filters": filters, "default_filter": {"queue": voicemail}}})
 }
@@ -262,7 +275,17 @@ mod tests {
     #[test]
     fn every_skill_routes_to_its_queue_then_voicemail() {
         let config = workflow_configuration(&[("billing".into(), "WQ1".into())], "WQ9", 300);
-        let filter = &config["task_routing"]["filters"][0];
+        let callbacks = &config["task_routing"]["filters"][0];
+        assert_eq!(
+            callbacks["expression"],
+            "type == \"callback\" AND skill == \"billing\""
+        );
+        assert_eq!(callbacks["targets"][0]["queue"], "WQ1");
+        assert!(
+            callbacks["targets"][0].get("timeout").is_none(),
+            "a callback waits for a worker however long it takes"
+        );
+        let filter = &config["task_routing"]["filters"][1];
         assert_eq!(filter["expression"], "skill == \"billing\"");
         assert_eq!(filter["targets"][0]["queue"], "WQ1");
         assert_eq!(filter["targets"][0]["skip_if"], "workers.available == 0");

@@ -1,11 +1,21 @@
-//! Voicemail: a caller nobody could take is sent to a recording, and the recording is kept
-//! and announced by text to the business's notify list.
+//! Voicemail: a caller nobody could take is sent to a recording; the recording is kept,
+//! becomes a callback request, and is announced by text to the business's notify list with
+//! a listen link (and Twilio's transcription, when one was asked for).
 
 use super::Service;
-use crate::core::domain::{CallSid, SkillKey, TaskSid};
+use super::listen_link;
+use crate::core::callback::{Request, Source, Voicemail};
+use crate::core::domain::{CallSid, Locale, SkillKey, TaskSid};
 use crate::core::effects::Command;
 use crate::core::intake::reply::{Arg, Reply};
 use crate::store::{StoreError, VoicemailRecord};
+
+/// Where a voicemail came from, as the recording's webhooks carry it.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub language: Locale,
+    pub city: Option<String>,
+}
 
 impl Service {
     /// The caller of `call_sid` reached the voicemail queue: send their call to the
@@ -24,9 +34,74 @@ impl Service {
         self.persisted().await
     }
 
-    /// A recording is ready: keep it and text the notify list, once per recording. Returns
+    /// Whether Twilio is asked to transcribe a message in `language` (it transcribes
+    /// English only).
+    pub fn transcribes(&self, language: Locale) -> bool {
+        self.settings.voicemail.transcribe && language == Locale::En
+    }
+
+    /// A recording is ready: keep it, make it a callback request, and text the notify list
+    /// (now, or with the transcription when one is coming), once per recording. Returns
     /// whether it was new.
-    pub async fn voicemail_recorded(&self, voicemail: VoicemailRecord) -> Result<bool, StoreError> {
+    pub async fn voicemail_recorded(
+        &self,
+        voicemail: VoicemailRecord,
+        caller: Caller,
+    ) -> Result<bool, StoreError> {
+        let commands = if self.transcribes(caller.language) {
+            Vec::new()
+        } else {
+            self.voicemail_notice(&voicemail, None)
+        };
+        let request = Request {
+            id: voicemail.call_sid.clone(),
+            customer: voicemail.caller.clone(),
+            caller_city: caller.city,
+            skill: voicemail
+                .skill
+                .as_deref()
+                .and_then(|s| SkillKey::parse(s).ok()),
+            language: caller.language,
+            source: Source::Voicemail,
+            voicemail: Some(Voicemail {
+                recording_sid: voicemail.recording_sid.clone(),
+                duration_secs: voicemail.duration_secs,
+                transcription: None,
+            }),
+        };
+        let now = self.clock.now();
+        let added = self.store.add_voicemail(voicemail, commands, now).await?;
+        self.persisted().await?;
+        self.request_callback(request).await?;
+        Ok(added)
+    }
+
+    /// Twilio's transcription of a voicemail arrived (or failed: `text` None): text the
+    /// notify list now, once.
+    pub async fn voicemail_transcribed(
+        &self,
+        recording_sid: &str,
+        text: Option<String>,
+    ) -> Result<(), StoreError> {
+        let voicemails = self.store.voicemails().await?;
+        let Some(voicemail) = voicemails.iter().find(|v| v.recording_sid == recording_sid) else {
+            tracing::warn!(recording_sid, "transcription of an unknown recording");
+            return Ok(());
+        };
+        if let Some(words) = &text {
+            self.callback_transcribed(&voicemail.call_sid, words.clone())
+                .await?;
+        }
+        let commands = self.voicemail_notice(voicemail, text.as_deref());
+        let now = self.clock.now();
+        self.store
+            .enqueue(&format!("transcribed:{recording_sid}"), commands, now)
+            .await?;
+        self.persisted().await
+    }
+
+    /// The texts announcing a voicemail to the notify list.
+    fn voicemail_notice(&self, voicemail: &VoicemailRecord, words: Option<&str>) -> Vec<Command> {
         let settings = &self.settings;
         let locale = settings.default_language;
         let skill = voicemail
@@ -36,13 +111,25 @@ impl Service {
             .and_then(|k| settings.catalog.get(&k))
             .map(|s| s.name(locale).to_string())
             .unwrap_or_default();
-        let reply = Reply::new("voicemail-notify")
+        let expires = self.clock.now() + settings.voicemail.link_ttl;
+        let url = listen_link::link(
+            &settings.public_url,
+            secrecy::ExposeSecret::expose_secret(&settings.auth_token),
+            &voicemail.recording_sid,
+            expires,
+        );
+        let key = match words {
+            Some(_) => "voicemail-notify-words",
+            None => "voicemail-notify",
+        };
+        let reply = Reply::new(key)
             .text("caller", voicemail.caller.clone())
             .text("skill", skill)
             .arg("seconds", Arg::Number(i64::from(voicemail.duration_secs)))
-            .text("url", voicemail.recording_url.clone());
+            .text("url", url)
+            .text("words", words.unwrap_or_default().to_string());
         let body = self.messages.render(locale, &reply, &settings.catalog);
-        let commands = settings
+        settings
             .voicemail
             .notify
             .iter()
@@ -50,10 +137,6 @@ impl Service {
                 to: to.clone(),
                 body: body.clone(),
             })
-            .collect();
-        let now = self.clock.now();
-        let added = self.store.add_voicemail(voicemail, commands, now).await?;
-        self.persisted().await?;
-        Ok(added)
+            .collect()
     }
 }

@@ -130,18 +130,59 @@ impl Response {
         self
     }
 
-    /// `<Enqueue workflowSid=.. waitUrl=..><Task>{json}</Task></Enqueue>`: a TaskRouter task.
+    /// `<Enqueue workflowSid=.. waitUrl=.. action=..><Task priority=..>{json}</Task></Enqueue>`:
+    /// a TaskRouter task; `action` is requested when the caller leaves the queue.
     pub fn enqueue_task(
         mut self,
         workflow_sid: &str,
         wait_url: &str,
+        action: &str,
+        priority: u32,
         task: &serde_json::Value,
     ) -> Self {
         self.body.push_str(&format!(
-            "<Enqueue workflowSid=\"{}\" waitUrl=\"{}\" waitUrlMethod=\"POST\"><Task>{}</Task></Enqueue>",
+            "<Enqueue workflowSid=\"{}\" waitUrl=\"{}\" waitUrlMethod=\"POST\" action=\"{}\" method=\"POST\"><Task priority=\"{priority}\">{}</Task></Enqueue>",
             escape(workflow_sid),
             escape(wait_url),
+            escape(action),
             escape(&task.to_string())
+        ));
+        self
+    }
+
+    /// What a waiting caller hears (the waitUrl document): spoken prompts and hold music,
+    /// all inside a one-key `<Gather>` when `action` is given, so a key pressed at any
+    /// moment of it is heard.
+    pub fn hold(mut self, action: Option<&str>, prompts: &[(&str, &str)], music: &str) -> Self {
+        let inner: String = prompts
+            .iter()
+            .map(|(text, lang)| say(text, lang))
+            .chain(std::iter::once(format!("<Play>{}</Play>", escape(music))))
+            .collect();
+        match action {
+            Some(action) => self.body.push_str(&format!(
+                "<Gather input=\"dtmf\" numDigits=\"1\" timeout=\"1\" action=\"{}\" method=\"POST\">{inner}</Gather>",
+                escape(action)
+            )),
+            None => self.body.push_str(&inner),
+        }
+        self
+    }
+
+    /// `<Leave/>`: the caller leaves the queue; `<Enqueue>`'s action says what comes next.
+    pub fn leave(mut self) -> Self {
+        self.body.push_str("<Leave/>");
+        self
+    }
+
+    /// `<Dial callerId=.. action=.. timeout=..><Number>..</Number></Dial>`: calls a phone
+    /// and bridges it; `action` is told how the call went (`DialCallStatus`).
+    pub fn dial_number(mut self, number: &str, caller_id: &str, action: &str, timeout: u32) -> Self {
+        self.body.push_str(&format!(
+            "<Dial callerId=\"{}\" action=\"{}\" method=\"POST\" timeout=\"{timeout}\"><Number>{}</Number></Dial>",
+            escape(caller_id),
+            escape(action),
+            escape(number)
         ));
         self
     }
@@ -155,9 +196,23 @@ impl Response {
         self
     }
 
-    pub fn record(mut self, action: &str, max_length: u32, status_callback: &str) -> Self {
+    /// `<Record>` with its status callback, and a transcription posted to `transcribe`
+    /// when given.
+    pub fn record(
+        mut self,
+        action: &str,
+        max_length: u32,
+        status_callback: &str,
+        transcribe: Option<&str>,
+    ) -> Self {
+        let transcription = transcribe.map_or(String::new(), |url| {
+            format!(
+                " transcribe=\"true\" transcribeCallback=\"{}\"",
+                escape(url)
+            )
+        });
         self.body.push_str(&format!(
-            "<Record action=\"{}\" method=\"POST\" maxLength=\"{max_length}\" playBeep=\"true\" recordingStatusCallback=\"{}\" recordingStatusCallbackMethod=\"POST\"/>",
+            "<Record action=\"{}\" method=\"POST\" maxLength=\"{max_length}\" playBeep=\"true\" recordingStatusCallback=\"{}\" recordingStatusCallbackMethod=\"POST\"{transcription}/>",
             escape(action),
             escape(status_callback)
         ));

@@ -1,7 +1,7 @@
 //! The operators' API, behind a bearer token.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -195,6 +195,29 @@ pub async fn voicemails(
     Ok(Json(
         state.store.voicemails().await.map_err(WebError::internal)?,
     ))
+}
+
+/// `GET /api/callbacks[?status=open|closed]`: callback requests, oldest first, with every
+/// attempt.
+pub async fn callbacks(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<Vec<crate::core::callback::CallbackRecord>>, WebError> {
+    authorize(&state, &headers)?;
+    let wanted = match query.get("status").map(String::as_str) {
+        None | Some("all") => None,
+        Some("open") => Some(true),
+        Some("closed") => Some(false),
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "status {other:?}: use open, closed or all"
+            )));
+        }
+    };
+    let mut all = state.store.callbacks().await.map_err(WebError::internal)?;
+    all.retain(|c| wanted.is_none_or(|open| c.status.is_open() == open));
+    Ok(Json(all))
 }
 
 /// A worker's presence changes and where each came from (sms, ivr, schedule, dispatch,

@@ -10,6 +10,8 @@ pub enum WebError {
     Forbidden(String),
     Unauthorized(String),
     NotFound(String),
+    /// It existed and is no longer offered (an expired link).
+    Gone(String),
     Internal,
 }
 
@@ -28,6 +30,7 @@ impl IntoResponse for WebError {
             WebError::Forbidden(r) => (StatusCode::FORBIDDEN, r),
             WebError::Unauthorized(r) => (StatusCode::UNAUTHORIZED, r),
             WebError::NotFound(r) => (StatusCode::NOT_FOUND, r),
+            WebError::Gone(r) => (StatusCode::GONE, r),
             WebError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error".to_string(),

@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 pub mod ivr;
 pub mod operator;
+pub mod recordings;
 pub mod signed_form;
 pub mod sms;
 pub mod taskrouter;
@@ -37,6 +38,18 @@ pub fn router(state: AppState) -> Router {
             post(voice::customer_choice),
         )
         .route("/twilio/voice/customer/wait", post(voice::customer_wait))
+        .route(
+            "/twilio/voice/customer/callback",
+            post(voice::customer_callback),
+        )
+        .route("/twilio/voice/customer/left", post(voice::customer_left))
+        .route("/twilio/voice/callback/dialed", post(voice::callback_dialed))
+        .route(
+            "/twilio/voice/voicemail/transcribed",
+            post(voice::voicemail_transcribed),
+        )
+        .route("/voicemails/{recording_sid}", get(recordings::listen))
+        .route("/api/callbacks", get(api::callbacks))
         .route(
             "/twilio/voice/dispatch/answer",
             post(voice::dispatch_answer),

@@ -51,6 +51,19 @@ pub async fn assignment(
         .ok_or_else(|| WebError::BadRequest("WorkerAttributes has no contact_uri".into()))?;
     let worker = PhoneNumber::parse(&phone)
         .map_err(|e| WebError::BadRequest(format!("contact_uri: {e}")))?;
+    // A callback request's task: the worker is called only if the request still wants it
+    // now (open, within calling hours); otherwise the task was withdrawn.
+    let callback = match callback_id(&task_attrs) {
+        Some(id) => match state
+            .callback_reserved(&id, &task_sid, &reservation_sid)
+            .await
+            .map_err(WebError::internal)?
+        {
+            Some(call) => Some(call),
+            None => return Ok(StatusCode::OK),
+        },
+        None => None,
+    };
     let assignment = Assignment {
         reservation_sid: reservation_sid.clone(),
         task_sid,
@@ -64,6 +77,7 @@ pub async fn assignment(
         caller_city: text(&task_attrs, "caller_city")
             .or_else(|| text(&task_attrs, "from_city"))
             .filter(|c| !c.is_empty()),
+        callback,
     };
     let applied = state
         .assignment(assignment)
@@ -72,6 +86,13 @@ pub async fn assignment(
     let replayed = matches!(applied, Applied::Replayed { .. });
     tracing::info!(%reservation_sid, worker = %worker.masked(), replayed, "assignment");
     Ok(StatusCode::OK)
+}
+
+/// The callback request a task carries out, if it is a callback task.
+fn callback_id(attrs: &Value) -> Option<String> {
+    (text(attrs, "type").as_deref() == Some("callback"))
+        .then(|| text(attrs, "callback"))
+        .flatten()
 }
 
 /// `POST /twilio/taskrouter/events`: answers 204 to everything; acts on the few it needs.
@@ -97,11 +118,26 @@ pub async fn events(
             )
             .await?;
         }
+        "task.canceled" => {
+            let attrs = json_field(&form, "TaskAttributes")?;
+            if let Some(id) = callback_id(&attrs) {
+                let task_sid = sid(&form, "TaskSid", TaskSid::parse)?;
+                state
+                    .callback_task_canceled(&id, &task_sid)
+                    .await
+                    .map_err(WebError::internal)?;
+            }
+        }
         "task-queue.entered"
             if form.get("TaskQueueName") == Some(crate::service::setup::VOICEMAIL_QUEUE) =>
         {
             let task_sid = sid(&form, "TaskSid", TaskSid::parse)?;
             let attrs = json_field(&form, "TaskAttributes")?;
+            // A callback task has no caller on the line; it only lands here without a skill.
+            if callback_id(&attrs).is_some() {
+                tracing::warn!(%task_sid, "a callback task reached the voicemail queue: it has no skill");
+                return Ok(StatusCode::NO_CONTENT);
+            }
             let Some(call_sid) = text(&attrs, "call_sid").and_then(|c| CallSid::parse(&c).ok())
             else {
                 return Ok(StatusCode::NO_CONTENT);

@@ -15,11 +15,17 @@ use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
 use crate::config::MenuItem;
+use crate::core::callback::{
+    DialOutcome, LIVE_PRIORITY, Request as CallbackRequest, Source, Status as CallbackStatus,
+};
 use crate::core::dispatch::whisper::CallerHint;
 use crate::core::dispatch::{AnsweredBy, DispatchRecord, Event, FinalStatus, Voice, Whisper};
-use crate::core::domain::{CallSid, Locale, ReservationSid, SkillKey};
+use crate::core::domain::{CallSid, Locale, PhoneNumber, ReservationSid, SkillKey};
 use crate::core::intake::reply::{Arg, Reply};
 use crate::service::dispatch::RenderVoice;
+use crate::service::listen_link;
+use crate::service::voicemail::Caller;
+use secrecy::ExposeSecret;
 use crate::store::VoicemailRecord;
 use crate::twilio::twiml;
 
@@ -162,35 +168,147 @@ fn enqueue(state: &AppState, form: &SignedForm, item: Option<&MenuItem>) -> Stri
         "caller": caller,
         "caller_city": caller_city,
     });
-    let wait_url = format!("{base}/twilio/voice/customer/wait?lang={language}");
+    // The queue's own pages carry what a callback request needs (Twilio sends only the
+    // call's fields to them).
+    let query = format!(
+        "lang={language}&skill={}&city={}",
+        query_value(skill.as_ref().map(|s| s.as_str()).unwrap_or_default()),
+        query_value(caller_city)
+    );
+    let wait_url = format!("{base}/twilio/voice/customer/wait?{query}");
+    let action = format!("{base}/twilio/voice/customer/left?{query}");
     twiml::Response::new()
-        .enqueue_task(&workflow_sid, &wait_url, &task)
+        .enqueue_task(&workflow_sid, &wait_url, &action, LIVE_PRIORITY, &task)
         .build()
 }
 
-/// `POST /twilio/voice/customer/wait`: what a waiting caller hears; Twilio plays it in a loop.
+/// `POST /twilio/voice/customer/wait`: what a waiting caller hears; Twilio plays it in a
+/// loop. A caller with a number to call back may press the callback key at any moment.
 pub async fn customer_wait(
     State(state): State<AppState>,
     Query(params): Params,
     form: SignedForm,
 ) -> Result<Response, WebError> {
-    let locale = locale_param(&params, &state);
+    Ok(twiml_response(hold_twiml(&state, &params, &form)))
+}
+
+fn hold_twiml(state: &AppState, params: &HashMap<String, String>, form: &SignedForm) -> String {
+    let locale = locale_param(params, state);
     let lang = locale.voice_language();
-    let mut response =
-        twiml::Response::new().say(&text(&state, locale, Reply::new("customer-hold")), lang);
+    let mut prompts = vec![text(state, locale, Reply::new("customer-hold"))];
     if let Some(position) = form
         .get("QueuePosition")
         .and_then(|p| p.parse::<i64>().ok())
         .filter(|p| *p > 1)
     {
         let reply = Reply::new("customer-position").arg("position", Arg::Number(position));
-        response = response.say(&text(&state, locale, reply), lang);
+        prompts.push(text(state, locale, reply));
     }
-    Ok(twiml_response(
-        response
-            .play(&state.settings.customer.hold_music_url)
+    let callbacks = &state.settings.callbacks;
+    let can_call_back = callbacks.enabled && callback_number(form).is_some();
+    let action = can_call_back.then(|| {
+        prompts.push(text(
+            state,
+            locale,
+            Reply::new("customer-hold-callback").text("key", callbacks.key.to_string()),
+        ));
+        format!(
+            "{}/twilio/voice/customer/callback?{}",
+            state.settings.public_url,
+            queue_query(params)
+        )
+    });
+    let prompts: Vec<(&str, &str)> = prompts.iter().map(|p| (p.as_str(), lang)).collect();
+    twiml::Response::new()
+        .hold(
+            action.as_deref(),
+            &prompts,
+            &state.settings.customer.hold_music_url,
+        )
+        .build()
+}
+
+/// The caller's number, when it is one that can be called back (not withheld).
+fn callback_number(form: &SignedForm) -> Option<String> {
+    form.get("From")
+        .filter(|from| PhoneNumber::parse(from).is_ok())
+        .map(str::to_string)
+}
+
+/// The queue pages' own query (language, skill, city), passed on.
+fn queue_query(params: &HashMap<String, String>) -> String {
+    ["lang", "skill", "city"]
+        .iter()
+        .map(|name| {
+            format!(
+                "{name}={}",
+                query_value(params.get(*name).map(String::as_str).unwrap_or_default())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `POST /twilio/voice/customer/callback`: a key pressed while waiting. The callback key
+/// makes the caller leave the queue with a callback request (durable before they hear it
+/// is taken); any other key, or none, goes back to the hold.
+pub async fn customer_callback(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    let call_sid = form.required("CallSid")?.to_string();
+    let pressed = form.get("Digits").unwrap_or_default();
+    let callbacks = &state.settings.callbacks;
+    let wants_callback = callbacks.enabled && pressed.starts_with(callbacks.key);
+    let Some(customer) = callback_number(&form).filter(|_| wants_callback) else {
+        return Ok(twiml_response(hold_twiml(&state, &params, &form)));
+    };
+    let request = CallbackRequest {
+        id: call_sid,
+        customer,
+        caller_city: params.get("city").filter(|c| !c.is_empty()).cloned(),
+        skill: params.get("skill").and_then(|s| SkillKey::parse(s).ok()),
+        language: locale_param(&params, &state),
+        source: Source::Queue,
+        voicemail: None,
+    };
+    state
+        .request_callback(request)
+        .await
+        .map_err(WebError::internal)?;
+    Ok(twiml_response(twiml::Response::new().leave().build()))
+}
+
+/// `POST /twilio/voice/customer/left`: the caller left the queue (`<Enqueue>`'s action).
+/// After the callback key they hear that they will be called back; a queue that could not
+/// take them sends them to voicemail rather than dropping them.
+pub async fn customer_left(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    let locale = locale_param(&params, &state);
+    let body = match form.get("QueueResult").unwrap_or_default() {
+        "leave" => twiml::Response::new()
+            .say(
+                &text(&state, locale, Reply::new("customer-callback-thanks")),
+                locale.voice_language(),
+            )
+            .hangup()
             .build(),
-    ))
+        "queue-full" | "error" | "system-error" => {
+            let path = format!(
+                "{}/twilio/voice/voicemail/start?skill={}&lang={locale}&caller={}",
+                state.settings.public_url,
+                query_value(params.get("skill").map(String::as_str).unwrap_or_default()),
+                query_value(form.get("From").unwrap_or_default())
+            );
+            twiml::Response::new().redirect(&path).build()
+        }
+        _ => twiml::Response::new().hangup().build(),
+    };
+    Ok(twiml_response(body))
 }
 
 // ----- the call to the reserved worker --------------------------------------------------
@@ -236,15 +354,18 @@ fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: 
                 "{base}/twilio/voice/dispatch/key?reservation={}",
                 record.reservation_sid
             );
-            let prompt = text(
-                state,
-                locale,
-                Reply::new("whisper-press1").text("skill", skill),
-            );
+            let key = match record.callback {
+                Some(_) => "whisper-callback-press1",
+                None => "whisper-press1",
+            };
+            let prompt = text(state, locale, Reply::new(key).text("skill", skill));
             // Silence posts too (actionOnEmptyResult), so "no key" is decided here.
             twiml::Response::new()
                 .gather(&action, 1, 6, true, &[(&prompt, lang)])
                 .build()
+        }
+        Voice::Bridge(whisper) if record.callback.is_some() => {
+            callback_twiml(state, record, &whisper, skill, locale)
         }
         Voice::Bridge(whisper) => {
             let words = text(state, locale, whisper_reply(&whisper, skill));
@@ -261,6 +382,68 @@ fn voice_twiml(state: &AppState, record: &DispatchRecord, voice: Voice, locale: 
         Voice::Nothing => String::new(),
     }
 }
+
+/// A callback the worker took: what it is about, the caller's message if they left one,
+/// then the customer dialled from the business number. The `<Dial>` action hears how that
+/// call went.
+fn callback_twiml(
+    state: &AppState,
+    record: &DispatchRecord,
+    whisper: &Whisper,
+    skill: String,
+    locale: Locale,
+) -> String {
+    let Some(callback) = &record.callback else {
+        return twiml::Response::new().hangup().build();
+    };
+    let settings = &state.settings;
+    let lang = locale.voice_language();
+    let asked = callback
+        .requested_at
+        .with_timezone(&settings.default_time_zone)
+        .format("%H:%M")
+        .to_string();
+    let key = match &whisper.caller {
+        None => "whisper-callback",
+        Some(CallerHint::City(_)) => "whisper-callback-city",
+        Some(CallerHint::LastDigits(_)) => "whisper-callback-digits",
+    };
+    let mut about = Reply::new(key).text("skill", skill).text("time", asked);
+    about = match &whisper.caller {
+        Some(CallerHint::City(city)) => about.text("city", city.clone()),
+        Some(CallerHint::LastDigits(digits)) => about.text("digits", spoken_digits(digits)),
+        None => about,
+    };
+    let mut response = twiml::Response::new().say(&text(state, locale, about), lang);
+    if let Some(recording_sid) = &callback.recording_sid {
+        let link = listen_link::link(
+            &settings.public_url,
+            settings.auth_token.expose_secret(),
+            recording_sid,
+            state.clock.now() + settings.voicemail.link_ttl,
+        );
+        response = response
+            .say(&text(state, locale, Reply::new("whisper-callback-message")), lang)
+            .play(&link);
+    }
+    let action = format!(
+        "{}/twilio/voice/callback/dialed?reservation={}",
+        settings.public_url, record.reservation_sid
+    );
+    response
+        .say(&text(state, locale, Reply::new("whisper-callback-dialing")), lang)
+        .dial_number(
+            &record.caller,
+            settings.business_number().as_str(),
+            &action,
+            CUSTOMER_RING_SECS,
+        )
+        .build()
+}
+
+/// How long the customer's phone rings on a callback: long enough for someone who was
+/// not expecting the call to reach it, short of most voicemail pick-ups.
+const CUSTOMER_RING_SECS: u32 = 25;
 
 /// "Billing call from Chicago. Connecting." when the worker has heard nothing yet;
 /// "Call from Chicago. Connecting." after the press-1 prompt named the skill.
@@ -388,6 +571,50 @@ pub async fn dispatch_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /twilio/voice/callback/dialed?reservation=WR..`: the worker's call to the customer
+/// ended (`<Dial>`'s action). The attempt is recorded, then the worker hears what comes
+/// next: nothing after a conversation, a retry or the request's end otherwise.
+pub async fn callback_dialed(
+    State(state): State<AppState>,
+    Query(params): Params,
+    form: SignedForm,
+) -> Result<Response, WebError> {
+    let reservation_sid = reservation(&params)?;
+    let status = form.required("DialCallStatus")?;
+    let outcome = DialOutcome::parse(status)
+        .ok_or_else(|| WebError::BadRequest(format!("DialCallStatus {status:?} is not final")))?;
+    let talk_secs = form
+        .get("DialCallDuration")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    let Some(record) = state
+        .reservation(reservation_sid.as_str())
+        .await
+        .map_err(WebError::internal)?
+    else {
+        return Ok(twiml_response(twiml::Response::new().hangup().build()));
+    };
+    let after = state
+        .callback_dialed(&record, outcome, talk_secs)
+        .await
+        .map_err(WebError::internal)?;
+    let locale = state
+        .worker_language(&record.worker)
+        .await
+        .unwrap_or(record.language);
+    let key = match after.map(|r| r.status) {
+        _ if outcome == DialOutcome::Answered => None,
+        Some(CallbackStatus::Abandoned) => Some("whisper-callback-closed"),
+        Some(_) => Some("whisper-callback-retry"),
+        None => None,
+    };
+    let mut response = twiml::Response::new();
+    if let Some(key) = key {
+        response = response.say(&text(&state, locale, Reply::new(key)), locale.voice_language());
+    }
+    Ok(twiml_response(response.hangup().build()))
+}
+
 // ----- voicemail -------------------------------------------------------------------------
 
 /// `POST /twilio/voice/voicemail/start?skill=&lang=&caller=`: the caller leaves a message.
@@ -406,17 +633,27 @@ pub async fn voicemail_start(
         .or_else(|| form.get("From").map(str::to_string))
         .unwrap_or_default();
     let action = format!("{base}/twilio/voice/voicemail/done?lang={locale}");
-    let callback = format!(
-        "{base}/twilio/voice/voicemail/recorded?skill={}&caller={}&lang={locale}",
+    let query = format!(
+        "skill={}&caller={}&lang={locale}&city={}",
         query_value(&skill),
-        query_value(&caller)
+        query_value(&caller),
+        query_value(params.get("city").map(String::as_str).unwrap_or_default())
     );
+    let callback = format!("{base}/twilio/voice/voicemail/recorded?{query}");
+    let transcribe = state
+        .transcribes(locale)
+        .then(|| format!("{base}/twilio/voice/voicemail/transcribed?{query}"));
     let body = twiml::Response::new()
         .say(
             &text(&state, locale, Reply::new("voicemail-prompt")),
             locale.voice_language(),
         )
-        .record(&action, state.settings.voicemail.max_length_secs, &callback)
+        .record(
+            &action,
+            state.settings.voicemail.max_length_secs,
+            &callback,
+            transcribe.as_deref(),
+        )
         .build();
     Ok(twiml_response(body))
 }
@@ -466,10 +703,34 @@ pub async fn voicemail_recorded(
         at: now,
     };
     let recording = voicemail.recording_sid.clone();
+    let caller = Caller {
+        language: locale_param(&params, &state),
+        city: params.get("city").filter(|c| !c.is_empty()).cloned(),
+    };
     let added = state
-        .voicemail_recorded(voicemail)
+        .voicemail_recorded(voicemail, caller)
         .await
         .map_err(WebError::internal)?;
     tracing::info!(%recording, added, "voicemail");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /twilio/voice/voicemail/transcribed`: Twilio's transcription (or its failure):
+/// the notify list gets the voicemail's text now.
+pub async fn voicemail_transcribed(
+    State(state): State<AppState>,
+    form: SignedForm,
+) -> Result<StatusCode, WebError> {
+    let recording_sid = form.required("RecordingSid")?;
+    let words = (form.get("TranscriptionStatus") == Some("completed"))
+        .then(|| form.get("TranscriptionText"))
+        .flatten()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    state
+        .voicemail_transcribed(recording_sid, words)
+        .await
+        .map_err(WebError::internal)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -56,6 +56,8 @@ pub struct Options {
     pub whisper_caller: Option<shiftline::core::dispatch::whisper::WhisperCaller>,
     /// Start-up sets up the simulated workspace, as `serve` does.
     pub set_up: bool,
+    /// `[callbacks] enabled`, when not the default (on).
+    pub callbacks: Option<bool>,
     /// A whole configuration to use instead of the fixture roster.
     pub roster: Option<String>,
     /// Requests the outbox keeps in flight; 1 unless a test says (replays stay
@@ -91,6 +93,9 @@ pub fn settings(data_dir: &Path, options: &Options) -> Settings {
     settings.data_dir = data_dir.to_path_buf();
     if let Some(mode) = options.confirm {
         settings.dispatch.confirm = mode;
+    }
+    if let Some(enabled) = options.callbacks {
+        settings.callbacks.enabled = enabled;
     }
     if let Some(whisper_caller) = options.whisper_caller {
         settings.dispatch.whisper_caller = whisper_caller;

@@ -185,10 +185,13 @@ pub enum Event {
         outcome: DialOutcome,
         talk_secs: u32,
     },
-    /// The worker's call ended; if the customer was never dialled, someone else tries.
+    /// The worker's call ended. Not `bridged` (they never took it): TaskRouter offers the
+    /// same task to someone else. Taken but the customer never dialled (they hung up during
+    /// the voicemail): a new task goes in at once, the customer lost nothing.
     WorkerCallEnded {
         reservation_sid: ReservationSid,
         worker: PhoneNumber,
+        bridged: bool,
     },
     /// TaskRouter dropped the task (its time to live ran out, or it was canceled in the
     /// console): a new one goes in, the request stays open.
@@ -322,11 +325,15 @@ pub fn decide(
                 Event::WorkerCallEnded {
                     reservation_sid,
                     worker,
+                    bridged,
                 } => {
-                    if next.status == Status::Calling
+                    let current = next.status == Status::Calling
                         && next.reservation_sid.as_ref() == Some(reservation_sid)
-                        && !next.tried(reservation_sid)
-                    {
+                        && !next.tried(reservation_sid);
+                    if current && !bridged {
+                        next.status = Status::Waiting;
+                        next.reservation_sid = None;
+                    } else if current {
                         let attempt = Attempt {
                             at: now,
                             worker: worker.clone(),

@@ -55,8 +55,22 @@ pub struct DispatchRecord {
     pub state: ReservationState,
     /// Why it ended, for operators.
     pub outcome: Option<Outcome>,
+    /// The callback the worker makes, when the task is a callback request rather than a
+    /// waiting caller.
+    #[serde(default)]
+    pub callback: Option<CallbackCall>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A callback a reserved worker is to make: once a person takes the call, shiftline
+/// accepts the reservation itself and dials the customer (no queued call to bridge).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackCall {
+    pub id: String,
+    pub requested_at: DateTime<Utc>,
+    /// The voicemail the worker hears before the customer is dialled.
+    pub recording_sid: Option<String>,
 }
 
 /// Something that happened to the reservation or its call.
@@ -261,6 +275,7 @@ pub struct Assignment {
     pub language: Option<Locale>,
     pub caller: String,
     pub caller_city: Option<String>,
+    pub callback: Option<CallbackCall>,
 }
 
 /// The record of a new reservation and the first command for it: call the worker, or
@@ -295,6 +310,7 @@ pub fn assign(
         mode: settings.confirm,
         state: ReservationState::Offered,
         outcome: None,
+        callback: assignment.callback.clone(),
         created_at: now,
         updated_at: now,
     };
@@ -349,6 +365,14 @@ pub fn decide(
             record.outcome = Some(Outcome::Bridged);
             if let Some(w) = step.worker.as_mut() {
                 w.missed_calls = 0;
+            }
+            // A queued caller's `<Dial><Queue reservationSid>` accepts the reservation; a
+            // callback has no queued caller, so shiftline accepts it.
+            if record.callback.is_some() {
+                step.commands.push(Command::AcceptReservation {
+                    task_sid: record.task_sid.clone(),
+                    reservation_sid: record.reservation_sid.clone(),
+                });
             }
             Voice::Bridge(Whisper {
                 skill: before != ReservationState::Answered,

@@ -66,6 +66,7 @@ fn record() -> DispatchRecord {
         mode: ConfirmMode::AmdPress1,
         state: ReservationState::Offered,
         outcome: None,
+        callback: None,
         created_at: now(),
         updated_at: now(),
     }

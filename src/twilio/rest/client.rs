@@ -283,6 +283,33 @@ impl TwilioClient {
         Ok(items)
     }
 
+    /// `GET /Recordings/{sid}.mp3`: a recording's audio, as a response whose body the
+    /// caller streams on (a voicemail may be megabytes). Not retried: a listener retries.
+    pub async fn recording_audio(
+        &self,
+        recording_sid: &str,
+    ) -> Result<reqwest::Response, TwilioError> {
+        let inner = &self.inner;
+        let mut url = self.account_url(&["Recordings", recording_sid])?;
+        let path = url.path().trim_end_matches(".json").to_string() + ".mp3";
+        url.set_path(&path);
+        let response = inner
+            .http
+            .get(url)
+            .basic_auth(&inner.account_sid, Some(inner.auth_token.expose_secret()))
+            .header(USER_AGENT, user_agent())
+            .timeout(inner.retry.timeout)
+            .send()
+            .await
+            .map_err(|e| TwilioError::transport(&e))?;
+        let status = response.status().as_u16();
+        if response_is_success(status) {
+            return Ok(response);
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(TwilioError::from_response(status, &text))
+    }
+
     /// Send one request with the retry policy; the 2xx status and body, or the last error.
     ///
     /// Every failure is retried unless permanent, POSTs included. 429 and connection

@@ -285,11 +285,13 @@ impl TwilioClient {
         &self,
         workflow_sid: &str,
         attributes_json: &str,
+        priority: Option<u32>,
         timeout: Option<u32>,
     ) -> Result<Task, TwilioError> {
         let params = Params::new()
             .set("WorkflowSid", workflow_sid)
             .set("Attributes", attributes_json)
+            .opt("Priority", priority)
             .opt("Timeout", timeout);
         self.post(self.workspace_url(&["Tasks"])?, &params).await
     }
