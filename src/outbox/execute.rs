@@ -79,6 +79,12 @@ impl Executor {
             Command::SendSms { to, body } => self.text(to, body).await,
             // Timers wait in their own keyspace and never reach the outbox.
             Command::Timer { .. } => Attempt::Done,
+            // Placeholder until the callback executor lands: kept in the outbox, retried.
+            Command::CreateTask { .. }
+            | Command::AcceptReservation { .. }
+            | Command::EndTask { .. } => {
+                Attempt::Retry(TwilioError::transient("callbacks are not wired yet"))
+            }
         }
     }
 
