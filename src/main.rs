@@ -257,12 +257,13 @@ fn store(command: shiftline::cli::store::StoreCommand) -> ExitCode {
             match result {
                 Ok(copied) => {
                     println!(
-                        "Copied {} workers, {} outbox commands, {} timers, {} reservations, {} voicemails and {} handled webhook ids; the copy reads back the same.",
+                        "Copied {} workers, {} outbox commands, {} timers, {} reservations, {} voicemails, {} callback requests and {} handled webhook ids; the copy reads back the same.",
                         copied.workers,
                         copied.outbox,
                         copied.timers,
                         copied.dispatch,
                         copied.voicemails,
+                        copied.callbacks,
                         copied.handled_events
                     );
                     ExitCode::SUCCESS

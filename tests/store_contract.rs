@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::pg::TestDatabase;
+use shiftline::core::callback::{CallbackRecord, Status};
 use shiftline::core::dispatch::{Assignment, DispatchSettings, assign};
 use shiftline::core::domain::{CallSid, Locale, PhoneNumber, ReservationSid, TaskSid, WorkerSid};
 use shiftline::core::effects::{Activity, Command, TimerEvent, WorkerAttributes, WorkerSpec};
@@ -19,8 +20,8 @@ use shiftline::core::intake::enrol::PinAttempts;
 use shiftline::core::intake::machines::Presence;
 use shiftline::core::intake::record::{Source, WorkerRecord};
 use shiftline::store::{
-    Applied, Claim, DispatchChange, DispatchUnit, PgStore, SledStore, Store, TimerId, Via,
-    VoicemailRecord, WorkerChange, WorkerUnit,
+    Applied, CallbackChange, CallbackUnit, Claim, DispatchChange, DispatchUnit, PgStore, SledStore,
+    Store, TimerId, Via, VoicemailRecord, WorkerChange, WorkerUnit,
 };
 
 /// Runs `$body(store)` on each backend.
@@ -688,6 +689,281 @@ contract!(
     }
 );
 
+/// A callback request `id`, asked for at `requested_at`, waiting.
+fn callback_record(id: &str, requested_at: DateTime<Utc>) -> CallbackRecord {
+    CallbackRecord {
+        schema: 1,
+        id: id.into(),
+        customer: "+15559990000".into(),
+        caller_city: Some("Springfield".into()),
+        skill: None,
+        language: Locale::En,
+        source: shiftline::core::callback::Source::Queue,
+        voicemail: None,
+        requested_at,
+        status: Status::Waiting,
+        reservation_sid: None,
+        task_sid: None,
+        next_try: None,
+        attempts: Vec::new(),
+        closed_at: None,
+        updated_at: requested_at,
+    }
+}
+
+fn create_task(id: &str, not_before: Option<DateTime<Utc>>) -> Command {
+    Command::CreateTask {
+        callback: id.into(),
+        attributes: format!(r#"{{"type":"callback","callback":"{id}"}}"#),
+        priority: 0,
+        timeout_secs: 86_400,
+        not_before,
+    }
+}
+
+/// A unit for callback `id` that stores `record` (None: keeps it) with `commands`.
+fn callback_unit(
+    id: &str,
+    event: &str,
+    now: DateTime<Utc>,
+    record: Option<CallbackRecord>,
+    commands: Vec<Command>,
+    reply: &str,
+) -> CallbackUnit {
+    let reply = reply.to_string();
+    CallbackUnit {
+        id: id.into(),
+        event_id: event.into(),
+        now,
+        decide: Box::new(move |_| CallbackChange {
+            record: record.clone(),
+            commands: commands.clone(),
+            reply: reply.clone(),
+        }),
+    }
+}
+
+contract!(
+    a_callback_event_is_stored_once_and_updates_its_record,
+    |store: Arc<dyn Store>| async move {
+        let asked = callback_record("CA1", t(0));
+        let first = store
+            .apply_callback(callback_unit(
+                "CA1",
+                "cb-1",
+                t(0),
+                Some(asked.clone()),
+                vec![create_task("CA1", None)],
+                "queued",
+            ))
+            .await
+            .unwrap();
+        let Applied::Fresh {
+            reply,
+            outbox,
+            before,
+            after,
+        } = first
+        else {
+            panic!("fresh: {first:?}");
+        };
+        assert_eq!((reply.as_str(), outbox.len()), ("queued", 1));
+        assert_eq!((before, after), (None, None), "no worker records");
+        assert_eq!(store.callback("CA1").await.unwrap(), Some(asked.clone()));
+        assert_eq!(store.callback("CA2").await.unwrap(), None);
+
+        // The same webhook again, deciding something else: answered from the first reply.
+        let mut other = asked.clone();
+        other.customer = "+15550000000".into();
+        let again = store
+            .apply_callback(callback_unit(
+                "CA1",
+                "cb-1",
+                t(5),
+                Some(other),
+                vec![create_task("CA1", None)],
+                "other",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            Applied::Replayed {
+                reply: "queued".into()
+            }
+        );
+        assert_eq!(store.callback("CA1").await.unwrap(), Some(asked.clone()));
+        assert_eq!(store.outbox().await.unwrap().len(), 1);
+
+        // The next event sees the stored record and changes it.
+        let task_sid = TaskSid::parse(&format!("WT{:032x}", 1)).unwrap();
+        let reservation_sid = ReservationSid::parse(&format!("WR{:032x}", 1)).unwrap();
+        let mut calling = asked.clone();
+        calling.status = Status::Calling;
+        calling.task_sid = Some(task_sid.clone());
+        calling.reservation_sid = Some(reservation_sid.clone());
+        calling.updated_at = t(10);
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let (seen_in, next) = (seen.clone(), calling.clone());
+        let accept = Command::AcceptReservation {
+            task_sid,
+            reservation_sid,
+        };
+        let commands = vec![accept.clone()];
+        let updated = store
+            .apply_callback(CallbackUnit {
+                id: "CA1".into(),
+                event_id: "cb-2".into(),
+                now: t(10),
+                decide: Box::new(move |old| {
+                    *seen_in.lock().unwrap() = old.cloned();
+                    CallbackChange {
+                        record: Some(next.clone()),
+                        commands: commands.clone(),
+                        reply: "{}".into(),
+                    }
+                }),
+            })
+            .await
+            .unwrap();
+        assert!(matches!(updated, Applied::Fresh { ref outbox, .. } if outbox.len() == 1));
+        assert_eq!(seen.lock().unwrap().clone(), Some(asked));
+        assert_eq!(store.callback("CA1").await.unwrap(), Some(calling.clone()));
+        let outbox = store.outbox().await.unwrap();
+        assert_eq!(outbox.len(), 2);
+        assert_eq!(outbox[1].command, accept);
+        assert_eq!(store.callbacks().await.unwrap(), vec![calling.clone()]);
+
+        // An event that changes nothing is still remembered with its reply.
+        let none = |reply: &str| {
+            let reply = reply.to_string();
+            CallbackUnit {
+                id: "CA1".into(),
+                event_id: "cb-3".into(),
+                now: t(20),
+                decide: Box::new(move |_| CallbackChange {
+                    reply: reply.clone(),
+                    ..CallbackChange::none()
+                }),
+            }
+        };
+        assert_eq!(
+            store.apply_callback(none("late")).await.unwrap().reply(),
+            "late"
+        );
+        assert_eq!(
+            store.apply_callback(none("again")).await.unwrap(),
+            Applied::Replayed {
+                reply: "late".into()
+            }
+        );
+        assert_eq!(store.callback("CA1").await.unwrap(), Some(calling));
+        assert_eq!(store.outbox().await.unwrap().len(), 2);
+    }
+);
+
+contract!(
+    a_delayed_command_waits_in_the_outbox_until_it_is_due,
+    |store: Arc<dyn Store>| async move {
+        // A new lane whose first command is meant for later, beside one for now.
+        store
+            .apply_callback(callback_unit(
+                "CA1",
+                "cb-1",
+                t(0),
+                Some(callback_record("CA1", t(0))),
+                vec![create_task("CA1", Some(t(600))), text(1, "now")],
+                "",
+            ))
+            .await
+            .unwrap();
+        let waiting = store.outbox().await.unwrap();
+        assert_eq!(waiting[0].not_before, Some(t(600)));
+        assert_eq!(waiting[1].not_before, None);
+        let now = store.claim(t(0), 10).await.unwrap();
+        assert_eq!(now.len(), 1, "only the text: {now:?}");
+        assert_eq!(bodies(&now[0]), vec!["now"]);
+        store.delivered(&now[0]).await.unwrap();
+        assert_eq!(store.next_due().await.unwrap(), Some(t(600)));
+        assert!(store.claim(t(599), 10).await.unwrap().is_empty());
+
+        // An existing lane keeps its head's time: a command for now waits behind it.
+        store
+            .apply_callback(callback_unit(
+                "CA1",
+                "cb-2",
+                t(1),
+                None,
+                vec![create_task("CA1", None)],
+                "",
+            ))
+            .await
+            .unwrap();
+        assert!(store.claim(t(2), 10).await.unwrap().is_empty());
+        assert_eq!(store.next_due().await.unwrap(), Some(t(600)));
+
+        let due = store.claim(t(600), 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].entries.len(), 1);
+        assert!(matches!(
+            due[0].entries[0].command,
+            Command::CreateTask { not_before: Some(at), .. } if at == t(600)
+        ));
+        store.delivered(&due[0]).await.unwrap();
+        let next = store.claim(t(600), 10).await.unwrap();
+        assert!(matches!(
+            next[0].entries[0].command,
+            Command::CreateTask {
+                not_before: None,
+                ..
+            }
+        ));
+        store.delivered(&next[0]).await.unwrap();
+        assert_eq!(store.next_due().await.unwrap(), None);
+
+        // A lane that emptied and fills again with a command for later waits for it too.
+        store
+            .apply_callback(callback_unit(
+                "CA1",
+                "cb-3",
+                t(700),
+                None,
+                vec![create_task("CA1", Some(t(900)))],
+                "",
+            ))
+            .await
+            .unwrap();
+        assert!(store.claim(t(899), 10).await.unwrap().is_empty());
+        assert_eq!(store.next_due().await.unwrap(), Some(t(900)));
+        assert_eq!(store.claim(t(900), 10).await.unwrap().len(), 1);
+    }
+);
+
+contract!(callbacks_are_listed_oldest_request_first, |store: Arc<
+    dyn Store,
+>| async move {
+    for (id, at) in [("CA-b", 30), ("CA-z", 10), ("CA-a", 10), ("CA-c", 20)] {
+        store
+            .apply_callback(callback_unit(
+                id,
+                &format!("ask-{id}"),
+                t(at),
+                Some(callback_record(id, t(at))),
+                vec![],
+                "",
+            ))
+            .await
+            .unwrap();
+    }
+    let listed = store.callbacks().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        vec!["CA-a", "CA-z", "CA-c", "CA-b"]
+    );
+    let snapshot = store.export().await.unwrap();
+    assert_eq!(snapshot.callbacks, listed, "exported in the same order");
+});
+
 /// Only the shared backend has more than one instance.
 mod two_instances {
     use super::*;
@@ -811,7 +1087,7 @@ mod two_instances {
         ran.extend(ran_b.unwrap());
         assert_eq!(
             ran,
-            vec![1, 2],
+            vec![1, 2, 3],
             "each migration applied by exactly one of them"
         );
         assert!(a.migrate().await.unwrap().is_empty());

@@ -1,20 +1,75 @@
 //! `shiftline store copy`: a deployment moves from sled to PostgreSQL and back without
 //! losing or changing anything. The state is made the way a business makes it: workers
-//! text, set hours, take and miss calls, and a caller leaves a voicemail.
+//! text, set hours, take and miss calls, and a caller leaves a voicemail; callers wait to
+//! be called back.
 
 mod common;
 
 use std::sync::Arc;
 
-use chrono::{TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::pg::TestDatabase;
 use common::{Options, TestApp};
 use shiftline::cli::store::{Location, copy};
 use shiftline::clock::ManualClock;
+use shiftline::core::callback::{CallbackRecord, Source, Status};
+use shiftline::core::domain::Locale;
+use shiftline::core::effects::Command;
+use shiftline::store::{CallbackChange, CallbackUnit, SledStore, Store};
 use twilio_sim::Answer;
 
 fn sid(n: usize) -> String {
     format!("SM{n:032x}")
+}
+
+/// A callback request `id`, asked for at `at`, waiting.
+fn callback(id: &str, at: DateTime<Utc>) -> CallbackRecord {
+    CallbackRecord {
+        schema: 1,
+        id: id.into(),
+        customer: "+15559990000".into(),
+        caller_city: None,
+        skill: None,
+        language: Locale::En,
+        source: Source::Queue,
+        voicemail: None,
+        requested_at: at,
+        status: Status::Waiting,
+        reservation_sid: None,
+        task_sid: None,
+        next_try: None,
+        attempts: Vec::new(),
+        closed_at: None,
+        updated_at: at,
+    }
+}
+
+/// Stores `record` (with `commands`) as a callback request's event.
+async fn ask(store: &dyn Store, record: CallbackRecord, commands: Vec<Command>) {
+    let (id, now) = (record.id.clone(), record.requested_at);
+    store
+        .apply_callback(CallbackUnit {
+            id: id.clone(),
+            event_id: format!("ask-{id}"),
+            now,
+            decide: Box::new(move |_| CallbackChange {
+                record: Some(record.clone()),
+                commands: commands.clone(),
+                reply: "queued".into(),
+            }),
+        })
+        .await
+        .unwrap();
+}
+
+fn create_task(id: &str, not_before: Option<DateTime<Utc>>) -> Command {
+    Command::CreateTask {
+        callback: id.into(),
+        attributes: "{}".into(),
+        priority: 0,
+        timeout_secs: 86_400,
+        not_before,
+    }
 }
 
 /// A sled store with some of everything in it (its service still running: the
@@ -60,6 +115,11 @@ async fn a_day_of_state(dir: &std::path::Path) -> TestApp {
     app.sim.fail_next(503, 1);
     app.sms("+15550002222", "on", &sid(13)).await;
     app.settle().await;
+    // Two callers wait to be called back (their tasks already gone to TaskRouter).
+    let now = app.now();
+    let store = app.state.store.as_ref();
+    ask(store, callback("CA2", now), vec![]).await;
+    ask(store, callback("CA1", now - TimeDelta::seconds(30)), vec![]).await;
     app
 }
 
@@ -76,6 +136,7 @@ async fn a_deployment_moves_from_sled_to_postgres_and_back_unchanged() {
     assert!(!snapshot.dispatch.is_empty() && !snapshot.voicemails.is_empty());
     assert!(!snapshot.parked.is_empty() && !snapshot.seen.is_empty());
     assert!(!snapshot.history.is_empty() && snapshot.outbox.len() == 1);
+    assert_eq!(snapshot.callbacks.len(), 2);
 
     let postgres = Location::Postgres(db.url.clone()).open(true).await.unwrap();
     let there = copy(sled.as_ref(), postgres.as_ref()).await.unwrap();
@@ -130,4 +191,59 @@ async fn a_deployment_moves_from_sled_to_postgres_and_back_unchanged() {
         .max()
         .unwrap();
     assert!(newest > last, "{newest} after {last}");
+}
+
+/// Callback requests and the tasks they wait to put in TaskRouter go along, and a task
+/// meant for later still waits for its time in the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_and_their_delayed_tasks_move_from_sled_to_postgres_and_back() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 2, 22, 0, 0).unwrap();
+    let later = start + TimeDelta::hours(11);
+    let sled = SledStore::open(&dir.path().join("original")).unwrap();
+    ask(
+        &sled,
+        callback("CA1", start),
+        vec![create_task("CA1", None)],
+    )
+    .await;
+    // Asked at night: the task goes in when the calling hours open.
+    ask(
+        &sled,
+        callback("CA2", start + TimeDelta::seconds(5)),
+        vec![create_task("CA2", Some(later))],
+    )
+    .await;
+    let snapshot = sled.export().await.unwrap();
+    assert_eq!(snapshot.callbacks.len(), 2);
+    assert_eq!(snapshot.outbox.len(), 2);
+
+    let postgres = Location::Postgres(db.url.clone()).open(true).await.unwrap();
+    let there = copy(&sled, postgres.as_ref()).await.unwrap();
+    assert_eq!(there.callbacks, 2);
+    let back = Location::Sled(dir.path().join("back"))
+        .open(true)
+        .await
+        .unwrap();
+    copy(postgres.as_ref(), back.as_ref()).await.unwrap();
+    assert_eq!(back.export().await.unwrap(), snapshot);
+    assert_eq!(
+        back.callbacks().await.unwrap(),
+        sled.callbacks().await.unwrap()
+    );
+
+    for store in [postgres.as_ref(), back.as_ref()] {
+        let now = store.claim(start, 10).await.unwrap();
+        assert_eq!(now.len(), 1, "only the task for now: {now:?}");
+        assert_eq!(now[0].entries[0], snapshot.outbox[0]);
+        store.delivered(&now[0]).await.unwrap();
+        assert_eq!(store.next_due().await.unwrap(), Some(later));
+        let early = later - TimeDelta::seconds(1);
+        assert!(store.claim(early, 10).await.unwrap().is_empty());
+        let due = store.claim(later, 10).await.unwrap();
+        assert_eq!(due[0].entries[0], snapshot.outbox[1]);
+    }
 }

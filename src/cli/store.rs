@@ -87,6 +87,7 @@ pub struct Copied {
     pub timers: usize,
     pub dispatch: usize,
     pub voicemails: usize,
+    pub callbacks: usize,
     pub handled_events: usize,
 }
 
@@ -112,6 +113,7 @@ pub async fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, String> {
         timers: snapshot.timers.len(),
         dispatch: snapshot.dispatch.len(),
         voicemails: snapshot.voicemails.len(),
+        callbacks: snapshot.callbacks.len(),
         handled_events: snapshot.seen.len(),
     })
 }

@@ -303,8 +303,7 @@ impl CallbackChange {
 }
 
 /// The pure decision for a callback's event, given its record (None: not asked yet).
-pub type DecideCallback =
-    Box<dyn Fn(Option<&CallbackRecord>) -> CallbackChange + Send + Sync>;
+pub type DecideCallback = Box<dyn Fn(Option<&CallbackRecord>) -> CallbackChange + Send + Sync>;
 
 /// One event about one callback request.
 pub struct CallbackUnit {

@@ -301,7 +301,14 @@ pub fn decide(
                 Event::Reserved {
                     task_sid,
                     reservation_sid,
-                } => reserved(&mut next, task_sid, reservation_sid, now, settings, &mut decision),
+                } => reserved(
+                    &mut next,
+                    task_sid,
+                    reservation_sid,
+                    now,
+                    settings,
+                    &mut decision,
+                ),
                 Event::Dialed {
                     reservation_sid,
                     worker,
@@ -352,7 +359,9 @@ pub fn decide(
                     if next.status == Status::Waiting && current && !postponed {
                         next.task_sid = None;
                         let at = settings.open_at(now);
-                        decision.commands.push(create_task(&next, at, now, settings));
+                        decision
+                            .commands
+                            .push(create_task(&next, at, now, settings));
                         next.next_try = Some(at);
                     }
                 }

@@ -32,6 +32,12 @@ pub async fn export(store: &PgStore) -> Result<Snapshot, StoreError> {
                 &[],
             )
             .await?,
+        callbacks: store
+            .all(
+                "SELECT record FROM callbacks ORDER BY requested_at, id",
+                &[],
+            )
+            .await?,
         ..Snapshot::default()
     };
     let phone = |raw: &str| PhoneNumber::parse(raw).map_err(StoreError::Codec);
@@ -80,7 +86,7 @@ pub async fn import(client: &mut Client, snapshot: &Snapshot) -> Result<(), Stor
                   + (SELECT count(*) FROM seen) + (SELECT count(*) FROM outbox)
                   + (SELECT count(*) FROM parked) + (SELECT count(*) FROM timers)
                   + (SELECT count(*) FROM dispatch) + (SELECT count(*) FROM voicemails)
-                  + (SELECT count(*) FROM history)",
+                  + (SELECT count(*) FROM history) + (SELECT count(*) FROM callbacks)",
             &[],
         )
         .await
@@ -156,6 +162,14 @@ pub async fn import(client: &mut Client, snapshot: &Snapshot) -> Result<(), Stor
         tx.execute(
             "INSERT INTO voicemails (recording_sid, at, record) VALUES ($1, $2, $3)",
             &[&voicemail.recording_sid, &voicemail.at, &Json(voicemail)],
+        )
+        .await
+        .map_err(db)?;
+    }
+    for record in &snapshot.callbacks {
+        tx.execute(
+            "INSERT INTO callbacks (id, requested_at, record) VALUES ($1, $2, $3)",
+            &[&record.id, &record.requested_at, &Json(record)],
         )
         .await
         .map_err(db)?;

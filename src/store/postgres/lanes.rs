@@ -23,7 +23,10 @@ fn id(n: u64) -> Result<i64, StoreError> {
 }
 
 /// Writes an entry and puts its lane in the delivery order (or moves it up: a lane goes
-/// at the most urgent priority it holds).
+/// at the most urgent priority it holds). A new lane is due when its first entry is (a
+/// command meant for later waits until its `not_before`); an existing lane keeps the due
+/// time of its head, unless this entry becomes its head (written by a transaction that
+/// took its id earlier but committed later).
 pub async fn add(tx: &Transaction<'_>, entry: &OutboxEntry) -> Result<(), StoreError> {
     let lane = entry.command.lane();
     let priority = entry.command.priority() as i16;
@@ -45,8 +48,14 @@ pub async fn add(tx: &Transaction<'_>, entry: &OutboxEntry) -> Result<(), StoreE
         "INSERT INTO lanes (lane, head, due, priority) VALUES ($1, $2, $3, $4)
          ON CONFLICT (lane) DO UPDATE SET
              head = least(lanes.head, EXCLUDED.head),
+             due = CASE WHEN EXCLUDED.head < lanes.head THEN EXCLUDED.due ELSE lanes.due END,
              priority = least(lanes.priority, EXCLUDED.priority)",
-        &[&lane, &id(entry.id)?, &at_once(), &priority],
+        &[
+            &lane,
+            &id(entry.id)?,
+            &entry.not_before.unwrap_or_else(at_once),
+            &priority,
+        ],
     )
     .await
     .map_err(db)?;

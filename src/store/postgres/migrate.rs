@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "priorities",
         include_str!("migrations/0002_priorities.sql"),
     ),
+    (
+        3,
+        "callbacks",
+        include_str!("migrations/0003_callbacks.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold ("SHIFTLIN" in ASCII).

@@ -34,9 +34,10 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::{Json, ToSql};
 
 use super::{
-    Applied, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange, Snapshot,
-    Store, StoreError, TimerEntry, VoicemailRecord, WorkerUnit,
+    Applied, CallbackUnit, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry,
+    PresenceChange, Snapshot, Store, StoreError, TimerEntry, VoicemailRecord, WorkerUnit,
 };
+use crate::core::callback::CallbackRecord;
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::{Command, Priority};
@@ -148,6 +149,11 @@ impl Store for PgStore {
         units::apply_dispatch(&mut client, unit).await
     }
 
+    async fn apply_callback(&self, unit: CallbackUnit) -> Result<Applied, StoreError> {
+        let mut client = self.client().await?;
+        units::apply_callback(&mut client, unit).await
+    }
+
     async fn add_voicemail(
         &self,
         voicemail: VoicemailRecord,
@@ -200,6 +206,19 @@ impl Store for PgStore {
     async fn dispatch_records(&self) -> Result<Vec<DispatchRecord>, StoreError> {
         self.all("SELECT record FROM dispatch ORDER BY reservation_sid", &[])
             .await
+    }
+
+    async fn callback(&self, id: &str) -> Result<Option<CallbackRecord>, StoreError> {
+        self.one("SELECT record FROM callbacks WHERE id = $1", &[&id])
+            .await
+    }
+
+    async fn callbacks(&self) -> Result<Vec<CallbackRecord>, StoreError> {
+        self.all(
+            "SELECT record FROM callbacks ORDER BY requested_at, id",
+            &[],
+        )
+        .await
     }
 
     async fn voicemails(&self) -> Result<Vec<VoicemailRecord>, StoreError> {

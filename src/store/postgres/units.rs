@@ -6,14 +6,15 @@ use deadpool_postgres::{Client, Transaction};
 use tokio_postgres::types::{Json, ToSql};
 
 use super::db;
+use crate::core::callback::CallbackRecord;
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::Command;
 use crate::core::intake::PinUpdate;
 use crate::core::intake::enrol::PinAttempts;
 use crate::core::intake::record::WorkerRecord;
 use crate::store::{
-    Applied, DispatchUnit, OutboxEntry, PresenceChange, RecordChange, StoreError, TimerEntry, Via,
-    VoicemailRecord, WorkerUnit,
+    Applied, CallbackUnit, DispatchUnit, OutboxEntry, PresenceChange, RecordChange, StoreError,
+    TimerEntry, Via, VoicemailRecord, WorkerUnit,
 };
 
 /// Waits until no other transaction works on `key` (a worker's number, a reservation),
@@ -237,6 +238,43 @@ pub async fn apply_dispatch(
         outbox: written,
         before: worker.map(Box::new),
         after: change.worker.map(Box::new),
+    })
+}
+
+pub async fn apply_callback(
+    client: &mut Client,
+    unit: CallbackUnit,
+) -> Result<Applied, StoreError> {
+    let tx = client.transaction().await.map_err(db)?;
+    let now = unit.now;
+    lock(&tx, &format!("callback:{}", unit.id)).await?;
+    if let Some(old) = seen_reply(&tx, Some(&unit.event_id)).await? {
+        return Ok(Applied::Replayed { reply: old });
+    }
+    let record = tx
+        .query_opt("SELECT record FROM callbacks WHERE id = $1", &[&unit.id])
+        .await
+        .map_err(db)?
+        .map(|r| r.get::<_, Json<CallbackRecord>>(0).0);
+    let change = (unit.decide)(record.as_ref());
+    if let Some(new) = &change.record {
+        tx.execute(
+            "INSERT INTO callbacks (id, requested_at, record) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET
+                 requested_at = EXCLUDED.requested_at, record = EXCLUDED.record",
+            &[&unit.id, &new.requested_at, &Json(new)],
+        )
+        .await
+        .map_err(db)?;
+    }
+    let written = write_commands(&tx, &change.commands, now).await?;
+    remember(&tx, Some(&unit.event_id), &change.reply, now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(Applied::Fresh {
+        reply: change.reply,
+        outbox: written,
+        before: None,
+        after: None,
     })
 }
 

@@ -6,7 +6,8 @@
 //! already handled, with the reply given), `outbox` (commands by sequence number),
 //! `failing` (outbox ids that failed at least once, with when they were written), `parked`,
 //! `timers` (by due time, then id), `dispatch` (by reservation SID), `voicemails` (by
-//! recording SID), `history` (by phone, then sequence). Values are JSON.
+//! recording SID), `history` (by phone, then sequence), `callbacks` (callback requests by
+//! id). Values are JSON.
 //!
 //! This is the only module that names sled: nothing outside it sees a sled type or error.
 
@@ -24,9 +25,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Applied, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry, PresenceChange, SeenEvent,
-    Snapshot, Store, StoreError, TimerEntry, TimerId, VoicemailRecord, WorkerUnit,
+    Applied, CallbackUnit, Claim, DispatchUnit, OutboxEntry, OutboxStats, ParkedEntry,
+    PresenceChange, SeenEvent, Snapshot, Store, StoreError, TimerEntry, TimerId, VoicemailRecord,
+    WorkerUnit,
 };
+use crate::core::callback::CallbackRecord;
 use crate::core::dispatch::DispatchRecord;
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::{Command, Priority};
@@ -81,6 +84,7 @@ pub struct SledStore {
     dispatch: ::sled::Tree,
     voicemails: ::sled::Tree,
     history: ::sled::Tree,
+    callbacks: ::sled::Tree,
     commit: GroupCommit,
     /// The lanes with work, in delivery order, and which are claimed (see `lanes`).
     lanes: Arc<Lanes>,
@@ -117,6 +121,7 @@ impl SledStore {
             dispatch: db.open_tree("dispatch")?,
             voicemails: db.open_tree("voicemails")?,
             history: db.open_tree("history")?,
+            callbacks: db.open_tree("callbacks")?,
             db: db.clone(),
         };
         let lanes: Arc<Lanes> = Arc::default();
@@ -130,6 +135,7 @@ impl SledStore {
             dispatch: trees.dispatch.clone(),
             voicemails: trees.voicemails.clone(),
             history: trees.history.clone(),
+            callbacks: trees.callbacks.clone(),
             pins: trees.pins.clone(),
             db,
             commit: GroupCommit::start(),
@@ -193,6 +199,11 @@ impl Store for SledStore {
         self.writer.submit(Job::Dispatch(unit, reply), answer).await
     }
 
+    async fn apply_callback(&self, unit: CallbackUnit) -> Result<Applied, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer.submit(Job::Callback(unit, reply), answer).await
+    }
+
     async fn add_voicemail(
         &self,
         voicemail: VoicemailRecord,
@@ -249,6 +260,17 @@ impl Store for SledStore {
 
     async fn dispatch_records(&self) -> Result<Vec<DispatchRecord>, StoreError> {
         Self::all(&self.dispatch)
+    }
+
+    async fn callback(&self, id: &str) -> Result<Option<CallbackRecord>, StoreError> {
+        Self::one(&self.callbacks, id)
+    }
+
+    async fn callbacks(&self) -> Result<Vec<CallbackRecord>, StoreError> {
+        // Keyed by id; few enough to order by request time in memory.
+        let mut all: Vec<CallbackRecord> = Self::all(&self.callbacks)?;
+        all.sort_by(|a, b| (a.requested_at, &a.id).cmp(&(b.requested_at, &b.id)));
+        Ok(all)
     }
 
     async fn voicemails(&self) -> Result<Vec<VoicemailRecord>, StoreError> {
@@ -428,6 +450,7 @@ impl Store for SledStore {
             timers: Self::all(&self.timers)?,
             dispatch: Self::all(&self.dispatch)?,
             voicemails: self.voicemails().await?,
+            callbacks: self.callbacks().await?,
             ..Snapshot::default()
         };
         for item in self.pins.iter() {
@@ -501,6 +524,9 @@ impl Store for SledStore {
         for voicemail in &snapshot.voicemails {
             self.voicemails
                 .insert(voicemail.recording_sid.as_str(), json(voicemail)?)?;
+        }
+        for record in &snapshot.callbacks {
+            self.callbacks.insert(record.id.as_str(), json(record)?)?;
         }
         for (phone, changes) in &snapshot.history {
             for change in changes {

@@ -26,8 +26,8 @@ use crate::core::effects::Command;
 use crate::core::intake::PinUpdate;
 use crate::core::intake::record::WorkerRecord;
 use crate::store::{
-    Applied, DispatchUnit, OutboxEntry, PresenceChange, RecordChange, StoreError, TimerEntry, Via,
-    VoicemailRecord, WorkerUnit,
+    Applied, CallbackUnit, DispatchUnit, OutboxEntry, PresenceChange, RecordChange, StoreError,
+    TimerEntry, Via, VoicemailRecord, WorkerUnit,
 };
 
 /// The most units one batch takes; the rest wait for the next.
@@ -44,6 +44,7 @@ enum Tree {
     Dispatch,
     Voicemails,
     History,
+    Callbacks,
 }
 
 /// The writer's own handles on the trees.
@@ -58,6 +59,7 @@ pub(super) struct Trees {
     pub dispatch: ::sled::Tree,
     pub voicemails: ::sled::Tree,
     pub history: ::sled::Tree,
+    pub callbacks: ::sled::Tree,
 }
 
 impl Trees {
@@ -71,6 +73,7 @@ impl Trees {
             Tree::Dispatch => &self.dispatch,
             Tree::Voicemails => &self.voicemails,
             Tree::History => &self.history,
+            Tree::Callbacks => &self.callbacks,
         }
     }
 }
@@ -81,6 +84,7 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 pub(super) enum Job {
     Worker(WorkerUnit, Reply<Applied>),
     Dispatch(DispatchUnit, Reply<Applied>),
+    Callback(CallbackUnit, Reply<Applied>),
     Voicemail {
         voicemail: VoicemailRecord,
         commands: Vec<Command>,
@@ -192,6 +196,9 @@ fn decide(job: Job, draft: &mut Draft) -> Decided {
         Job::Dispatch(unit, reply) => {
             answer_later(reply, draft.attempt(|d| apply_dispatch(d, unit)))
         }
+        Job::Callback(unit, reply) => {
+            answer_later(reply, draft.attempt(|d| apply_callback(d, unit)))
+        }
         Job::Voicemail {
             voicemail,
             commands,
@@ -290,6 +297,27 @@ fn apply_dispatch(draft: &mut Draft, unit: DispatchUnit) -> Result<Applied, Stor
         outbox: ids,
         before: worker.map(Box::new),
         after: change.worker.map(Box::new),
+    })
+}
+
+fn apply_callback(draft: &mut Draft, unit: CallbackUnit) -> Result<Applied, StoreError> {
+    let key = unit.id.as_bytes();
+    let now = unit.now;
+    if let Some(old) = seen_reply(draft, Some(&unit.event_id))? {
+        return Ok(Applied::Replayed { reply: old });
+    }
+    let record = draft.get(Tree::Callbacks, key)?;
+    let change = (unit.decide)(record.as_ref());
+    if let Some(new) = &change.record {
+        draft.put(Tree::Callbacks, key, new)?;
+    }
+    let ids = write_commands(draft, &change.commands, now)?;
+    remember(draft, Some(&unit.event_id), &change.reply, now)?;
+    Ok(Applied::Fresh {
+        reply: change.reply,
+        outbox: ids,
+        before: None,
+        after: None,
     })
 }
 
@@ -497,9 +525,20 @@ impl<'a> Draft<'a> {
             &t.dispatch,
             &t.voicemails,
             &t.history,
+            &t.callbacks,
         )
             .transaction(
-                |(workers, pins, seen, outbox, timers, dispatch, voicemails, history)| {
+                |(
+                    workers,
+                    pins,
+                    seen,
+                    outbox,
+                    timers,
+                    dispatch,
+                    voicemails,
+                    history,
+                    callbacks,
+                )| {
                     workers.apply_batch(batch(Tree::Workers))?;
                     pins.apply_batch(batch(Tree::Pins))?;
                     seen.apply_batch(batch(Tree::Seen))?;
@@ -508,6 +547,7 @@ impl<'a> Draft<'a> {
                     dispatch.apply_batch(batch(Tree::Dispatch))?;
                     voicemails.apply_batch(batch(Tree::Voicemails))?;
                     history.apply_batch(batch(Tree::History))?;
+                    callbacks.apply_batch(batch(Tree::Callbacks))?;
                     Ok::<_, ConflictableTransactionError<()>>(())
                 },
             )
