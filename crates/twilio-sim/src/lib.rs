@@ -144,6 +144,7 @@ mod expression;
 mod geo;
 mod journal;
 mod json;
+mod media;
 mod phones;
 mod realism;
 mod redact;
@@ -158,6 +159,8 @@ mod voice;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_callbacks;
 #[cfg(test)]
 mod tests_voice;
 
@@ -345,6 +348,10 @@ pub struct SimCall {
     pub params: Vec<(String, String)>,
     /// The parameters of each later update, in order.
     pub updates: Vec<Vec<(String, String)>>,
+    /// For a call placed by a `<Dial><Number>` (`direction` `outbound-dial`): the call
+    /// that dialled.
+    #[serde(default)]
+    pub parent_call_sid: Option<String>,
 }
 
 impl Simulator {
@@ -579,6 +586,7 @@ impl Simulator {
                 twiml: c.twiml.clone(),
                 params: c.params.clone(),
                 updates: c.updates.clone(),
+                parent_call_sid: c.parent_call_sid.clone(),
             })
             .collect()
     }
@@ -626,6 +634,15 @@ impl Simulator {
         self.lock().phones.script(number, answers);
     }
 
+    /// What the person on `number` says when a `<Record transcribe="true">` records
+    /// them: the `TranscriptionText` of their recordings (verbatim, trimmed). An empty
+    /// text forgets it. Kept apart from [`Simulator::script_phone`], which leaves it as
+    /// it is. Without it (or for a machine, or a recording outside 2 to 120 s) a
+    /// transcription fails (`TranscriptionStatus=failed`, no text).
+    pub fn phone_says(&self, number: &str, text: &str) {
+        self.lock().phones.say(number, text);
+    }
+
     /// A call FROM `from` to `to` (a shiftline number) whose voice webhook is `url`: the
     /// simulator fetches it like Twilio does (a signed POST with `CallSid AccountSid From
     /// To CallStatus=ringing ApiVersion Direction=inbound Caller Called`) and follows the
@@ -671,6 +688,10 @@ impl Simulator {
                 sid: r.sid.clone(),
                 url: r.url.clone(),
                 duration: r.duration,
+                transcription: r.transcription.as_ref().map(|t| SimTranscription {
+                    sid: t.sid.clone(),
+                    text: t.text.clone(),
+                }),
             })
             .collect()
     }
@@ -682,10 +703,23 @@ pub struct SimRecording {
     pub call_sid: String,
     /// `RE…`.
     pub sid: String,
-    /// `{base_url}/recordings/RE…` (nothing is served there).
+    /// `{base_url}/recordings/RE…`: the audio, as at the REST API's
+    /// `/2010-04-01/Accounts/{AC}/Recordings/RE…` (Basic auth).
     pub url: String,
     /// Seconds.
     pub duration: u32,
+    /// With `<Record transcribe="true">`.
+    #[serde(default)]
+    pub transcription: Option<SimTranscription>,
+}
+
+/// A recording's transcription.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimTranscription {
+    /// `TR…`.
+    pub sid: String,
+    /// `None` when it failed.
+    pub text: Option<String>,
 }
 
 /// Who a simulator is ([`Simulator::info`], `GET /__sim/info`), and how much it holds of
@@ -717,6 +751,7 @@ fn inbound_call(sid: &str, from: String, to: String, now: DateTime<Utc>) -> Call
         twiml: None,
         params: Vec::new(),
         updates: Vec::new(),
+        parent_call_sid: None,
         date_created: now,
         date_updated: now,
         voice: Voice::default(),
