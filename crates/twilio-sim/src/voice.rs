@@ -18,6 +18,9 @@
 //! attributes are the `<Task>` JSON with the snake_cased call parameters written over
 //! it. `<Reject reason="busy">` ends the call `busy`, any other reason `no-answer`.
 //!
+//! Submodules: `dial` (`<Dial><Number>` and its child call), `waiting` (the `waitUrl`
+//! document, its Gather and `<Leave/>`), `transcription` (`<Record transcribe>`).
+//!
 //! Each call has an `epoch`, bumped whenever its flow is cut (hang-up, REST redirect, end):
 //! an answer to a request made in an older epoch is dropped, as Twilio drops a TwiML
 //! document for a call that moved on.
