@@ -1,4 +1,5 @@
-//! API 2010 under `/2010-04-01/Accounts/{AC}`: Messages and Calls, recorded.
+//! API 2010 under `/2010-04-01/Accounts/{AC}`: Messages and Calls, recorded;
+//! Recordings (the resource and its audio) and Transcriptions, read only.
 //!
 //! A message is stored as `queued` and goes no further. A call is created `queued`
 //! (the create answer says so) with every create parameter kept, then starts ringing the
@@ -11,7 +12,8 @@
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::routes::{Answer, Params};
+use super::media;
+use super::routes::{Answer, Body, Params};
 use super::state::{Call, Message, State};
 use super::voice::{FINAL, Voice};
 
@@ -41,12 +43,46 @@ pub(crate) fn handle(state: &mut State, method: &str, rest: &[&str], params: &Pa
             let sid = json_sid(file).unwrap_or_default();
             update_call(state, &sid, params)
         }
+        ("GET", ["Transcriptions", file]) => {
+            let sid = json_sid(file).unwrap_or_default();
+            state
+                .recordings
+                .iter()
+                .filter(|r| r.transcription.as_ref().is_some_and(|t| t.sid == sid))
+                .find_map(|r| state.transcription_json(r))
+                .map(|json| (200, json))
+                .ok_or_else(|| ApiError::not_found("Transcription", &sid))
+        }
         _ => Err(ApiError::new(
             404,
             20404,
             format!("The requested resource /{} was not found", rest.join("/")),
         )),
     }
+}
+
+/// `GET /Recordings/{RE}.json`: the resource; `{RE}` or `{RE}.wav`: its audio as WAV
+/// (`audio/x-wav`), `{RE}.mp3` as MP3 (`audio/mpeg`); both silence (`media`).
+pub(crate) fn recording(state: &State, file: &str) -> Result<(u16, Body), ApiError> {
+    let (sid, extension) = file.rsplit_once('.').unwrap_or((file, "wav"));
+    let recording = state
+        .recordings
+        .iter()
+        .find(|r| r.sid == sid)
+        .ok_or_else(|| ApiError::not_found("Recording", sid))?;
+    let body = match extension {
+        "json" => Body::Json(state.recording_json(recording)),
+        "wav" => Body::Media {
+            content_type: "audio/x-wav",
+            bytes: media::wav(recording.duration),
+        },
+        "mp3" => Body::Media {
+            content_type: "audio/mpeg",
+            bytes: media::mp3(recording.duration),
+        },
+        _ => return Err(ApiError::not_found("Recording", file)),
+    };
+    Ok((200, body))
 }
 
 /// E.164 as far as the simulator cares: `+` and 8 to 15 digits.
@@ -122,6 +158,7 @@ fn create_call(state: &mut State, params: &Params) -> Answer {
         twiml: twiml.map(str::to_string),
         params: params.pairs().to_vec(),
         updates: Vec::new(),
+        parent_call_sid: None,
         date_created: now,
         date_updated: now,
         voice: Voice::default(),

@@ -205,24 +205,43 @@ pub(crate) enum Script {
     List(Vec<String>),
 }
 
+/// `answers` (`script_phone`), `says` (`phone_says`), or both; what is left out stays.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PhoneScript {
     pub number: String,
-    pub answers: Script,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<Script>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub says: Option<String>,
 }
 
 async fn script_phone(State(sim): State<Simulator>, body: Bytes) -> Answered<StatusCode> {
-    let PhoneScript { number, answers } = read(&body)?;
+    let PhoneScript {
+        number,
+        answers,
+        says,
+    } = read(&body)?;
     if number.trim().is_empty() {
         return Err(invalid("number must not be empty"));
     }
-    let answers = match answers {
-        Script::Text(text) => Answer::parse_list(&text),
-        Script::List(texts) => texts.iter().map(|t| Answer::parse(t)).collect(),
+    if answers.is_none() && says.is_none() {
+        return Err(invalid("answers or says is required"));
     }
-    .map_err(invalid)?;
-    sim.script_phone(&number, answers);
+    // Both are checked before either is applied.
+    let answers = answers
+        .map(|answers| match answers {
+            Script::Text(text) => Answer::parse_list(&text),
+            Script::List(texts) => texts.iter().map(|t| Answer::parse(t)).collect(),
+        })
+        .transpose()
+        .map_err(invalid)?;
+    if let Some(answers) = answers {
+        sim.script_phone(&number, answers);
+    }
+    if let Some(says) = says {
+        sim.phone_says(&number, &says);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,7 +9,7 @@ use url::Url;
 use super::error::ApiError;
 use super::routes::Params;
 use super::state::{
-    Activity, Call, Message, Reservation, State, Task, TaskQueue, Worker, Workflow, age,
+    Activity, Call, Message, Recording, Reservation, State, Task, TaskQueue, Worker, Workflow, age,
 };
 
 /// TaskRouter's date format: `2014-05-14T10:50:02Z`.
@@ -237,7 +237,7 @@ impl State {
             "from": c.from,
             "from_formatted": c.from,
             "group_sid": null,
-            "parent_call_sid": null,
+            "parent_call_sid": c.parent_call_sid,
             "phone_number_sid": null,
             "price": null,
             "price_unit": "USD",
@@ -251,6 +251,58 @@ impl State {
             "trunk_sid": null,
             "uri": format!("{}/Calls/{}.json", self.account_uri(), c.sid),
         })
+    }
+
+    pub(crate) fn recording_json(&self, r: &Recording) -> Value {
+        let uri = format!("{}/Recordings/{}", self.account_uri(), r.sid);
+        json!({
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "call_sid": r.call_sid,
+            "channels": 1,
+            "conference_sid": null,
+            "date_created": rfc2822(r.date_created),
+            "date_updated": rfc2822(r.date_created),
+            "duration": r.duration.to_string(),
+            "encryption_details": null,
+            "error_code": null,
+            "media_url": format!("{}{uri}", self.base_url),
+            "price": null,
+            "price_unit": "USD",
+            "sid": r.sid,
+            "source": "RecordVerb",
+            "start_time": rfc2822(r.date_created),
+            "status": "completed",
+            "subresource_uris": {
+                "transcriptions": format!("{uri}/Transcriptions.json"),
+            },
+            "uri": format!("{uri}.json"),
+        })
+    }
+
+    /// The transcription of `r`, which has one.
+    pub(crate) fn transcription_json(&self, r: &Recording) -> Option<Value> {
+        let t = r.transcription.as_ref()?;
+        let status = if t.text.is_some() {
+            "completed"
+        } else {
+            "failed"
+        };
+        Some(json!({
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "date_created": rfc2822(r.date_created),
+            "date_updated": rfc2822(r.date_created),
+            "duration": r.duration.to_string(),
+            "price": null,
+            "price_unit": "USD",
+            "recording_sid": r.sid,
+            "sid": t.sid,
+            "status": status,
+            "transcription_text": t.text,
+            "type": "fast",
+            "uri": format!("{}/Transcriptions/{}.json", self.account_uri(), t.sid),
+        }))
     }
 
     /// One page of a TaskRouter list. `PageSize` (default 50, at most 1000) sets its

@@ -36,6 +36,8 @@
 //! POST /__sim/calls/{sid}/hang-up      204
 //! POST /__sim/phones                   {"number","answers":"human:1, busy"} -> 204
 //!                                      (or "answers":["human:1","busy"]; "" clears)
+//!                                      and/or "says":"Call me back" (phone_says;
+//!                                      "" forgets); a field left out stays as it was
 //! GET  /__sim/realism                  Realism
 //! PUT  /__sim/realism                  Realism (fields left out are off) -> 204, or 400
 //! POST /__sim/fail-next                {"status":500,"times":2} -> 204
@@ -69,18 +71,35 @@
 //! - API 2010 (`api2010`): Messages are stored; Calls are stored with their parameters
 //!   and progress (`voice`): an outbound call rings the phone scripted with
 //!   [`Simulator::script_phone`], is answered (or not) on the simulator's clock, runs
-//!   shiftline's TwiML, and can be updated (redirected, hung up, canceled).
+//!   shiftline's TwiML, and can be updated (redirected, hung up, canceled). Recordings
+//!   are served: `GET /Recordings/{RE}.json` (the resource as Twilio shapes it:
+//!   `duration` a string, `status`, `uri`, RFC 2822 dates), `/Recordings/{RE}` and
+//!   `{RE}.wav` (a WAV of silence, 8 kHz 16-bit mono, as long as the recording but at most
+//!   3 s, `audio/x-wav`), `{RE}.mp3` (`audio/mpeg`: well-formed MPEG-1 Layer III frames
+//!   of silence, not encoded audio), and `GET /Transcriptions/{TR}.json`; an unknown SID
+//!   is a 404 (20404). These answers are recorded like every REST request.
 //! - Phone calls (`voice`, `twiml`, `phones`): inbound calls from
 //!   [`Simulator::place_call`]; status callbacks (`StatusCallbackEvent` initiated,
 //!   ringing, answered, completed; default completed), sync and async AMD
 //!   (`AnsweredBy`, `AsyncAmdStatusCallback`), and a TwiML interpreter (read with
-//!   roxmltree) for `Say Play Pause Gather Redirect Hangup Reject Enqueue(+Task) Dial(Queue)
-//!   Record`. `<Enqueue workflowSid>` creates the TaskRouter task (the `<Task>` JSON plus
-//!   the call parameters snake_cased: `call_sid from to direction ...`), `<Dial><Queue
-//!   reservationSid>` accepts that pending reservation and bridges the two calls, hanging
-//!   up or being redirected while waiting cancels the task (`task.canceled`, plus
-//!   `reservation.canceled` for a pending reservation), `<Record>` leaves a voicemail
-//!   ([`Simulator::recordings`]). [`Simulator::take_call_log`] tells it all line by line.
+//!   roxmltree) for `Say Play Pause Gather Redirect Hangup Reject Enqueue(+Task) Leave
+//!   Dial(Queue, Number) Record`. `<Enqueue workflowSid>` creates the TaskRouter task (the
+//!   `<Task>` JSON plus the call parameters snake_cased: `call_sid from to direction
+//!   ...`; `<Task priority>` is the task's priority), `<Dial><Queue reservationSid>`
+//!   accepts that pending reservation and bridges the two calls, hanging up or being
+//!   redirected while waiting cancels the task (`task.canceled`, plus
+//!   `reservation.canceled` for a pending reservation). The `waitUrl` document runs in the
+//!   wait context (`voice::waiting`): its `<Gather>` takes the caller's next digits and
+//!   posts its action (`Digits` plus the queue parameters), and `<Leave/>` there cancels
+//!   the task (reason `leave`) and requests the `<Enqueue action>` with
+//!   `QueueResult=leave QueueSid QueueTime`, whose answer the call goes on with (without
+//!   an action: the verbs after `<Enqueue>`). `<Dial callerId action timeout><Number>`
+//!   places a child call (`voice::dial`: `outbound-dial`, `ParentCallSid`) that rings the
+//!   scripted number; when it ends the Dial `action` gets `DialCallStatus DialCallSid
+//!   DialCallDuration`. `<Record>` leaves a voicemail ([`Simulator::recordings`]), with
+//!   `transcribe="true"` a transcription of what the caller says
+//!   ([`Simulator::phone_says`]) posted to the `transcribeCallback`.
+//!   [`Simulator::take_call_log`] tells it all line by line.
 //!
 //! Every request to shiftline (TaskRouter callbacks, TwiML fetches, Gather and Record
 //! actions, status, AMD and recording callbacks) is signed and goes through one ordered
@@ -104,25 +123,43 @@
 //!   `MachineDetectionDuration` reported is a fixed number per verdict.
 //! - `FromCity`/`FromState`/`FromCountry` (and `To...`) are sent only for the few real
 //!   area codes the simulator knows (`+1312...` is Chicago); `555` numbers have none.
-//! - A scripted person presses their digits at the first `<Gather>` they reach (at
-//!   once, after its prompts) and at no later one; anyone else lets each Gather time out.
+//! - A scripted person presses each digits group of their script at the `<Gather>` of
+//!   that rank they reach (`human:2/1`: 2 at the first, 1 at the second; an empty group,
+//!   or none left, lets it time out; a `waitUrl` Gather counts), at once after its
+//!   prompts; anyone else lets each Gather time out.
 //!   With async AMD the verdict is posted when the first document reaches its first verb
 //!   that waits or leaves (`Gather` once its prompts have played, `Dial Enqueue Record
 //!   Hangup Redirect`, or its end), so before any digits; the document goes on once
 //!   shiftline has answered the verdict.
-//! - `waitUrl` is fetched once, and only what it says is logged (its `Redirect`,
-//!   `Gather` actions, `Leave` and `Hangup` are not run); `<Enqueue>`'s `action` is never
-//!   requested; a task canceled by TaskRouter (TTL, workflow timeout) leaves its caller
-//!   waiting. Only `<Enqueue workflowSid>` and `<Dial><Queue reservationSid>` are
-//!   simulated (no plain named queues, no `<Dial><Number>`: those log a failure); a
-//!   failed Dial goes on with the next verb, `Dial action` is never requested.
+//! - `waitUrl` is fetched once and its document played once, taking no time: `Say` and
+//!   `Play` are heard, a `Gather` the caller has no digits for plays its prompts and the
+//!   document goes on, `Leave` and `Hangup` are run, a `Redirect` is not followed (one
+//!   to another URL is logged). `<Enqueue>`'s `action` is requested only after
+//!   `<Leave/>` (not when a bridged call ends, nor on a hang-up or redirect); a task
+//!   canceled by TaskRouter (TTL, workflow timeout) leaves its caller waiting. Only
+//!   `<Enqueue workflowSid>`, `<Dial><Queue reservationSid>` and `<Dial><Number>` are
+//!   simulated (no plain named queues, no `<Client>`, `<Conference>`, `<Sip>`: those log
+//!   a failure); a failed Dial of a queue goes on with the next verb and requests no
+//!   `action`.
+//! - `<Dial><Number>`: `answerOnBridge`, `<Number statusCallback>`, `sendDigits` and
+//!   `url` are ignored; the child rings for the Dial `timeout` (default 30 s) and any
+//!   pick-up is an answer (no AMD): a person talks their `talk_secs`, a voicemail box or
+//!   fax 20 s, then the child completes and the dialling call goes on. The dialling call
+//!   hanging up ends the child (`completed` if answered, `canceled` if ringing) and the
+//!   action is still posted, its answer not run; a REST redirect of it ends the child
+//!   without the action.
 //! - A bridge lasts the worker's (callee's) `talk_secs`, then both legs complete, the task
 //!   completes ("call completed") and the worker takes the `postWorkActivitySid`. A
 //!   redirect or hang-up of either leg ends both.
 //! - `<Record>` is instantaneous: a person records `min(talk_secs, maxLength)` seconds,
 //!   anyone else 10 s; the action is posted with `Digits=hangup` (its answer is not run),
-//!   then the `recordingStatusCallback`, then the call completes. Nothing is served at
-//!   the recording URL.
+//!   then the `recordingStatusCallback`, then (with `transcribe="true"` and a
+//!   `transcribeCallback`) the transcription callback, then the call completes. A
+//!   transcription is the [`Simulator::phone_says`] text of the person recorded, verbatim:
+//!   `failed` with no text for anyone without one, a machine, or a recording outside 2 to
+//!   120 s. The `RecordingUrl` is `{base}/recordings/RE…` (not Twilio's
+//!   `/2010-04-01/Accounts/{AC}/Recordings/RE…`, which is served too), and serves the
+//!   same audio behind the same Basic auth.
 //! - `hang_up` of an outbound call that is still ringing is the callee declining: `busy`.
 //!   `Status=completed` over REST on a ringing call reports `completed`, `canceled`
 //!   reports `canceled` (ignored once answered, as on Twilio).
@@ -144,6 +181,7 @@ mod expression;
 mod geo;
 mod journal;
 mod json;
+mod media;
 mod phones;
 mod realism;
 mod redact;
@@ -158,6 +196,8 @@ mod voice;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_callbacks;
 #[cfg(test)]
 mod tests_voice;
 
@@ -328,7 +368,8 @@ pub struct SimMessage {
     pub body: String,
 }
 
-/// A call: placed over REST, or the customer's call behind a task.
+/// A call: placed over REST, dialled by `<Dial><Number>`, or the customer's call behind
+/// a task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimCall {
     pub sid: String,
@@ -336,15 +377,19 @@ pub struct SimCall {
     pub from: String,
     /// `queued`, `in-progress`, `completed`, `canceled`, ...
     pub status: String,
-    /// `outbound-api` or `inbound`.
+    /// `outbound-api`, `outbound-dial` (a `<Dial><Number>`) or `inbound`.
     pub direction: String,
     /// The TwiML URL or document the call runs now (after any redirect).
     pub url: Option<String>,
     pub twiml: Option<String>,
-    /// The parameters it was created with.
+    /// The parameters it was created with (none for a dialled call).
     pub params: Vec<(String, String)>,
     /// The parameters of each later update, in order.
     pub updates: Vec<Vec<(String, String)>>,
+    /// For a call placed by a `<Dial><Number>` (`direction` `outbound-dial`): the call
+    /// that dialled.
+    #[serde(default)]
+    pub parent_call_sid: Option<String>,
 }
 
 impl Simulator {
@@ -579,6 +624,7 @@ impl Simulator {
                 twiml: c.twiml.clone(),
                 params: c.params.clone(),
                 updates: c.updates.clone(),
+                parent_call_sid: c.parent_call_sid.clone(),
             })
             .collect()
     }
@@ -626,12 +672,21 @@ impl Simulator {
         self.lock().phones.script(number, answers);
     }
 
+    /// What the person on `number` says when a `<Record transcribe="true">` records
+    /// them: the `TranscriptionText` of their recordings (verbatim, trimmed). An empty
+    /// text forgets it. Kept apart from [`Simulator::script_phone`], which leaves it as
+    /// it is. Without it (or for a machine, or a recording outside 2 to 120 s) a
+    /// transcription fails (`TranscriptionStatus=failed`, no text).
+    pub fn phone_says(&self, number: &str, text: &str) {
+        self.lock().phones.say(number, text);
+    }
+
     /// A call FROM `from` to `to` (a shiftline number) whose voice webhook is `url`: the
     /// simulator fetches it like Twilio does (a signed POST with `CallSid AccountSid From
     /// To CallStatus=ringing ApiVersion Direction=inbound Caller Called`) and follows the
-    /// TwiML. The caller behaves per `script_phone(from, ..)`: a `Human`'s digits are
-    /// pressed at the first `<Gather>`, and with no script the caller is a person who
-    /// presses nothing. Returns the CallSid; [`Simulator::settle`] waits for what follows.
+    /// TwiML. The caller behaves per `script_phone(from, ..)`: a `Human`'s digits groups
+    /// are pressed at the successive `<Gather>`s (see [`Answer::parse`]), and with no
+    /// script the caller is a person who presses nothing. Returns the CallSid; [`Simulator::settle`] waits for what follows.
     pub fn place_call(&self, from: &str, to: &str, url: &str) -> String {
         self.lock().place_call(from, to, url)
     }
@@ -648,8 +703,14 @@ impl Simulator {
     /// calling"`, `CA..01 presses 1`, `CA..01 waits in queue (position 1)`, `CA..02
     /// +15550100001 -> +15550001111: ringing`, `CA..02 answered by human`, `CA..02 AMD:
     /// machine_start`, `CA..02 bridged with CA..01 (reservation WR..01 accepted)`, `CA..01
-    /// records a voicemail (12 s)`, `CA..02 completed (busy)`. SIDs the simulator made are
-    /// shortened (`CA..01`), URLs shown as their path.
+    /// records a voicemail (12 s)`, `CA..01 transcription: "Call me back"` (or
+    /// `transcription failed`), `CA..02 completed (busy)`; while waiting, `CA..01 presses
+    /// 9`, `CA..01 leaves the queue (leave)`, `CA..01 wait redirects to /other (not
+    /// followed)`; a `<Dial><Number>`: `CA..03 dials +15559990001 (caller ID
+    /// +15550100001)`, `CA..04 +15550100001 -> +15559990001: ringing`, `CA..04 answered by
+    /// human`, `CA..04 bridged with CA..03`, `CA..04 completed (talked 60 s)` (or
+    /// `completed (busy)`, `(no-answer)`, `(failed)`, `(canceled)`). SIDs the simulator
+    /// made are shortened (`CA..01`), URLs shown as their path.
     ///
     /// At most the most recent [`RECORD_LIMIT`] lines are kept.
     pub fn take_call_log(&self) -> Vec<String> {
@@ -671,6 +732,10 @@ impl Simulator {
                 sid: r.sid.clone(),
                 url: r.url.clone(),
                 duration: r.duration,
+                transcription: r.transcription.as_ref().map(|t| SimTranscription {
+                    sid: t.sid.clone(),
+                    text: t.text.clone(),
+                }),
             })
             .collect()
     }
@@ -682,10 +747,23 @@ pub struct SimRecording {
     pub call_sid: String,
     /// `RE…`.
     pub sid: String,
-    /// `{base_url}/recordings/RE…` (nothing is served there).
+    /// `{base_url}/recordings/RE…`: the audio, as at the REST API's
+    /// `/2010-04-01/Accounts/{AC}/Recordings/RE…` (Basic auth).
     pub url: String,
     /// Seconds.
     pub duration: u32,
+    /// With `<Record transcribe="true">`.
+    #[serde(default)]
+    pub transcription: Option<SimTranscription>,
+}
+
+/// A recording's transcription.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimTranscription {
+    /// `TR…`.
+    pub sid: String,
+    /// `None` when it failed.
+    pub text: Option<String>,
 }
 
 /// Who a simulator is ([`Simulator::info`], `GET /__sim/info`), and how much it holds of
@@ -717,6 +795,7 @@ fn inbound_call(sid: &str, from: String, to: String, now: DateTime<Utc>) -> Call
         twiml: None,
         params: Vec::new(),
         updates: Vec::new(),
+        parent_call_sid: None,
         date_created: now,
         date_updated: now,
         voice: Voice::default(),

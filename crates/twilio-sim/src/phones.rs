@@ -24,8 +24,9 @@ const FAX_AFTER: u32 = 3;
 /// How a phone answers a call (what the scripted person or machine on that number does).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
-    /// A person answers after `after_secs` of ringing, presses `digits` at the first
-    /// `<Gather>` (None: says nothing), and talks for `talk_secs` once bridged.
+    /// A person answers after `after_secs` of ringing, presses `digits` at the
+    /// `<Gather>`s they reach (None: says nothing; `2/1`: 2 at the first, 1 at the second,
+    /// see [`Answer::parse`]), and talks for `talk_secs` once bridged.
     Human {
         after_secs: u32,
         digits: Option<String>,
@@ -70,7 +71,8 @@ impl Answer {
     /// voicemail = "voicemail" [ ":" seconds ]         ring seconds, default 10
     /// short-greeting = "short-greeting" [ ":" seconds ]   ring seconds, default 10; AMD: unknown
     /// fax       = "fax" [ ":" seconds ]               ring seconds, default 3
-    /// digits    = { "0".."9" | "*" | "#" }             empty: presses nothing
+    /// digits    = group { "/" group }                 one group per Gather reached
+    /// group     = { "0".."9" | "*" | "#" }             empty: lets that Gather time out
     /// ring      = "slow" | seconds                    default 3; slow = 15
     /// talk      = seconds                             default 60
     /// ```
@@ -80,6 +82,12 @@ impl Answer {
     /// `human:1:5:30` answers after 5 s and talks 30 s; `slow-human:1` answers after 30 s
     /// (slower than a 20 s ring timeout). `failed` and `noanswer` are accepted for
     /// `fail` and `no-answer`.
+    ///
+    /// Digits in groups: the n-th group is pressed at the n-th `<Gather>` the person
+    /// reaches (a `waitUrl` Gather counts), and past the last group every Gather times
+    /// out. So `human:2/1` presses 2 at the first Gather and 1 at the second, `human:/1`
+    /// lets the first time out and presses 1 at the second, and a single group (`human:1`)
+    /// is pressed at the first Gather only.
     pub fn parse(text: &str) -> Result<Answer, String> {
         let text = text.trim();
         let mut fields = text.split(':');
@@ -97,7 +105,7 @@ impl Answer {
                 Ok(None)
             } else if raw
                 .chars()
-                .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+                .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '/'))
             {
                 Ok(Some(raw.to_string()))
             } else {
@@ -199,6 +207,26 @@ impl Answer {
         }
     }
 
+    /// The keys pressed at the `gather`-th `<Gather>` reached (0 = the first): that
+    /// digits group, `None` when it is empty or there is none (the Gather times out).
+    pub(crate) fn digits_at(&self, gather: usize) -> Option<String> {
+        match self {
+            Answer::Human {
+                digits: Some(digits),
+                ..
+            }
+            | Answer::QuietHuman {
+                digits: Some(digits),
+                ..
+            } => digits
+                .split('/')
+                .nth(gather)
+                .filter(|group| !group.is_empty())
+                .map(str::to_string),
+            _ => None,
+        }
+    }
+
     /// Seconds of talk once bridged, or left on a `<Record>`.
     pub(crate) fn talk_secs(&self) -> Option<u32> {
         match self {
@@ -265,13 +293,29 @@ impl<'de> serde::Deserialize<'de> for Answer {
     }
 }
 
-/// The scripts, by number.
+/// The scripts, by number, and what the person on each number says when recorded.
 #[derive(Default)]
 pub(crate) struct Phones {
     scripts: BTreeMap<String, VecDeque<Answer>>,
+    says: BTreeMap<String, String>,
 }
 
 impl Phones {
+    /// What the person on `number` says on a `<Record>` (its transcription); an empty
+    /// (or blank) text forgets it. Kept apart from the answers, which it outlives.
+    pub fn say(&mut self, number: &str, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            self.says.remove(number);
+        } else {
+            self.says.insert(number.to_string(), text.to_string());
+        }
+    }
+
+    pub fn says(&self, number: &str) -> Option<&str> {
+        self.says.get(number).map(String::as_str)
+    }
+
     pub fn script(&mut self, number: &str, answers: Vec<Answer>) {
         if answers.is_empty() {
             self.scripts.remove(number);
@@ -314,6 +358,8 @@ mod tests {
             ("human::slow", human(15, None, 60)),
             ("human:12#:5:30", human(5, Some("12#"), 30)),
             ("human:1::20", human(3, Some("1"), 20)),
+            ("human:2/1", human(3, Some("2/1"), 60)),
+            ("human:/1:slow", human(15, Some("/1"), 60)),
             ("slow-human:1", human(30, Some("1"), 60)),
             ("slow-human", human(30, None, 60)),
             ("slow-human:2:45", human(30, Some("2"), 45)),
@@ -396,6 +442,26 @@ mod tests {
         }
         assert_eq!(human(3, Some("1"), 60).to_string(), "human:1:3:60");
         assert!(serde_json::from_str::<Answer>("\"person\"").is_err());
+    }
+
+    #[test]
+    fn digits_groups_are_pressed_one_per_gather_reached() {
+        let groups = |text: &str| -> Vec<Option<String>> {
+            let answer = Answer::parse(text).unwrap();
+            (0..3).map(|n| answer.digits_at(n)).collect()
+        };
+        let some = |d: &str| Some(d.to_string());
+        assert_eq!(groups("human:1"), [some("1"), None, None], "the first only");
+        assert_eq!(groups("human:2/1"), [some("2"), some("1"), None]);
+        assert_eq!(groups("human:/1"), [None, some("1"), None]);
+        assert_eq!(groups("quiet-human:12#/*"), [some("12#"), some("*"), None]);
+        assert_eq!(groups("human"), [None, None, None]);
+        assert_eq!(groups("voicemail"), [None, None, None]);
+        assert!(Answer::parse("human:1/x").is_err());
+        assert_eq!(
+            Answer::parse("human:2/1").unwrap().to_string(),
+            "human:2/1:3:60"
+        );
     }
 
     #[test]

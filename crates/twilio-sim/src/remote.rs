@@ -274,7 +274,19 @@ impl Remote {
     async fn post_script(&self, number: &str, answers: Script) -> Result<(), RemoteError> {
         let body = PhoneScript {
             number: number.to_string(),
-            answers,
+            answers: Some(answers),
+            says: None,
+        };
+        self.act(reqwest::Method::POST, "phones", Some(&body)).await
+    }
+
+    /// What the person on `number` says when recorded (their transcription), as
+    /// [`Simulator::phone_says`](crate::Simulator::phone_says); `""` forgets it.
+    pub async fn phone_says(&self, number: &str, text: &str) -> Result<(), RemoteError> {
+        let body = PhoneScript {
+            number: number.to_string(),
+            answers: None,
+            says: Some(text.to_string()),
         };
         self.act(reqwest::Method::POST, "phones", Some(&body)).await
     }

@@ -14,7 +14,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -30,6 +30,15 @@ use super::{RecordedRequest, Simulator, api2010, control, taskrouter};
 
 /// A status and the JSON resource, or Twilio's error.
 pub(crate) type Answer = Result<(u16, Value), ApiError>;
+
+/// What a REST request is answered with: JSON, or a recording's audio.
+pub(crate) enum Body {
+    Json(Value),
+    Media {
+        content_type: &'static str,
+        bytes: Vec<u8>,
+    },
+}
 
 /// The request's parameters, in the order they came.
 #[derive(Debug, Default)]
@@ -150,7 +159,13 @@ async fn handle(
         )
     });
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, Json(body)).into_response();
+    let mut response = match body {
+        Body::Json(body) => (status, Json(body)).into_response(),
+        Body::Media {
+            content_type,
+            bytes,
+        } => (status, [(CONTENT_TYPE, content_type)], bytes).into_response(),
+    };
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             WWW_AUTHENTICATE,
@@ -182,7 +197,7 @@ fn decode(form: &str) -> Vec<(String, String)> {
 }
 
 /// Answers one request and records it. Runs under the state lock, with no await.
-pub(crate) fn serve(state: &mut State, request: Request<'_>) -> (u16, Value) {
+pub(crate) fn serve(state: &mut State, request: Request<'_>) -> (u16, Body) {
     let Request {
         method,
         path,
@@ -203,7 +218,7 @@ pub(crate) fn serve(state: &mut State, request: Request<'_>) -> (u16, Value) {
     };
     let (status, body) = match answer {
         Ok(answer) => answer,
-        Err(error) => (error.status, error.body()),
+        Err(error) => (error.status, Body::Json(error.body())),
     };
     let request = RecordedRequest {
         method: method.to_string(),
@@ -235,20 +250,34 @@ fn take_failure(state: &mut State) -> Option<u16> {
     Some(status)
 }
 
-fn dispatch(state: &mut State, method: &str, path: &str, params: &Params) -> Answer {
+fn dispatch(
+    state: &mut State,
+    method: &str,
+    path: &str,
+    params: &Params,
+) -> Result<(u16, Body), ApiError> {
+    let json = |answer: Answer| answer.map(|(status, value)| (status, Body::Json(value)));
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["v1", "Workspaces", workspace, rest @ ..] => {
             if *workspace != state.workspace_sid {
                 return Err(ApiError::not_found("Workspace", workspace));
             }
-            taskrouter::handle(state, method, rest, params)
+            json(taskrouter::handle(state, method, rest, params))
         }
+        ["2010-04-01", "Accounts", account, "Recordings", file] if method == "GET" => {
+            if *account != state.account_sid {
+                return Err(ApiError::not_found("Account", account));
+            }
+            api2010::recording(state, file)
+        }
+        // The RecordingUrl the simulator hands out: the same recording.
+        ["recordings", file] if method == "GET" => api2010::recording(state, file),
         ["2010-04-01", "Accounts", account, rest @ ..] => {
             if *account != state.account_sid {
                 return Err(ApiError::not_found("Account", account));
             }
-            api2010::handle(state, method, rest, params)
+            json(api2010::handle(state, method, rest, params))
         }
         _ => Err(ApiError::new(
             404,

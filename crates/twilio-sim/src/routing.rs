@@ -357,7 +357,6 @@ impl State {
         true
     }
 
-    /// Offers every pending task, highest priority first, then oldest first.
     /// `ReEvaluateTasks=true` on a workflow update: every pending task of the workflow
     /// goes through its filter's steps again from the first, so `skip_if` is evaluated
     /// anew (a step nobody can serve any more is skipped at once). Tasks keep their age,
@@ -375,6 +374,8 @@ impl State {
         self.route_pending();
     }
 
+    /// Offers every pending task, highest priority first (`<Task priority>`, `Priority`,
+    /// or the target's `priority`), then oldest first (SIDs count up).
     pub(crate) fn route_pending(&mut self) {
         let mut waiting: Vec<(i64, String)> = self
             .tasks

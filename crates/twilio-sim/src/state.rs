@@ -181,6 +181,8 @@ pub(crate) struct Call {
     pub params: Vec<(String, String)>,
     /// The parameters of every later `POST /Calls/{sid}.json`, in order.
     pub updates: Vec<Vec<(String, String)>>,
+    /// The call whose `<Dial><Number>` made this one (its `direction` is `outbound-dial`).
+    pub parent_call_sid: Option<String>,
     pub date_created: DateTime<Utc>,
     pub date_updated: DateTime<Utc>,
     pub voice: Voice,
@@ -192,6 +194,15 @@ pub(crate) struct Recording {
     pub call_sid: String,
     pub url: String,
     pub duration: u32,
+    pub date_created: DateTime<Utc>,
+    /// What `transcribe="true"` made of it: the text, or `None` for a failed one.
+    pub transcription: Option<Transcription>,
+}
+
+pub(crate) struct Transcription {
+    /// `TR…`.
+    pub sid: String,
+    pub text: Option<String>,
 }
 
 pub(crate) struct State {

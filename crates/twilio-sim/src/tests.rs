@@ -576,6 +576,40 @@ async fn a_task_for_billing_reserves_the_available_billing_worker_and_posts_a_si
 }
 
 #[tokio::test]
+async fn a_higher_priority_task_created_later_is_offered_first_to_the_next_available_worker() {
+    let h = Harness::start().await;
+    let ws = h.workspace(60).await;
+    let attributes = json!({"skill": "billing"}).to_string();
+    let create = async |priority: &str| {
+        h.clock.advance(TimeDelta::seconds(5));
+        h.create(
+            "/Tasks",
+            &[
+                ("WorkflowSid", &ws.workflow),
+                ("Attributes", &attributes),
+                ("Priority", priority),
+            ],
+        )
+        .await
+    };
+    let older = create("0").await;
+    let urgent = create("10").await;
+    assert_eq!(h.task_snapshot(&older).assignment_status, "pending");
+
+    let ana = h.worker("ana", &["billing"], &ws.available).await;
+    let offered = h.task_snapshot(&urgent);
+    assert_eq!(offered.assignment_status, "reserved", "priority 10 first");
+    assert_eq!(offered.reservations[0].worker_sid, ana);
+    assert_eq!(h.task_snapshot(&older).assignment_status, "pending");
+
+    // The one left waiting goes to the next worker.
+    let bob = h.worker("bob", &["billing"], &ws.available).await;
+    let next = h.task_snapshot(&older);
+    assert_eq!(next.assignment_status, "reserved");
+    assert_eq!(next.reservations[0].worker_sid, bob);
+}
+
+#[tokio::test]
 async fn a_reject_with_worker_activity_sid_reroutes_to_the_next_eligible_worker() {
     let h = Harness::start().await;
     let ws = h.workspace(60).await;

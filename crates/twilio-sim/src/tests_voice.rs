@@ -13,14 +13,14 @@ const ANA: &str = "+15550001111";
 const DAN: &str = "+15550002222";
 
 /// The requests made to `/voice/...` paths, in order.
-fn voice(received: &[Received]) -> Vec<&Received> {
+pub(super) fn voice(received: &[Received]) -> Vec<&Received> {
     received
         .iter()
         .filter(|r| r.path.starts_with("/voice/"))
         .collect()
 }
 
-fn paths(received: &[&Received]) -> Vec<String> {
+pub(super) fn paths(received: &[&Received]) -> Vec<String> {
     received.iter().map(|r| r.path.clone()).collect()
 }
 
@@ -33,7 +33,7 @@ fn answer(text: &str) -> Answer {
 }
 
 impl Harness {
-    fn calls_url(&self, tail: &str) -> String {
+    pub(super) fn calls_url(&self, tail: &str) -> String {
         format!(
             "{}/2010-04-01/Accounts/{ACCOUNT}/Calls{tail}",
             self.sim.base_url()
@@ -41,7 +41,7 @@ impl Harness {
     }
 
     /// `POST /Calls.json`, as shiftline's dispatcher places a call; the CallSid.
-    async fn dial_out(&self, params: &[(&str, &str)]) -> String {
+    pub(super) async fn dial_out(&self, params: &[(&str, &str)]) -> String {
         let (status, body) = self
             .send(self.http.post(self.calls_url(".json")).form(params))
             .await;
@@ -68,7 +68,7 @@ impl Harness {
         .await
     }
 
-    async fn update_call(&self, sid: &str, params: &[(&str, &str)]) -> Value {
+    pub(super) async fn update_call(&self, sid: &str, params: &[(&str, &str)]) -> Value {
         let (status, body) = self
             .send(
                 self.http
@@ -95,7 +95,7 @@ impl Harness {
     }
 
     /// shiftline's worker prompt: the whisper and a press-1 Gather.
-    fn serve_worker_prompt(&self) {
+    pub(super) fn serve_worker_prompt(&self) {
         self.receiver.serve(
             "/voice/worker",
             200,
@@ -103,7 +103,7 @@ impl Harness {
         );
     }
 
-    fn call_status(&self, sid: &str) -> String {
+    pub(super) fn call_status(&self, sid: &str) -> String {
         self.sim
             .calls()
             .into_iter()

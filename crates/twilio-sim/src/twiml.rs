@@ -78,8 +78,15 @@ pub(crate) struct TaskNoun {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Dial {
     pub action: Option<String>,
+    /// `callerId`: the `From` of a dialled number (default: the dialling call's `From`).
+    pub caller_id: Option<String>,
+    /// Seconds a dialled number may ring (default 30; Twilio allows 5 to 600).
+    pub timeout: u32,
     pub target: DialTarget,
 }
+
+/// `<Dial timeout>` when absent.
+pub(crate) const DIAL_TIMEOUT: u32 = 30;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum DialTarget {
@@ -90,7 +97,9 @@ pub(crate) enum DialTarget {
         /// TwiML played to the queued caller before the bridge.
         url: Option<String>,
     },
-    /// A number, client, conference, SIP…: not simulated; the text says what.
+    /// `<Number>`: a phone number, rung as scripted (its `statusCallback` is ignored).
+    Number(String),
+    /// A client, conference, SIP…: not simulated; the text says what.
     Other(String),
 }
 
@@ -100,6 +109,9 @@ pub(crate) struct Record {
     /// Seconds (default 3600).
     pub max_length: u32,
     pub recording_status_callback: Option<String>,
+    /// `transcribe="true"`.
+    pub transcribe: bool,
+    pub transcribe_callback: Option<String>,
 }
 
 /// Reads a TwiML document.
@@ -193,13 +205,18 @@ fn verb(node: Node) -> Verb {
                     post_work_activity_sid: attribute(noun, "postWorkActivitySid"),
                     url: attribute(noun, "url"),
                 },
+                Some(noun) if noun.tag_name().name() == "Number" => DialTarget::Number(text(noun)),
                 Some(noun) => {
                     DialTarget::Other(format!("<{}> {}", noun.tag_name().name(), text(noun)))
                 }
+                // `<Dial>+1555…</Dial>`: a number without the noun.
+                None if !text(node).is_empty() => DialTarget::Number(text(node)),
                 None => DialTarget::Other(text(node)),
             };
             Verb::Dial(Dial {
                 action: attribute(node, "action"),
+                caller_id: attribute(node, "callerId").filter(|c| !c.is_empty()),
+                timeout: number(node, "timeout").map_or(DIAL_TIMEOUT, |t: u32| t.clamp(5, 600)),
                 target,
             })
         }
@@ -207,6 +224,9 @@ fn verb(node: Node) -> Verb {
             action: attribute(node, "action"),
             max_length: number(node, "maxLength").unwrap_or(3600),
             recording_status_callback: attribute(node, "recordingStatusCallback"),
+            transcribe: attribute(node, "transcribe")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            transcribe_callback: attribute(node, "transcribeCallback"),
         }),
         "Leave" => Verb::Leave,
         other => Verb::Unsupported(other.to_string()),
@@ -270,6 +290,8 @@ mod tests {
             verbs[1],
             Verb::Dial(Dial {
                 action: None,
+                caller_id: None,
+                timeout: DIAL_TIMEOUT,
                 target: DialTarget::Queue {
                     name: String::new(),
                     reservation_sid: Some("WR1".into()),
@@ -278,6 +300,38 @@ mod tests {
                 }
             })
         );
+    }
+
+    #[test]
+    fn dial_number_keeps_caller_id_action_and_timeout_and_record_its_transcription() {
+        let verbs = parse(
+            r#"<Response><Dial callerId="+15550100001" action="/dialed" timeout="12" answerOnBridge="true"><Number statusCallback="/s">+15559990001</Number></Dial>
+               <Dial><Number> +15559990002 </Number></Dial>
+               <Record transcribe="true" transcribeCallback="/transcribed"/></Response>"#,
+        )
+        .unwrap();
+        assert_eq!(
+            verbs[0],
+            Verb::Dial(Dial {
+                action: Some("/dialed".into()),
+                caller_id: Some("+15550100001".into()),
+                timeout: 12,
+                target: DialTarget::Number("+15559990001".into()),
+            })
+        );
+        let Verb::Dial(plain) = &verbs[1] else {
+            panic!("{verbs:?}")
+        };
+        assert_eq!(
+            (plain.timeout, plain.caller_id.as_deref()),
+            (DIAL_TIMEOUT, None)
+        );
+        assert_eq!(plain.target, DialTarget::Number("+15559990002".into()));
+        let Verb::Record(record) = &verbs[2] else {
+            panic!("{verbs:?}")
+        };
+        assert!(record.transcribe);
+        assert_eq!(record.transcribe_callback.as_deref(), Some("/transcribed"));
     }
 
     #[test]

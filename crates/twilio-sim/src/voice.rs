@@ -18,6 +18,9 @@
 //! attributes are the `<Task>` JSON with the snake_cased call parameters written over
 //! it. `<Reject reason="busy">` ends the call `busy`, any other reason `no-answer`.
 //!
+//! Submodules: `dial` (`<Dial><Number>` and its child call), `waiting` (the `waitUrl`
+//! document, its Gather and `<Leave/>`), `transcription` (`<Record transcribe>`).
+//!
 //! Each call has an `epoch`, bumped whenever its flow is cut (hang-up, REST redirect, end):
 //! an answer to a request made in an older epoch is dropped, as Twilio drops a TwiML
 //! document for a call that moved on.
@@ -34,6 +37,12 @@ use super::phones::Answer;
 use super::redact::redact;
 use super::state::{Call, Recording, State, TaskStatus};
 use super::twiml::{self, Dial, DialTarget, Enqueue, Gather, Record, Verb};
+
+mod dial;
+mod transcription;
+mod waiting;
+
+pub(crate) use dial::DialLeg;
 
 type Params = Vec<(String, String)>;
 
@@ -57,8 +66,16 @@ const DETECTION_MS: [(&str, u32); 4] = [
 pub(crate) enum Then {
     /// A TwiML document for the call: run it.
     Run { call: String, epoch: u64 },
-    /// TwiML only listened to (`waitUrl`, `<Queue url>`): what it says is logged.
+    /// TwiML only listened to (`<Queue url>`): what it says is logged.
     Listen { call: String, epoch: u64 },
+    /// TwiML for a caller waiting in a queue (the `waitUrl` document, or the answer to
+    /// its Gather's action), run in the wait context (`waiting`); `queue` are the queue
+    /// parameters the `waitUrl` was requested with.
+    Wait {
+        call: String,
+        epoch: u64,
+        queue: Params,
+    },
     /// Go on running the call's document (after the asynchronous AMD verdict).
     Resume { call: String, epoch: u64 },
     /// A notification (status, recording callback, `<Record>` action): only a failure
@@ -84,7 +101,18 @@ pub(crate) enum Phase {
     Enqueued {
         task_sid: String,
         workflow_sid: String,
+        /// The `<Enqueue action>`, requested when the caller leaves with `<Leave/>`.
+        action: Option<String>,
+        /// The voice queue's `QU…` (empty for a call known only from its task).
+        queue_sid: String,
+        since: DateTime<Utc>,
     },
+    /// Waiting on its `<Dial><Number>`: `child` rings or talks.
+    Dialing {
+        child: String,
+    },
+    /// The child leg of a `<Dial><Number>`, answered and bridged to its parent.
+    Talking,
     /// Talking to `other` (the two legs of a `<Dial><Queue reservationSid>`).
     Bridged {
         other: String,
@@ -118,8 +146,11 @@ pub(crate) struct Voice {
     pub doc_url: Option<String>,
     pub phase: Phase,
     pub timer: Option<(DateTime<Utc>, Timer)>,
-    /// The party's digits are pressed at the first `<Gather>` only.
-    pub digits_used: bool,
+    /// How many `<Gather>`s the party has reached: the next one gets that digits group
+    /// of its script ([`Answer::digits_at`]).
+    pub gathers_reached: usize,
+    /// Set on the child leg of a `<Dial><Number>`: who dialled, and what to tell them.
+    pub dial: Option<DialLeg>,
     pub amd: Amd,
     /// `AsyncAmd=true`: the URL is fetched without `AnsweredBy`.
     pub async_amd: bool,
@@ -146,7 +177,8 @@ impl Default for Voice {
             doc_url: None,
             phase: Phase::Active,
             timer: None,
-            digits_used: false,
+            gathers_reached: 0,
+            dial: None,
             amd: Amd::Off,
             async_amd: false,
             async_amd_callback: None,
@@ -230,6 +262,20 @@ fn verdict(party: &Answer, amd: Amd) -> Option<&'static str> {
     }
 }
 
+/// The digits a Gather takes of what the party keys in: at most `numDigits`, up to the
+/// `finishOnKey`.
+fn keyed(mut digits: String, gather: &Gather) -> String {
+    if let Some(n) = gather.num_digits {
+        digits = digits.chars().take(n).collect();
+    }
+    if !gather.finish_on_key.is_empty()
+        && let Some(cut) = digits.find(gather.finish_on_key.as_str())
+    {
+        digits.truncate(cut);
+    }
+    digits
+}
+
 /// Twilio's snake_cased call parameters, as `<Enqueue>` adds them to task attributes.
 fn snake(name: &str) -> String {
     let mut out = String::new();
@@ -282,6 +328,9 @@ impl State {
         push(&mut params, "Direction", &call.direction);
         push(&mut params, "Caller", &call.from);
         push(&mut params, "Called", &call.to);
+        if let Some(parent) = &call.parent_call_sid {
+            push(&mut params, "ParentCallSid", parent);
+        }
         for (prefix, number) in [("From", &call.from), ("To", &call.to)] {
             if let Some((city, state)) = crate::geo::place(number) {
                 push(&mut params, &format!("{prefix}City"), city);
@@ -396,7 +445,6 @@ impl State {
 
     /// A call just created over REST starts ringing the scripted phone on `To`.
     pub(crate) fn start_outbound(&mut self, sid: &str) {
-        let now = self.now();
         let Some(call) = self.calls.get(sid) else {
             return;
         };
@@ -428,19 +476,29 @@ impl State {
         let async_amd = param("AsyncAmd").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let async_callback = param("AsyncAmdStatusCallback").filter(|v| !v.is_empty());
         let status_callback = param("StatusCallback").filter(|v| !v.is_empty());
-        let (from, to) = (call.from.clone(), call.to.clone());
-        let party = self.phones.next(&to).unwrap_or(Answer::NoAnswer);
+        let party = self.phones.next(&call.to).unwrap_or(Answer::NoAnswer);
         let Some(voice) = self.voice_mut(sid) else {
             return;
         };
-        voice.party = party.clone();
-        voice.ring_timeout = timeout;
+        voice.party = party;
         voice.amd = amd;
         voice.async_amd = async_amd;
         voice.async_amd_callback = async_callback.filter(|_| async_amd && amd != Amd::Off);
         voice.status_callback = status_callback;
         voice.status_events = events;
         self.status_event(sid, "initiated");
+        self.ring(sid, timeout);
+    }
+
+    /// Rings the call's party: a busy or failing phone ends the call at once, anyone
+    /// else rings until they pick up (`Timer::Answer`) or `timeout` seconds pass.
+    pub(crate) fn ring(&mut self, sid: &str, timeout: u32) {
+        let now = self.now();
+        let Some(call) = self.calls.get_mut(sid) else {
+            return;
+        };
+        call.voice.ring_timeout = timeout;
+        let (from, to, party) = (call.from.clone(), call.to.clone(), call.voice.party.clone());
         match party {
             Answer::Busy => {
                 self.log(sid, format!("{from} -> {to}: busy"));
@@ -497,6 +555,7 @@ impl State {
                 twiml: None,
                 params: Vec::new(),
                 updates: Vec::new(),
+                parent_call_sid: None,
                 date_created: now,
                 date_updated: now,
                 voice: Voice {
@@ -544,6 +603,9 @@ impl State {
         let Some(call) = self.calls.get_mut(sid) else {
             return;
         };
+        if call.voice.dial.is_some() {
+            return self.connect_dial_leg(sid);
+        }
         call.status = "in-progress".into();
         call.date_updated = now;
         let voice = &mut call.voice;
@@ -573,7 +635,7 @@ impl State {
 
     /// shiftline answered a voice request.
     pub(crate) fn on_reply(&mut self, reply: Reply) {
-        match reply.then {
+        match reply.then.clone() {
             Then::Run { call, epoch } => {
                 if !self.current(&call, epoch) {
                     return;
@@ -611,6 +673,7 @@ impl State {
                     Err(error) => self.log(&call, format!("warning 12100: {error}")),
                 }
             }
+            Then::Wait { call, epoch, queue } => self.on_wait_reply(&call, epoch, &queue, reply),
             Then::Resume { call, epoch } => {
                 if self.current(&call, epoch) {
                     self.run(&call);
@@ -773,18 +836,9 @@ impl State {
         let Some(voice) = self.voice_mut(sid) else {
             return;
         };
-        let digits = match &voice.party {
-            Answer::Human {
-                digits: Some(digits),
-                ..
-            }
-            | Answer::QuietHuman {
-                digits: Some(digits),
-                ..
-            } if !voice.digits_used => Some(digits.clone()),
-            _ => None,
-        };
-        let Some(mut digits) = digits else {
+        let digits = voice.party.digits_at(voice.gathers_reached);
+        voice.gathers_reached += 1;
+        let Some(digits) = digits else {
             voice.timer = Some((
                 now + TimeDelta::seconds(gather.timeout.into()),
                 Timer::GatherTimeout,
@@ -792,15 +846,7 @@ impl State {
             voice.phase = Phase::Gathering(gather);
             return;
         };
-        voice.digits_used = true;
-        if let Some(n) = gather.num_digits {
-            digits = digits.chars().take(n).collect();
-        }
-        if !gather.finish_on_key.is_empty()
-            && let Some(cut) = digits.find(gather.finish_on_key.as_str())
-        {
-            digits.truncate(cut);
-        }
+        let digits = keyed(digits, &gather);
         let action = gather.action.clone().or_else(|| voice.doc_url.clone());
         self.log(sid, format!("presses {digits}"));
         self.gather_action(sid, action, digits);
@@ -891,19 +937,20 @@ impl State {
                     return;
                 };
                 let url = resolve(call.voice.doc_url.as_deref(), wait_url);
-                let then = Then::Listen {
-                    call: sid.to_string(),
-                    epoch: call.voice.epoch,
-                };
-                let extra = vec![
+                let queue = vec![
                     ("QueuePosition".to_string(), position.to_string()),
-                    ("QueueSid".to_string(), queue_sid),
+                    ("QueueSid".to_string(), queue_sid.clone()),
                     ("QueueTime".to_string(), "0".to_string()),
                     ("AvgQueueTime".to_string(), "0".to_string()),
                     ("CurrentQueueSize".to_string(), position.to_string()),
                     ("MaxQueueSize".to_string(), "100".to_string()),
                 ];
-                self.request(sid, "wait", url, extra, then);
+                let then = Then::Wait {
+                    call: sid.to_string(),
+                    epoch: call.voice.epoch,
+                    queue: queue.clone(),
+                };
+                self.request(sid, "wait", url, queue, then);
             }
         }
         let created = self.create_task(
@@ -914,10 +961,14 @@ impl State {
         );
         match created {
             Ok(task_sid) => {
+                let now = self.now();
                 if let Some(voice) = self.voice_mut(sid) {
                     voice.phase = Phase::Enqueued {
                         task_sid,
                         workflow_sid,
+                        action: enqueue.action,
+                        queue_sid,
+                        since: now,
                     };
                 }
             }
@@ -925,16 +976,25 @@ impl State {
         }
     }
 
-    /// `<Dial>`; whether the call now waits on it (a bridge). A failed dial logs why and
-    /// lets the document go on.
+    /// `<Dial>`; whether the call now waits on it (a bridge, a number ringing). A failed
+    /// dial of a queue logs why and lets the document go on.
     fn dial(&mut self, sid: &str, dial: Dial) -> bool {
-        let (reservation_sid, post_work_activity_sid, queue_url) = match dial.target {
+        match dial.target {
             DialTarget::Queue {
                 reservation_sid: Some(reservation),
                 post_work_activity_sid,
                 url,
                 ..
-            } => (reservation, post_work_activity_sid, url),
+            } => self.dial_queue(sid, &reservation, post_work_activity_sid, url),
+            DialTarget::Number(number) => {
+                let options = dial::Options {
+                    caller_id: dial.caller_id,
+                    action: dial.action,
+                    timeout: dial.timeout,
+                };
+                self.dial_number(sid, number, options);
+                true
+            }
             DialTarget::Queue { name, .. } => {
                 self.log(
                     sid,
@@ -942,15 +1002,26 @@ impl State {
                         "dial failed: <Queue>{name}</Queue> without reservationSid is not simulated"
                     ),
                 );
-                return false;
+                false
             }
             DialTarget::Other(what) => {
                 self.log(sid, format!("dial failed: {what} is not simulated"));
-                return false;
+                false
             }
-        };
-        let shown_reservation = short(&reservation_sid);
-        let Some(reservation) = self.reservations.get(&reservation_sid) else {
+        }
+    }
+
+    /// `<Dial><Queue reservationSid>`: accepts the reservation and bridges the caller
+    /// waiting behind its task; whether it did.
+    fn dial_queue(
+        &mut self,
+        sid: &str,
+        reservation_sid: &str,
+        post_work_activity_sid: Option<String>,
+        queue_url: Option<String>,
+    ) -> bool {
+        let shown_reservation = short(reservation_sid);
+        let Some(reservation) = self.reservations.get(reservation_sid) else {
             self.log(
                 sid,
                 format!("dial failed: no reservation {shown_reservation}"),
@@ -987,7 +1058,7 @@ impl State {
             );
             return false;
         };
-        if let Err(error) = self.update_reservation(&reservation_sid, "accepted", None) {
+        if let Err(error) = self.update_reservation(reservation_sid, "accepted", None) {
             self.log(sid, format!("dial failed: {}", error.message));
             return false;
         }
@@ -1051,11 +1122,14 @@ impl State {
         let recording_sid = self.next_sid("RE");
         let url = format!("{}/recordings/{recording_sid}", self.base_url);
         self.log(sid, format!("records a voicemail ({seconds} s)"));
+        let now = self.now();
         self.recordings.push(Recording {
             sid: recording_sid.clone(),
             call_sid: sid.to_string(),
             url: url.clone(),
             duration: seconds,
+            date_created: now,
+            transcription: None,
         });
         if let Some(action) = action {
             let action = resolve(doc_url.as_deref(), &action);
@@ -1065,14 +1139,9 @@ impl State {
                 ("RecordingSid".to_string(), recording_sid.clone()),
                 ("Digits".to_string(), "hangup".to_string()),
             ];
-            let Some(call) = self.calls.get(sid) else {
+            let Some(mut params) = self.hung_up_params(sid) else {
                 return;
             };
-            let mut params = self.call_params(call);
-            params
-                .iter_mut()
-                .filter(|(k, _)| k == "CallStatus")
-                .for_each(|(_, v)| *v = "completed".into());
             params.extend(extra);
             // The caller has hung up: the answer is not run.
             self.outbox.push(Callback {
@@ -1106,7 +1175,24 @@ impl State {
                 }),
             });
         }
+        if record.transcribe {
+            let callback = record
+                .transcribe_callback
+                .map(|c| resolve(doc_url.as_deref(), &c));
+            self.transcribe(sid, &recording_sid, callback);
+        }
         self.end_call(sid, "completed");
+    }
+
+    /// A call's parameters as it hangs up (`CallStatus=completed`), for the requests
+    /// that follow a `<Record>`.
+    fn hung_up_params(&self, sid: &str) -> Option<Params> {
+        let mut params = self.call_params(self.calls.get(sid)?);
+        params
+            .iter_mut()
+            .filter(|(k, _)| k == "CallStatus")
+            .for_each(|(_, v)| *v = "completed".into());
+        Some(params)
     }
 
     /// Ends a call with `status`, with what that means for its queue or bridge: a
@@ -1128,14 +1214,23 @@ impl State {
         voice.program.clear();
         voice.amd_pending = false;
         let phase = std::mem::replace(&mut voice.phase, Phase::Ended);
-        if status == "completed" {
-            self.log(sid, "completed");
-        } else {
-            self.log(sid, format!("completed ({status})"));
+        let dial_leg = voice.dial.is_some();
+        let talked = voice.duration(now);
+        match status {
+            // A dialled number's talk time is what the dialling call is told.
+            "completed" if dial_leg && phase == Phase::Talking => {
+                self.log(sid, format!("completed (talked {talked} s)"));
+            }
+            "completed" => self.log(sid, "completed"),
+            _ => self.log(sid, format!("completed ({status})")),
         }
         self.status_event(sid, "completed");
+        if dial_leg {
+            self.dial_leg_ended(sid, status);
+        }
         match phase {
             Phase::Enqueued { task_sid, .. } => self.leave_queue(&task_sid, "hangup"),
+            Phase::Dialing { child } => self.hang_up_dial_leg(&child),
             Phase::Bridged {
                 other,
                 task_sid,
@@ -1246,6 +1341,9 @@ impl State {
                 self.log(sid, format!("leaves the queue ({reason})"));
                 self.leave_queue(&task_sid, reason);
             }
+            Phase::Dialing { child } => self.hang_up_dial_leg(&child),
+            // The dialled number's call is moved elsewhere: for the caller the Dial is over.
+            Phase::Talking => self.dial_leg_ended(sid, "completed"),
             Phase::Bridged {
                 other,
                 task_sid,
@@ -1265,10 +1363,14 @@ impl State {
         let Some(workflow_sid) = self.tasks.get(task_sid).map(|t| t.workflow_sid.clone()) else {
             return;
         };
+        let now = self.now();
         if let Some(voice) = self.voice_mut(call_sid) {
             voice.phase = Phase::Enqueued {
                 task_sid: task_sid.to_string(),
                 workflow_sid,
+                action: None,
+                queue_sid: String::new(),
+                since: now,
             };
         }
     }

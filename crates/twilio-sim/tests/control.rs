@@ -317,6 +317,53 @@ async fn calls_are_scripted_placed_inspected_and_hung_up_over_the_control_api() 
     }
 }
 
+const TRANSCRIBED: &str = r#"<Response><Record maxLength="30" transcribe="true" transcribeCallback="/voice/transcribed"/></Response>"#;
+
+#[tokio::test]
+async fn what_a_caller_says_is_set_over_the_control_api_and_transcribed() {
+    let remote = standalone().await;
+    let shiftline = Receiver::start(&[("/voice/voicemail", TRANSCRIBED)]).await;
+    remote.phone_says(DAN, "Please call me back").await.unwrap();
+    // Scripting the answers afterwards keeps what the caller says.
+    remote.script_phone_text(DAN, "human::0:12").await.unwrap();
+    remote
+        .place_call(DAN, BUSINESS, &shiftline.url("/voice/voicemail"))
+        .await
+        .unwrap();
+    remote.settle().await.unwrap();
+    let recording = remote.recordings().await.unwrap().remove(0);
+    let transcription = recording.transcription.unwrap();
+    assert_eq!(transcription.text.as_deref(), Some("Please call me back"));
+    let received = shiftline.take();
+    let callback = received
+        .iter()
+        .find(|r| r.path == "/voice/transcribed")
+        .unwrap();
+    assert_eq!(
+        callback.get("TranscriptionText"),
+        Some("Please call me back")
+    );
+    assert_eq!(
+        callback.get("TranscriptionSid"),
+        Some(transcription.sid.as_str())
+    );
+
+    // Forgotten: the next transcription fails.
+    remote.phone_says(DAN, "").await.unwrap();
+    remote
+        .place_call(DAN, BUSINESS, &shiftline.url("/voice/voicemail"))
+        .await
+        .unwrap();
+    remote.settle().await.unwrap();
+    let received = shiftline.take();
+    let failed = received
+        .iter()
+        .find(|r| r.path == "/voice/transcribed")
+        .unwrap();
+    assert_eq!(failed.get("TranscriptionStatus"), Some("failed"));
+    assert_eq!(failed.get("TranscriptionText"), None);
+}
+
 #[tokio::test]
 async fn rest_requests_are_read_drained_and_failed_over_the_control_api() {
     let remote = standalone().await;
