@@ -343,7 +343,11 @@ impl Seen {
         }
         self.voicemails = voicemails.len();
         for callback in app.state.store.callbacks().await.unwrap() {
-            let calls: Vec<&str> = callback.attempts.iter().map(|a| a.outcome.as_str()).collect();
+            let calls: Vec<&str> = callback
+                .attempts
+                .iter()
+                .map(|a| a.outcome.as_str())
+                .collect();
             let line = format!(
                 "{}{}",
                 callback.status.as_str(),
@@ -559,6 +563,9 @@ async fn replay(path: &Path) -> String {
                 )
                 .collect();
             app.sim.script_phone(&call.from, answers);
+            if let Some(words) = &call.says {
+                app.sim.phone_says(&call.from, words);
+            }
             let business = app.state.settings.business_number().to_string();
             let url = format!("{}/twilio/voice/customer", app.public_url());
             seen.print(

@@ -370,7 +370,7 @@ async fn the_customer_line_greets_offers_the_menu_and_enqueues_the_choice() {
 }
 
 #[tokio::test]
-async fn voicemail_records_stores_once_and_announces() {
+async fn voicemail_records_stores_once_and_announces_with_its_transcription() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path()).await;
     let call = [("CallSid", "CA00000000000000000000000000000001".to_string())];
@@ -380,7 +380,13 @@ async fn voicemail_records_stores_once_and_announces() {
         &call,
     )
     .await;
-    assert_eq!(verbs(&twiml("voicemail_start", &body)), ["Say", "Record"]);
+    let doc = twiml("voicemail_start", &body);
+    assert_eq!(verbs(&doc), ["Say", "Record"]);
+    let record = doc
+        .descendants()
+        .find(|n| n.has_tag_name("Record"))
+        .unwrap();
+    assert_eq!(record.attribute("transcribe"), Some("true"), "{body}");
     let (_, body) = post(&app, "/twilio/voice/voicemail/done?lang=en", &call).await;
     assert_eq!(verbs(&twiml("voicemail_done", &body)), ["Say", "Hangup"]);
     let recorded = [
@@ -408,8 +414,62 @@ async fn voicemail_records_stores_once_and_announces() {
     let voicemails = app.state.store.voicemails().await.unwrap();
     assert_eq!(voicemails.len(), 1, "a repeated callback stores it once");
     assert_eq!(voicemails[0].caller, "+15559990000");
-    let texts: Vec<String> = app
-        .state
+    assert!(texts(&app).await.is_empty(), "the text waits for the words");
+    let callbacks = app.state.store.callbacks().await.unwrap();
+    assert_eq!(callbacks.len(), 1, "the voicemail is a callback request");
+    assert_eq!(callbacks[0].customer, "+15559990000");
+
+    let transcribed = [
+        ("CallSid", call[0].1.clone()),
+        ("RecordingSid", recorded[1].1.clone()),
+        ("TranscriptionStatus", "completed".to_string()),
+        (
+            "TranscriptionText",
+            "Please call me about my bill".to_string(),
+        ),
+    ];
+    for _ in 0..2 {
+        let (status, _) = post(
+            &app,
+            "/twilio/voice/voicemail/transcribed?skill=billing&caller=%2B15559990000&lang=en",
+            &transcribed,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let texts = texts(&app).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("+15550009999")
+            && texts[0].contains("42 s")
+            && texts[0].contains("Please call me about my bill")
+            && texts[0].contains("/voicemails/RE00000000000000000000000000000001?expires="),
+        "{texts:?}"
+    );
+    let callbacks = app.state.store.callbacks().await.unwrap();
+    let voicemail = callbacks[0].voicemail.as_ref().unwrap();
+    assert_eq!(
+        voicemail.transcription.as_deref(),
+        Some("Please call me about my bill")
+    );
+    let (status, body) = app.get("/api/voicemails", Some(common::API_TOKEN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("RE00000000000000000000000000000001"));
+    let (status, body) = app
+        .get("/api/callbacks?status=open", Some(common::API_TOKEN))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Please call me about my bill"), "{body}");
+    let (status, body) = app
+        .get("/api/callbacks?status=closed", Some(common::API_TOKEN))
+        .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
+    app.stop().await;
+}
+
+/// The texts waiting in the outbox.
+async fn texts(app: &TestApp) -> Vec<String> {
+    app.state
         .store
         .outbox()
         .await
@@ -417,15 +477,273 @@ async fn voicemail_records_stores_once_and_announces() {
         .iter()
         .map(|e| e.command.describe())
         .filter(|d| d.starts_with("text"))
-        .collect();
-    assert_eq!(texts.len(), 1, "{texts:?}");
-    assert!(
-        texts[0].contains("+15550009999") && texts[0].contains("42 s"),
-        "{texts:?}"
+        .collect()
+}
+
+#[tokio::test]
+async fn a_voicemail_link_plays_the_recording_only_while_it_is_valid_and_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
+    ));
+    let app = TestApp::start(dir.path(), clock.clone(), &Options::set_up()).await;
+    // Nobody is online: the caller goes to voicemail, and the recording is on "Twilio".
+    let business = app.state.settings.business_number().to_string();
+    let url = format!("{}/twilio/voice/customer", app.public_url());
+    app.sim.script_phone(
+        "+15559990000",
+        vec![twilio_sim::Answer::parse("human:1").unwrap()],
     );
-    let (status, body) = app.get("/api/voicemails", Some(common::API_TOKEN)).await;
+    app.sim.place_call("+15559990000", &business, &url);
+    for _ in 0..5 {
+        clock.advance(chrono::TimeDelta::seconds(1));
+        app.settle().await;
+    }
+    let text = app
+        .sim
+        .messages()
+        .into_iter()
+        .find(|m| m.to == "+15550009999")
+        .expect("the voicemail is announced")
+        .body;
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/voicemails/"))
+        .expect("a listen link");
+    let path = link.trim_start_matches(app.public_url());
+    assert!(path.starts_with("/voicemails/RE"), "{link}");
+
+    let (status, body) = app.get(path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.len() > 100,
+        "the recording's audio, {} bytes",
+        body.len()
+    );
+
+    let forged = path.replace("sig=", "sig=x");
+    assert_eq!(app.get(&forged, None).await.0, StatusCode::FORBIDDEN);
+    let other = path.replace("RE000", "RE001");
+    assert_eq!(app.get(&other, None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/voicemails/RE1?expires=1&sig=x", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    clock.advance(chrono::TimeDelta::hours(73));
+    let (status, body) = app.get(path, None).await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_waiting_caller_hears_the_callback_key_and_pressing_it_leaves_with_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let query = "lang=en&skill=support&city=CHICAGO";
+    let waiting = [
+        ("CallSid", "CA00000000000000000000000000000007".to_string()),
+        ("From", "+13125550123".to_string()),
+        ("QueuePosition", "3".to_string()),
+    ];
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/customer/wait?{query}"),
+        &waiting,
+    )
+    .await;
+    let doc = twiml("customer_wait_callback", &body);
+    assert_eq!(verbs(&doc), ["Gather"]);
+    assert!(
+        body.contains("press 1 to hang up and be called back"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<Play>"),
+        "the hold music plays inside the Gather: {body}"
+    );
+
+    // A withheld number cannot be called back: no offer.
+    let withheld = [
+        ("CallSid", "CA00000000000000000000000000000008".to_string()),
+        ("From", "anonymous".to_string()),
+    ];
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/customer/wait?{query}"),
+        &withheld,
+    )
+    .await;
+    assert_eq!(
+        verbs(&twiml("customer_wait_withheld", &body)),
+        ["Say", "Play"]
+    );
+
+    // Another key goes back to the hold, and asks for nothing.
+    let mut pressed = waiting.to_vec();
+    pressed.push(("Digits", "5".to_string()));
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/customer/callback?{query}"),
+        &pressed,
+    )
+    .await;
+    assert_eq!(verbs(&twiml("customer_wrong_key", &body)), ["Gather"]);
+    assert!(app.state.store.callbacks().await.unwrap().is_empty());
+
+    pressed.pop();
+    pressed.push(("Digits", "1".to_string()));
+    for _ in 0..2 {
+        let (_, body) = post(
+            &app,
+            &format!("/twilio/voice/customer/callback?{query}"),
+            &pressed,
+        )
+        .await;
+        assert_eq!(verbs(&twiml("customer_callback_key", &body)), ["Leave"]);
+    }
+    let callbacks = app.state.store.callbacks().await.unwrap();
+    assert_eq!(callbacks.len(), 1, "asked twice, one request");
+    assert_eq!(callbacks[0].customer, "+13125550123");
+    assert_eq!(callbacks[0].caller_city.as_deref(), Some("CHICAGO"));
+    assert_eq!(
+        callbacks[0].skill.as_ref().map(|s| s.as_str()),
+        Some("support")
+    );
+
+    let mut left = waiting.to_vec();
+    left.push(("QueueResult", "leave".to_string()));
+    let (_, body) = post(&app, &format!("/twilio/voice/customer/left?{query}"), &left).await;
+    assert_eq!(verbs(&twiml("customer_left", &body)), ["Say", "Hangup"]);
+    assert!(body.contains("We will call you back"), "{body}");
+    left.pop();
+    left.push(("QueueResult", "queue-full".to_string()));
+    let (_, body) = post(&app, &format!("/twilio/voice/customer/left?{query}"), &left).await;
+    assert_eq!(verbs(&twiml("customer_queue_full", &body)), ["Redirect"]);
+    assert!(body.contains("/twilio/voice/voicemail/start"), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_who_takes_a_callback_dials_the_customer_and_a_miss_is_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let customer = "CA00000000000000000000000000000007";
+    let asked = [
+        ("CallSid", customer.to_string()),
+        ("From", "+13125550123".to_string()),
+        ("Digits", "1".to_string()),
+    ];
+    post(
+        &app,
+        "/twilio/voice/customer/callback?lang=en&skill=billing&city=CHICAGO",
+        &asked,
+    )
+    .await;
+    let mut assignment = assignment_params(WR);
+    for (name, value) in assignment.iter_mut() {
+        if *name == "TaskAttributes" {
+            *value = format!(
+                r#"{{"type":"callback","callback":"{customer}","skill":"billing","language":"en","caller":"+13125550123","caller_city":"CHICAGO"}}"#
+            );
+        }
+    }
+    let (status, _) = post(&app, "/twilio/taskrouter/assignment", &assignment).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("RE00000000000000000000000000000001"));
+    assert_eq!(
+        place_calls(&app).await,
+        1,
+        "the worker is called as for a live call"
+    );
+
+    let worker_call = [("CallSid", "CA00000000000000000000000000000def".to_string())];
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/answer?reservation={WR}"),
+        &worker_call,
+    )
+    .await;
+    assert!(body.contains("Billing callback. Press 1"), "{body}");
+    let mut key = worker_call.to_vec();
+    key.push(("Digits", "1".to_string()));
+    let (_, body) = post(
+        &app,
+        &format!("/twilio/voice/dispatch/key?reservation={WR}"),
+        &key,
+    )
+    .await;
+    let doc = twiml("callback_bridge", &body);
+    assert_eq!(verbs(&doc), ["Say", "Say", "Dial"]);
+    assert!(
+        body.contains("Callback for Billing from a caller in Chicago, asked at 09:00."),
+        "{body}"
+    );
+    let dial = doc.descendants().find(|n| n.has_tag_name("Dial")).unwrap();
+    assert_eq!(dial.attribute("callerId"), Some("+15550100001"));
+    let number = doc
+        .descendants()
+        .find(|n| n.has_tag_name("Number"))
+        .unwrap();
+    assert_eq!(number.text(), Some("+13125550123"));
+    let accepts: Vec<String> = app
+        .state
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.command.describe())
+        .filter(|d| d.starts_with("accept"))
+        .collect();
+    assert_eq!(
+        accepts,
+        [format!("accept {WR}")],
+        "shiftline accepts a callback itself"
+    );
+
+    let mut dialed = worker_call.to_vec();
+    dialed.push(("DialCallStatus", "no-answer".to_string()));
+    dialed.push(("DialCallDuration", "0".to_string()));
+    for _ in 0..2 {
+        let (_, body) = post(
+            &app,
+            &format!("/twilio/voice/callback/dialed?reservation={WR}"),
+            &dialed,
+        )
+        .await;
+        assert_eq!(
+            verbs(&twiml("callback_no_answer", &body)),
+            ["Say", "Hangup"]
+        );
+        assert!(body.contains("try again later"), "{body}");
+    }
+    let callbacks = app.state.store.callbacks().await.unwrap();
+    assert_eq!(
+        callbacks[0].attempts.len(),
+        1,
+        "a repeated action counts once"
+    );
+    assert_eq!(callbacks[0].status.as_str(), "waiting");
+    let retry = app
+        .state
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.command.describe().contains("callback task"))
+        .expect("a new task for the retry");
+    assert_eq!(
+        retry.not_before,
+        Some(app.now() + chrono::TimeDelta::minutes(30)),
+        "tried again 30 minutes later"
+    );
+    let (status, _) = post(
+        &app,
+        "/twilio/voice/callback/dialed?reservation=WR00000000000000000000000000000fff",
+        &dialed,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "an unknown reservation hangs up");
     app.stop().await;
 }
 

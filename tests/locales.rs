@@ -38,6 +38,16 @@ fn with_all_args(id: &str) -> Reply {
         .text("until", "Wed 18:30")
         .text("error", "Mon 9:00-12:00 overlaps Mon 11:00-13:00")
         .text("caller", "+15559990000")
+        .text("key", "1")
+        .text("time", "14:05")
+        .text("date", "03/02")
+        .text("asked", "yesterday at 21:01")
+        .arg("attempts", Arg::Number(2))
+        .text(
+            "words",
+            // A transcription as the voicemail text shortens it (WORDS_IN_TEXT characters).
+            "Hi, this is Maria Guadalupe, I was charged twice for the same order this month and nobody answered the...",
+        )
         .text("city", "San Francisco")
         .text("digits", "1 2 3 4")
         .arg("position", Arg::Number(12))
@@ -79,7 +89,11 @@ fn every_message_fits_in_two_segments_in_every_language() {
             // Texts about calls are only ever sent as SMS; everything else may be spoken.
             let sms_only = matches!(
                 id.as_str(),
-                "missed-calls-offline" | "voicemail-notify" | "operator-offline"
+                "missed-calls-offline"
+                    | "voicemail-notify"
+                    | "voicemail-notify-words"
+                    | "callback-abandoned"
+                    | "operator-offline"
             ) || id.starts_with("shift-")
                 || id.starts_with("hold-over");
             let says_text = ["Text ", "Reply ", "Envía ", "Responde "]

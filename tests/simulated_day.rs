@@ -2,12 +2,19 @@
 //! people, voicemail boxes, busy lines, phones nobody answers, fax tones, people who press
 //! the wrong key) and 300 customer calls, all through the built-in Twilio simulator.
 //!
-//! What must hold: no customer is ever bridged to a machine; no reservation is left to time
-//! out; every caller either reaches a person or leaves a voicemail; every voicemail is stored
-//! and announced. The counts are printed (`cargo test --test simulated_day -- --nocapture`).
+//! One caller in five presses the callback key as soon as they hear they may; one customer
+//! in ten does not answer the first call back.
 //!
-//! The day runs on one instance on sled, and again on two instances sharing a PostgreSQL
-//! database behind a load balancer, one of which dies at noon (halfway through the calls).
+//! What must hold: no customer is ever bridged to a machine; no reservation is left to time
+//! out; every caller either reaches a person or leaves a voicemail (with callbacks: or asks
+//! to be called back); every voicemail is stored and announced; with callbacks, every
+//! request is closed by the evening, called back or abandoned after its tries. The counts,
+//! callers lost and the average time to a person, are printed
+//! (`cargo test --test simulated_day -- --nocapture`).
+//!
+//! The day runs on one instance on sled with callbacks on and again with them off (the
+//! figures to compare), and on two instances sharing a PostgreSQL database behind a load
+//! balancer, one of which dies at noon (halfway through the calls).
 
 mod common;
 
@@ -78,7 +85,7 @@ fn free_addr() -> std::net::SocketAddr {
 const WORKERS: usize = 30;
 const CALLS: usize = 300;
 
-fn roster() -> String {
+fn roster(callbacks: bool) -> String {
     let mut toml = String::from(
         "[server]\nlisten = \"127.0.0.1:0\"\n\
          [[skills]]\nkey = \"billing\"\nnames = { en = \"Billing\", es = \"Facturación\" }\n\
@@ -87,6 +94,11 @@ fn roster() -> String {
          [customer]\nmenu = [{ digit = \"1\", skill = \"billing\" }, { digit = \"2\", skill = \"support\" }, { digit = \"3\", skill = \"spanish\", language = \"es\" }]\n\
          [voicemail]\nnotify = [\"+15550009999\"]\n",
     );
+    writeln!(
+        toml,
+        "[callbacks]\nenabled = {callbacks}\nhours = \"any\"\nretry_after_mins = 10"
+    )
+    .unwrap();
     for i in 0..WORKERS {
         let languages = if i % 3 == 0 {
             "[\"es\", \"en\"]"
@@ -132,11 +144,20 @@ fn skills(i: usize) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
+    one_instance_day(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_day_without_callbacks_for_comparison() {
+    one_instance_day(false).await;
+}
+
+async fn one_instance_day(callbacks: bool) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(morning()));
     let options = Options {
         set_up: true,
-        roster: Some(roster()),
+        roster: Some(roster(callbacks)),
         ..Options::default()
     };
     let app = TestApp::start(dir.path(), clock.clone(), &options).await;
@@ -145,7 +166,7 @@ async fn a_simulated_day_bridges_only_people_and_loses_no_caller() {
         balancer: None,
         turn: 0,
     };
-    a_day(cluster, &clock, None).await;
+    a_day(cluster, &clock, None, callbacks).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,7 +180,7 @@ async fn a_simulated_day_across_two_instances_one_killed_at_noon() {
     let balancer = balancer::start(vec![a, b]).await;
     let options = Options {
         set_up: true,
-        roster: Some(roster()),
+        roster: Some(roster(true)),
         database: Some(db.url.clone()),
         public_url: Some(format!("http://{}", balancer.addr)),
         ..Options::default()
@@ -181,7 +202,7 @@ async fn a_simulated_day_across_two_instances_one_killed_at_noon() {
         balancer: Some(balancer),
         turn: 0,
     };
-    a_day(cluster, &clock, Some(CALLS / 2)).await;
+    a_day(cluster, &clock, Some(CALLS / 2), true).await;
 }
 
 fn morning() -> chrono::DateTime<Utc> {
@@ -189,7 +210,8 @@ fn morning() -> chrono::DateTime<Utc> {
 }
 
 /// The day itself, on `cluster`; its first instance dies just before call `kill_at`.
-async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>) {
+async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>, callbacks: bool) {
+    use shiftline::clock::Clock;
     let mut sid = 0;
     let mut next_sid = || {
         sid += 1;
@@ -207,27 +229,34 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
     }
     cluster.settle().await;
 
-    // The shortened call SIDs the simulator logs: what answered each, and who was bridged.
+    // The shortened call SIDs the simulator logs: what answered each, who was bridged, and
+    // when each customer's own call was first bridged to a worker.
     let mut answered_by: HashMap<String, String> = HashMap::new();
     let mut bridged_to_machine = Vec::new();
     let mut bridges = 0;
-    let mut watch = |sim: &twilio_sim::Simulator| {
+    let mut bridged_at: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
+    let mut watch = |sim: &twilio_sim::Simulator, now: chrono::DateTime<Utc>| {
         for line in sim.take_call_log() {
             let mut words = line.split_whitespace();
             let call = words.next().unwrap_or_default().to_string();
             if let Some(kind) = line.split(" answered by ").nth(1) {
                 answered_by.insert(call.clone(), kind.to_string());
             }
-            if line.contains(" bridged with ") {
+            if let Some(rest) = line.split(" bridged with ").nth(1) {
                 bridges += 1;
                 if answered_by.get(&call).map(String::as_str) != Some("human") {
                     bridged_to_machine.push(line.clone());
+                }
+                let other = rest.split_whitespace().next().unwrap_or_default();
+                for leg in [call.as_str(), other] {
+                    bridged_at.entry(leg.to_string()).or_insert(now);
                 }
             }
         }
     };
 
     let mut customers = Vec::new();
+    let mut called_at = HashMap::new();
     let business = cluster.app().state.settings.business_number().to_string();
     let url = format!("{}/twilio/voice/customer", cluster.app().public_url());
     let sim = cluster.app().sim.clone();
@@ -237,11 +266,18 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
         }
         let from = format!("+1555800{call:04}");
         let digit = ["1", "2", "3"][call % 3];
-        sim.script_phone(
-            &from,
-            vec![Answer::parse(&format!("human:{digit}")).unwrap()],
-        );
-        customers.push(sim.place_call(&from, &business, &url));
+        // One caller in five asks for a callback as soon as they may; one customer in ten
+        // misses the first call back.
+        let asks = if call % 5 == 4 { "/1" } else { "" };
+        let mut answers = vec![Answer::parse(&format!("human:{digit}{asks}")).unwrap()];
+        if call % 10 == 7 {
+            answers.push(Answer::parse("no-answer").unwrap());
+        }
+        answers.push(Answer::parse("human").unwrap());
+        sim.script_phone(&from, answers);
+        let sid = sim.place_call(&from, &business, &url);
+        called_at.insert(sid.clone(), clock.now());
+        customers.push(sid);
         // Workers taken offline after missed calls come back every five minutes or so.
         if call % 100 == 99 {
             for i in 0..WORKERS {
@@ -253,16 +289,17 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
         for _ in 0..3 {
             clock.advance(TimeDelta::seconds(1));
             cluster.settle().await;
-            watch(&sim);
+            watch(&sim, clock.now());
         }
     }
-    for _ in 0..900 {
-        clock.advance(TimeDelta::seconds(1));
+    // The evening: calls end, callbacks are returned (a retry comes 10 minutes later).
+    for step in 0..1500 {
+        clock.advance(TimeDelta::seconds(if step < 900 { 1 } else { 2 }));
         cluster.settle().await;
-        watch(&sim);
+        watch(&sim, clock.now());
     }
 
-    // Which customer calls reached a person, which left a voicemail.
+    // Which customer calls reached a person, live or called back, and which did not.
     let app = cluster.app();
     let tasks = app.sim.tasks();
     let task_of_call: HashMap<String, &twilio_sim::SimTask> = tasks
@@ -276,8 +313,10 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
         .collect();
     let recordings = app.sim.recordings();
     let recorded: HashSet<&str> = recordings.iter().map(|r| r.call_sid.as_str()).collect();
-    let mut reached_person = 0;
-    let mut left_voicemail = 0;
+    let requests = app.state.store.callbacks().await.unwrap();
+    let request_of: HashMap<&str, &shiftline::core::callback::CallbackRecord> =
+        requests.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut figures = Figures::default();
     let mut lost = Vec::new();
     for call in &customers {
         let accepted = task_of_call.get(call).is_some_and(|t| {
@@ -285,12 +324,38 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
                 .iter()
                 .any(|r| r.status == "accepted" || r.status == "completed")
         });
-        match (accepted, recorded.contains(call.as_str())) {
-            (true, _) => reached_person += 1,
-            (false, true) => left_voicemail += 1,
-            (false, false) => lost.push(call.clone()),
+        let request = request_of.get(call.as_str());
+        let returned = request.and_then(|r| {
+            r.attempts
+                .iter()
+                .find(|a| a.outcome == shiftline::core::callback::DialOutcome::Answered)
+                .map(|a| a.at - TimeDelta::seconds(i64::from(a.talk_secs)))
+        });
+        let reached = if accepted {
+            figures.live += 1;
+            bridged_at.get(&short(call)).copied()
+        } else if let Some(at) = returned {
+            figures.called_back += 1;
+            Some(at)
+        } else {
+            if recorded.contains(call.as_str()) {
+                figures.voicemail_only += 1;
+            } else if request.is_some() {
+                figures.callback_not_returned += 1;
+            } else {
+                lost.push(call.clone());
+            }
+            None
+        };
+        if let Some(at) = reached {
+            figures.waits.push((at - called_at[call]).num_seconds());
         }
     }
+    let open = requests.iter().filter(|r| r.status.is_open()).count();
+    let abandoned = requests
+        .iter()
+        .filter(|r| r.status == shiftline::core::callback::Status::Abandoned)
+        .count();
     let reservations: Vec<&twilio_sim::SimReservation> =
         tasks.iter().flat_map(|t| &t.reservations).collect();
     let count = |status: &str| reservations.iter().filter(|r| r.status == status).count();
@@ -299,7 +364,7 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
         .sim
         .messages()
         .iter()
-        .filter(|m| m.to == "+15550009999")
+        .filter(|m| m.to == "+15550009999" && m.body.starts_with("New voicemail"))
         .count();
     let texts_to_workers = app
         .sim
@@ -313,10 +378,29 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
         Some(call) => format!("two instances on PostgreSQL, one killed before call {call}"),
         None => "one instance on sled".to_string(),
     };
-    println!("simulated day ({instances}): {WORKERS} workers, {CALLS} customer calls");
+    let switch = if callbacks { "on" } else { "off" };
     println!(
-        "  reached a person: {reached_person}, left a voicemail: {left_voicemail}, lost: {}",
+        "simulated day ({instances}, callbacks {switch}): {WORKERS} workers, {CALLS} customer calls"
+    );
+    println!(
+        "  reached a person: {} live, {} called back; not reached: {} left a voicemail, {} asked for a callback not returned; lost: {}",
+        figures.live,
+        figures.called_back,
+        figures.voicemail_only,
+        figures.callback_not_returned,
         lost.len()
+    );
+    println!(
+        "  callers nobody reached: {}; time to a person: average {} s, median {} s, p90 {} s",
+        figures.voicemail_only + figures.callback_not_returned + lost.len(),
+        figures.average_wait(),
+        figures.percentile(50),
+        figures.percentile(90),
+    );
+    println!(
+        "  callbacks: {} requested, {} returned, {abandoned} abandoned, {open} still open",
+        requests.len(),
+        figures.called_back
     );
     println!(
         "  bridges: {bridges}, bridged to a machine: {}",
@@ -366,9 +450,8 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
         .collect();
     assert!(
         lost.is_empty(),
-        "callers who reached nobody and left no voicemail: {lost_detail:#?}"
+        "callers who reached nobody, left no voicemail and asked for no callback: {lost_detail:#?}"
     );
-    assert_eq!(reached_person + left_voicemail, CALLS);
     assert_eq!(
         voicemails.len(),
         recordings.len(),
@@ -376,13 +459,28 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
     );
     assert_eq!(announced, voicemails.len(), "every voicemail is announced");
     assert!(
-        reached_person > CALLS / 2,
-        "most callers should reach a person: {reached_person}"
+        figures.live > CALLS / 2,
+        "most callers should reach a person: {}",
+        figures.live
     );
-    assert!(
-        left_voicemail > 0,
-        "the day is busy enough that some callers leave a voicemail"
-    );
+    if callbacks {
+        assert_eq!(open, 0, "every callback request is closed by the evening");
+        assert_eq!(
+            figures.voicemail_only + figures.callback_not_returned,
+            abandoned,
+            "a caller nobody reached is only one whose callback was abandoned"
+        );
+        assert!(
+            figures.called_back > 0,
+            "the day is busy enough that some callers are called back"
+        );
+    } else {
+        assert!(
+            figures.voicemail_only > 0,
+            "the day is busy enough that some callers leave a voicemail"
+        );
+        assert!(requests.is_empty(), "no callback without callbacks");
+    }
     assert!(
         parked.is_empty(),
         "nothing should be refused by Twilio: {parked:#?}"
@@ -390,4 +488,36 @@ async fn a_day(mut cluster: Cluster, clock: &ManualClock, kill_at: Option<usize>
     for app in cluster.apps {
         app.stop().await;
     }
+}
+
+/// What happened to the day's callers.
+#[derive(Default)]
+struct Figures {
+    live: usize,
+    called_back: usize,
+    voicemail_only: usize,
+    callback_not_returned: usize,
+    /// Seconds from each reached caller's call to the person who took it (live or back).
+    waits: Vec<i64>,
+}
+
+impl Figures {
+    fn average_wait(&self) -> i64 {
+        let n = i64::try_from(self.waits.len().max(1)).unwrap();
+        self.waits.iter().sum::<i64>() / n
+    }
+
+    fn percentile(&self, p: usize) -> i64 {
+        let mut waits = self.waits.clone();
+        waits.sort_unstable();
+        waits
+            .get((waits.len() * p / 100).min(waits.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// `CA000…0012` as the simulator's call log shows it, `CA..12`.
+fn short(sid: &str) -> String {
+    format!("{}..{:0>2}", &sid[..2], sid[2..].trim_start_matches('0'))
 }

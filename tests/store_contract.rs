@@ -524,6 +524,7 @@ contract!(
             .await
             .unwrap();
         let assignment = Assignment {
+            callback: None,
             reservation_sid: ReservationSid::parse(&format!("WR{:032x}", 7)).unwrap(),
             task_sid: TaskSid::parse(&format!("WT{:032x}", 7)).unwrap(),
             worker_sid: WorkerSid::parse(&format!("WK{:032x}", 7)).unwrap(),

@@ -15,10 +15,10 @@ use serde::Deserialize;
 
 use super::Failure;
 use crate::config::Settings;
+use crate::core::callback::CallbackRecord;
 use crate::core::domain::PhoneNumber;
 use crate::core::intake::record::WorkerRecord;
 use crate::service::roster;
-use crate::core::callback::CallbackRecord;
 use crate::store::{PresenceChange, SledStore, Store, StoreError, VoicemailRecord};
 use crate::web::api::OutboxView;
 use crate::web::operator::NewWorker;

@@ -571,14 +571,20 @@ fn callbacks(list: &[crate::core::callback::CallbackRecord]) -> String {
                 .collect();
             let next = match (c.status.is_open(), c.next_try) {
                 (true, Some(at)) => format!("next try {}", time(&at)),
-                _ => c.closed_at.map_or(String::new(), |at| format!("closed {}", time(&at))),
+                _ => c
+                    .closed_at
+                    .map_or(String::new(), |at| format!("closed {}", time(&at))),
             };
             [
                 time(&c.requested_at),
                 c.customer.clone(),
                 c.skill.as_ref().map_or("-".into(), |s| s.to_string()),
                 format!("{} ({:?})", c.status.as_str(), c.source).to_lowercase(),
-                if calls.is_empty() { "-".into() } else { calls.join(", ") },
+                if calls.is_empty() {
+                    "-".into()
+                } else {
+                    calls.join(", ")
+                },
                 next,
             ]
         })

@@ -34,12 +34,11 @@ impl Service {
                 let mut commands = decision.commands;
                 for notice in &decision.notices {
                     let reply = with_skill(&notice.reply, record, &settings);
-                    let body = messages.render(settings.default_language, &reply, &settings.catalog);
-                    commands.extend(settings.voicemail.notify.iter().map(|to| {
-                        Command::SendSms {
-                            to: to.clone(),
-                            body: body.clone(),
-                        }
+                    let body =
+                        messages.render(settings.default_language, &reply, &settings.catalog);
+                    commands.extend(settings.voicemail.notify.iter().map(|to| Command::SendSms {
+                        to: to.clone(),
+                        body: body.clone(),
                     }));
                 }
                 CallbackChange {

@@ -70,7 +70,12 @@ mod tests {
     #[test]
     fn a_link_works_until_it_expires_and_only_for_its_recording() {
         let now = Utc::now();
-        let link = link("https://x.example", "token", "RE1", now + TimeDelta::hours(1));
+        let link = link(
+            "https://x.example",
+            "token",
+            "RE1",
+            now + TimeDelta::hours(1),
+        );
         let (sid, expires, sig) = parts(&link);
         assert_eq!(sid, "RE1");
         assert_eq!(check("token", "RE1", expires, &sig, now), Ok(()));
@@ -78,12 +83,18 @@ mod tests {
             check("token", "RE1", expires, &sig, now + TimeDelta::hours(2)),
             Err(LinkError::Expired)
         );
-        assert_eq!(check("token", "RE2", expires, &sig, now), Err(LinkError::Forged));
+        assert_eq!(
+            check("token", "RE2", expires, &sig, now),
+            Err(LinkError::Forged)
+        );
         assert_eq!(
             check("token", "RE1", expires + 3600, &sig, now),
             Err(LinkError::Forged),
             "moving the expiry breaks the signature"
         );
-        assert_eq!(check("other", "RE1", expires, &sig, now), Err(LinkError::Forged));
+        assert_eq!(
+            check("other", "RE1", expires, &sig, now),
+            Err(LinkError::Forged)
+        );
     }
 }

@@ -127,7 +127,7 @@ impl Service {
             .text("skill", skill)
             .arg("seconds", Arg::Number(i64::from(voicemail.duration_secs)))
             .text("url", url)
-            .text("words", words.unwrap_or_default().to_string());
+            .text("words", shortened(words.unwrap_or_default()));
         let body = self.messages.render(locale, &reply, &settings.catalog);
         settings
             .voicemail
@@ -138,5 +138,35 @@ impl Service {
                 body: body.clone(),
             })
             .collect()
+    }
+}
+
+/// How much of a transcription a voicemail text carries: the text stays within two SMS
+/// segments, and the listen link has the whole message.
+pub const WORDS_IN_TEXT: usize = 100;
+
+/// The first `WORDS_IN_TEXT` characters of `words`, cut after a whole word, with "..."
+/// when something was left out.
+fn shortened(words: &str) -> String {
+    let words = words.trim();
+    if words.chars().count() <= WORDS_IN_TEXT {
+        return words.to_string();
+    }
+    let cut: String = words.chars().take(WORDS_IN_TEXT).collect();
+    let whole = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}...", whole.trim_end_matches([',', '.', ';', ':']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_transcription_is_cut_after_a_whole_word() {
+        assert_eq!(shortened("  Call me back.  "), "Call me back.");
+        let long = "word ".repeat(40);
+        let short = shortened(&long);
+        assert!(short.ends_with("word..."), "{short}");
+        assert!(short.chars().count() <= WORDS_IN_TEXT + 3, "{short}");
     }
 }

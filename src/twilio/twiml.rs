@@ -177,7 +177,13 @@ impl Response {
 
     /// `<Dial callerId=.. action=.. timeout=..><Number>..</Number></Dial>`: calls a phone
     /// and bridges it; `action` is told how the call went (`DialCallStatus`).
-    pub fn dial_number(mut self, number: &str, caller_id: &str, action: &str, timeout: u32) -> Self {
+    pub fn dial_number(
+        mut self,
+        number: &str,
+        caller_id: &str,
+        action: &str,
+        timeout: u32,
+    ) -> Self {
         self.body.push_str(&format!(
             "<Dial callerId=\"{}\" action=\"{}\" method=\"POST\" timeout=\"{timeout}\"><Number>{}</Number></Dial>",
             escape(caller_id),

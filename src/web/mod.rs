@@ -43,7 +43,10 @@ pub fn router(state: AppState) -> Router {
             post(voice::customer_callback),
         )
         .route("/twilio/voice/customer/left", post(voice::customer_left))
-        .route("/twilio/voice/callback/dialed", post(voice::callback_dialed))
+        .route(
+            "/twilio/voice/callback/dialed",
+            post(voice::callback_dialed),
+        )
         .route(
             "/twilio/voice/voicemail/transcribed",
             post(voice::voicemail_transcribed),

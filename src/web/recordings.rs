@@ -41,11 +41,17 @@ pub async fn listen(
     let audio = match state.twilio.recording_audio(&recording_sid).await {
         Ok(audio) => audio,
         Err(e) if e.status == Some(404) => {
-            return Err(WebError::NotFound("Twilio no longer has this voicemail".into()));
+            return Err(WebError::NotFound(
+                "Twilio no longer has this voicemail".into(),
+            ));
         }
         Err(e) => {
             tracing::warn!(error = %e, "voicemail audio unavailable");
-            return Ok((StatusCode::BAD_GATEWAY, "Twilio did not send the recording; try again\n").into_response());
+            return Ok((
+                StatusCode::BAD_GATEWAY,
+                "Twilio did not send the recording; try again\n",
+            )
+                .into_response());
         }
     };
     let content_type = audio
@@ -55,7 +61,10 @@ pub async fn listen(
         .unwrap_or("audio/mpeg")
         .to_string();
     Ok((
-        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "private, no-store".to_string())],
+        [
+            (CONTENT_TYPE, content_type),
+            (CACHE_CONTROL, "private, no-store".to_string()),
+        ],
         Body::from_stream(audio.bytes_stream()),
     )
         .into_response())

@@ -142,8 +142,9 @@ pub async fn events(
             else {
                 return Ok(StatusCode::NO_CONTENT);
             };
+            // The caller's city goes along for the callback's whisper.
             let path = format!(
-                "/twilio/voice/voicemail/start?skill={}&lang={}&caller={}",
+                "/twilio/voice/voicemail/start?skill={}&lang={}&caller={}&city={}",
                 query_value(&text(&attrs, "skill").unwrap_or_default()),
                 query_value(&text(&attrs, "language").unwrap_or_default()),
                 query_value(
@@ -151,6 +152,7 @@ pub async fn events(
                         .or_else(|| text(&attrs, "from"))
                         .unwrap_or_default()
                 ),
+                query_value(&text(&attrs, "caller_city").unwrap_or_default()),
             );
             state
                 .to_voicemail(&task_sid, call_sid, path)

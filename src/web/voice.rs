@@ -25,9 +25,9 @@ use crate::core::intake::reply::{Arg, Reply};
 use crate::service::dispatch::RenderVoice;
 use crate::service::listen_link;
 use crate::service::voicemail::Caller;
-use secrecy::ExposeSecret;
 use crate::store::VoicemailRecord;
 use crate::twilio::twiml;
+use secrecy::ExposeSecret;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -398,17 +398,22 @@ fn callback_twiml(
     };
     let settings = &state.settings;
     let lang = locale.voice_language();
-    let asked = callback
-        .requested_at
-        .with_timezone(&settings.default_time_zone)
-        .format("%H:%M")
-        .to_string();
+    let asked = text(
+        state,
+        locale,
+        asked_when(
+            callback.requested_at,
+            state.clock.now(),
+            settings.default_time_zone,
+            locale,
+        ),
+    );
     let key = match &whisper.caller {
         None => "whisper-callback",
         Some(CallerHint::City(_)) => "whisper-callback-city",
         Some(CallerHint::LastDigits(_)) => "whisper-callback-digits",
     };
-    let mut about = Reply::new(key).text("skill", skill).text("time", asked);
+    let mut about = Reply::new(key).text("skill", skill).text("asked", asked);
     about = match &whisper.caller {
         Some(CallerHint::City(city)) => about.text("city", city.clone()),
         Some(CallerHint::LastDigits(digits)) => about.text("digits", spoken_digits(digits)),
@@ -423,7 +428,10 @@ fn callback_twiml(
             state.clock.now() + settings.voicemail.link_ttl,
         );
         response = response
-            .say(&text(state, locale, Reply::new("whisper-callback-message")), lang)
+            .say(
+                &text(state, locale, Reply::new("whisper-callback-message")),
+                lang,
+            )
             .play(&link);
     }
     let action = format!(
@@ -431,7 +439,10 @@ fn callback_twiml(
         settings.public_url, record.reservation_sid
     );
     response
-        .say(&text(state, locale, Reply::new("whisper-callback-dialing")), lang)
+        .say(
+            &text(state, locale, Reply::new("whisper-callback-dialing")),
+            lang,
+        )
         .dial_number(
             &record.caller,
             settings.business_number().as_str(),
@@ -439,6 +450,34 @@ fn callback_twiml(
             CUSTOMER_RING_SECS,
         )
         .build()
+}
+
+/// "at 14:05", "yesterday at 21:01" or "on 03/02 at 21:01" (02/03 in Spanish), in the
+/// business's zone.
+fn asked_when(
+    requested: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    zone: chrono_tz::Tz,
+    locale: Locale,
+) -> Reply {
+    let (asked, today) = (requested.with_timezone(&zone), now.with_timezone(&zone));
+    let days = (today.date_naive() - asked.date_naive()).num_days();
+    let key = match days {
+        ..=0 => "whisper-asked-today",
+        1 => "whisper-asked-yesterday",
+        _ => "whisper-asked-earlier",
+    };
+    Reply::new(key)
+        .text("time", asked.format("%H:%M").to_string())
+        .text(
+            "date",
+            asked
+                .format(match locale {
+                    Locale::Es => "%d/%m",
+                    _ => "%m/%d",
+                })
+                .to_string(),
+        )
 }
 
 /// How long the customer's phone rings on a callback: long enough for someone who was
@@ -610,7 +649,10 @@ pub async fn callback_dialed(
     };
     let mut response = twiml::Response::new();
     if let Some(key) = key {
-        response = response.say(&text(&state, locale, Reply::new(key)), locale.voice_language());
+        response = response.say(
+            &text(&state, locale, Reply::new(key)),
+            locale.voice_language(),
+        );
     }
     Ok(twiml_response(response.hangup().build()))
 }

@@ -88,7 +88,11 @@ fn dialed(n: u8, outcome: DialOutcome) -> Event {
         reservation_sid: res(n),
         worker: ana(),
         outcome,
-        talk_secs: if outcome == DialOutcome::Answered { 90 } else { 0 },
+        talk_secs: if outcome == DialOutcome::Answered {
+            90
+        } else {
+            0
+        },
     }
 }
 
@@ -144,7 +148,10 @@ fn a_reservation_after_hours_is_withdrawn_and_the_request_waits_for_the_morning(
     assert_eq!(decision.offer, Some(Offer::Withdrawn));
     assert!(matches!(
         &decision.commands[0],
-        Command::EndTask { completed: false, .. }
+        Command::EndTask {
+            completed: false,
+            ..
+        }
     ));
     let tuesday_9am = Utc.with_ymd_and_hms(2026, 3, 3, 15, 0, 0).unwrap();
     assert_eq!(created_at(&decision), vec![Some(tuesday_9am)]);
@@ -312,7 +319,9 @@ fn a_transcription_is_kept_with_the_voicemail() {
     let words = Event::Transcribed {
         text: "Please call me about my bill".into(),
     };
-    let record = decide(Some(&record), &words, now, &settings).record.unwrap();
+    let record = decide(Some(&record), &words, now, &settings)
+        .record
+        .unwrap();
     assert_eq!(
         record.voicemail.unwrap().transcription.as_deref(),
         Some("Please call me about my bill")
