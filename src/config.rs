@@ -969,6 +969,40 @@ mod tests {
     }
 
     #[test]
+    fn callbacks_are_on_by_default_within_daytime_hours_and_checked_when_set() {
+        let settings = parse(MINIMAL).unwrap();
+        let callbacks = &settings.callbacks;
+        assert!(callbacks.enabled);
+        assert_eq!((callbacks.key, callbacks.attempts), ('1', 2));
+        let zone = settings.default_time_zone;
+        let at = |h: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&zone, 2026, 3, 2, h, 0, 0)
+                .unwrap()
+                .to_utc()
+        };
+        assert_eq!(callbacks.open_at(at(10)), at(10));
+        assert_eq!(
+            callbacks.open_at(at(6)),
+            at(9),
+            "not before 9 in the morning"
+        );
+
+        let with = |section: &str| parse(&format!("{MINIMAL}\n[callbacks]\n{section}\n"));
+        let any = with("hours = \"any\"\nkey = \"*\"").unwrap();
+        assert_eq!(any.callbacks.hours, None);
+        assert_eq!(any.callbacks.key, '*');
+        for (bad, field) in [
+            ("key = \"12\"", "callbacks.key"),
+            ("attempts = 0", "callbacks.attempts"),
+            ("retry_after_mins = 0", "callbacks.retry_after_mins"),
+            ("hours = \"whenever\"", "callbacks.hours"),
+        ] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.starts_with(field), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn postgres_needs_its_url_from_the_environment() {
         let text = format!("{MINIMAL}\n[store]\nbackend = \"postgres\"\n");
         let e = parse(&text).unwrap_err().to_string();

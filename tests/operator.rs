@@ -736,7 +736,7 @@ async fn an_operator_taking_a_worker_offline_texts_them_unless_told_not_to() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_cli_lists_the_outbox_and_the_voicemails_of_a_stopped_service() {
+async fn the_cli_lists_the_outbox_the_voicemails_and_the_callbacks_of_a_stopped_service() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let app = app(&data).await;
@@ -758,6 +758,16 @@ async fn the_cli_lists_the_outbox_and_the_voicemails_of_a_stopped_service() {
         .add_voicemail(voicemail, Vec::new(), app.now())
         .await
         .unwrap();
+    let request = shiftline::core::callback::Request {
+        id: "CA00000000000000000000000000000002".into(),
+        customer: "+15559990002".into(),
+        caller_city: None,
+        skill: Some(shiftline::core::domain::SkillKey::parse("support").unwrap()),
+        language: shiftline::core::domain::Locale::En,
+        source: shiftline::core::callback::Source::Queue,
+        voicemail: None,
+    };
+    assert!(app.state.request_callback(request).await.unwrap());
     app.state.store.durable().await.unwrap();
     let waiting = app.state.store.outbox().await.unwrap().len();
     assert!(waiting > 0);
@@ -781,6 +791,14 @@ async fn the_cli_lists_the_outbox_and_the_voicemails_of_a_stopped_service() {
     assert!(out.contains("billing"), "{out}");
     assert!(out.contains("42"), "{out}");
     assert!(out.contains("RE00000000000000000000000000000001"), "{out}");
+
+    let output = run(&["callbacks"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("CUSTOMER"), "{out}");
+    assert!(out.contains("+15559990002"), "{out}");
+    assert!(out.contains("support"), "{out}");
+    assert!(out.contains("waiting (queue)"), "{out}");
 
     let output = run(&["outbox"]);
     expect_code(&output, 0);
