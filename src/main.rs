@@ -10,6 +10,13 @@ use shiftline::cli::ConfigFile;
 use shiftline::clock::SystemClock;
 use shiftline::config::Settings;
 
+/// jemalloc instead of glibc's allocator: glibc kept what a start-up with a large roster
+/// freed (the parsed configuration) and gave every runtime thread an arena of its own, so
+/// a long-running service grew and never gave memory back; jemalloc returns freed pages
+/// after a few seconds (`bench/intake.sh`, soak).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(version, about = "Send a business's phone work to people at home")]
 struct Cli {
@@ -148,6 +155,11 @@ enum TwilioCommand {
 }
 
 fn main() -> ExitCode {
+    // Freed pages go back to the system on jemalloc's own thread, a few seconds after,
+    // even while the service is idle (otherwise only when it next allocates).
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        eprintln!("jemalloc background thread: {e}");
+    }
     let cli = Cli::parse();
     // The demo's terminal is for the conversation; only warnings and errors are logged.
     let level = match cli.command {
