@@ -176,12 +176,23 @@ impl Executor {
             worker_activity_sid: Some(activity),
             ..ReservationUpdate::default()
         };
+        self.update_reservation(task_sid, reservation_sid, &update)
+            .await
+    }
+
+    /// A reservation's change; one that ended meanwhile needs none.
+    async fn update_reservation(
+        &self,
+        task_sid: &TaskSid,
+        reservation_sid: &ReservationSid,
+        update: &ReservationUpdate,
+    ) -> Attempt {
         let path = ReservationPath::Task {
             task_sid: task_sid.to_string(),
             reservation_sid: reservation_sid.to_string(),
         };
         settled(
-            self.client.update_reservation(path, &update).await,
+            self.client.update_reservation(path, update).await,
             "the reservation is already over",
         )
     }
@@ -204,11 +215,7 @@ impl Executor {
             .client
             .create_task(&workflow, attributes, Some(priority), Some(timeout_secs))
             .await;
-        match created {
-            Ok(_) => Attempt::Done,
-            Err(e) if e.is_permanent() => Attempt::Parked(e),
-            Err(e) => Attempt::Retry(e),
-        }
+        attempted(created)
     }
 
     /// Accepts a callback's reservation: the worker took it and is dialling the customer.
@@ -217,14 +224,8 @@ impl Executor {
             reservation_status: Some("accepted".into()),
             ..ReservationUpdate::default()
         };
-        let path = ReservationPath::Task {
-            task_sid: task_sid.to_string(),
-            reservation_sid: reservation_sid.to_string(),
-        };
-        settled(
-            self.client.update_reservation(path, &update).await,
-            "the reservation is already over",
-        )
+        self.update_reservation(task_sid, reservation_sid, &update)
+            .await
     }
 
     /// Completes or cancels a callback's task (a task already over needs nothing).
@@ -283,11 +284,7 @@ impl Executor {
             body: body.to_string(),
             ..MessageCreate::default()
         };
-        match self.client.create_message(&message).await {
-            Ok(_) => Attempt::Done,
-            Err(e) if e.is_permanent() => Attempt::Parked(e),
-            Err(e) => Attempt::Retry(e),
-        }
+        attempted(self.client.create_message(&message).await)
     }
 
     /// Makes TaskRouter's Worker match `spec`, creating it if needed, and remembers its SID.
@@ -422,6 +419,16 @@ impl Executor {
             })?;
         known.insert(name, sid.clone());
         Ok(sid)
+    }
+}
+
+/// For commands that create something: refused for good is parked for an operator, any
+/// other failure tried again.
+fn attempted<T>(result: Result<T, TwilioError>) -> Attempt {
+    match result {
+        Ok(_) => Attempt::Done,
+        Err(e) if e.is_permanent() => Attempt::Parked(e),
+        Err(e) => Attempt::Retry(e),
     }
 }
 
