@@ -450,6 +450,17 @@ fn reserved(
             .push(end_task(task_sid, false, "the callback is closed"));
         return;
     }
+    if next.status == Status::Calling && next.task_sid.as_ref().is_some_and(|t| t != task_sid) {
+        // A second task for a request a worker is already returning (a create that Twilio
+        // carried out but answered too late, retried): one worker calls, not two.
+        decision.offer = Some(Offer::Withdrawn);
+        decision.commands.push(end_task(
+            task_sid,
+            false,
+            "a duplicate of the task being returned",
+        ));
+        return;
+    }
     if !settings.is_open(now) {
         // A worker online at night must not call a customer at night: the task goes and
         // a new one waits for the hours to open.

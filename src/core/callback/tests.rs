@@ -327,3 +327,23 @@ fn a_transcription_is_kept_with_the_voicemail() {
         Some("Please call me about my bill")
     );
 }
+
+#[test]
+fn a_second_task_for_a_request_being_returned_is_withdrawn_but_a_reoffer_is_not() {
+    // TaskRouter offers the same task to the next worker: that one calls.
+    let reoffer = Event::Reserved {
+        task_sid: task(1),
+        reservation_sid: res(2),
+    };
+    let (decision, record) = run(&[reserved(1), reoffer], monday_10am());
+    assert_eq!(decision.offer, Some(Offer::CallWorker));
+    assert_eq!(record.reservation_sid, Some(res(2)));
+    // A duplicate task (a retried create) while someone is calling: withdrawn.
+    let (decision, record) = run(&[reserved(1), reserved(2)], monday_10am());
+    assert_eq!(decision.offer, Some(Offer::Withdrawn));
+    assert_eq!(record.reservation_sid, Some(res(1)));
+    assert!(matches!(
+        &decision.commands[..],
+        [Command::EndTask { completed: false, task_sid, .. }] if *task_sid == task(2)
+    ));
+}
