@@ -446,6 +446,19 @@ async fn voicemail_records_stores_once_and_announces_with_its_transcription() {
             && texts[0].contains("/voicemails/RE00000000000000000000000000000001?expires="),
         "{texts:?}"
     );
+    let announces = app
+        .state
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.command.describe().starts_with("announce voicemail"))
+        .count();
+    assert_eq!(
+        announces, 1,
+        "the text without the words waits in case they never come"
+    );
     let callbacks = app.state.store.callbacks().await.unwrap();
     let voicemail = callbacks[0].voicemail.as_ref().unwrap();
     assert_eq!(
@@ -478,6 +491,71 @@ async fn texts(app: &TestApp) -> Vec<String> {
         .map(|e| e.command.describe())
         .filter(|d| d.starts_with("text"))
         .collect()
+}
+
+#[tokio::test]
+async fn a_voicemail_whose_transcription_never_comes_is_announced_all_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
+    ));
+    let app = TestApp::start(dir.path(), clock.clone(), &Options::set_up()).await;
+    let recorded = [
+        ("CallSid", "CA00000000000000000000000000000001".to_string()),
+        (
+            "RecordingSid",
+            "RE00000000000000000000000000000001".to_string(),
+        ),
+        (
+            "RecordingUrl",
+            "https://api.twilio.com/recordings/RE1".to_string(),
+        ),
+        ("RecordingDuration", "42".to_string()),
+        ("RecordingStatus", "completed".to_string()),
+    ];
+    post(
+        &app,
+        "/twilio/voice/voicemail/recorded?skill=billing&caller=%2B15559990000&lang=en",
+        &recorded,
+    )
+    .await;
+    let announced = |app: &TestApp| {
+        app.sim
+            .messages()
+            .into_iter()
+            .filter(|m| m.to == "+15550009999" && m.body.starts_with("New voicemail"))
+            .map(|m| m.body)
+            .collect::<Vec<_>>()
+    };
+    app.settle().await;
+    assert!(announced(&app).is_empty(), "it waits for the words first");
+    clock.advance(chrono::TimeDelta::minutes(10));
+    app.settle().await;
+    let texts = announced(&app);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("42 s") && texts[0].contains("Listen: "),
+        "{texts:?}"
+    );
+    // The words come after all: kept with the request, and no second text.
+    let late = [
+        ("CallSid", recorded[0].1.clone()),
+        ("RecordingSid", recorded[1].1.clone()),
+        ("TranscriptionStatus", "completed".to_string()),
+        ("TranscriptionText", "Call me".to_string()),
+    ];
+    post(&app, "/twilio/voice/voicemail/transcribed", &late).await;
+    app.settle().await;
+    assert_eq!(announced(&app).len(), 1);
+    let callbacks = app.state.store.callbacks().await.unwrap();
+    let words = callbacks[0]
+        .voicemail
+        .as_ref()
+        .unwrap()
+        .transcription
+        .clone();
+    assert_eq!(words.as_deref(), Some("Call me"));
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -107,6 +107,13 @@ pub enum Command {
         completed: bool,
         reason: String,
     },
+    /// Text the notify list about a voicemail at `due` unless its transcription came first:
+    /// whichever comes first sends the one text, so a transcription Twilio never sends
+    /// does not keep a voicemail from being announced.
+    AnnounceVoicemail {
+        recording_sid: String,
+        due: DateTime<Utc>,
+    },
     /// Feed an event back to the worker's machines at `due` (a cool-down ending).
     Timer {
         worker: PhoneNumber,
@@ -180,6 +187,9 @@ impl Command {
             }
             Command::SendSms { to, .. } => format!("sms:{to}"),
             Command::CreateTask { callback, .. } => format!("callback:{callback}"),
+            Command::AnnounceVoicemail { recording_sid, .. } => {
+                format!("voicemail:{recording_sid}")
+            }
             // A task is completed only after its reservation was accepted.
             Command::AcceptReservation { task_sid, .. } | Command::EndTask { task_sid, .. } => {
                 format!("task:{task_sid}")
@@ -199,7 +209,9 @@ impl Command {
             Command::SyncWorker { .. } | Command::CreateTask { .. } | Command::EndTask { .. } => {
                 Priority::Worker
             }
-            Command::SendSms { .. } | Command::Timer { .. } => Priority::Notice,
+            Command::SendSms { .. } | Command::Timer { .. } | Command::AnnounceVoicemail { .. } => {
+                Priority::Notice
+            }
         }
     }
 
@@ -218,6 +230,7 @@ impl Command {
         match self {
             Command::Timer { due, .. } => Some(*due),
             Command::CreateTask { not_before, .. } => *not_before,
+            Command::AnnounceVoicemail { due, .. } => Some(*due),
             _ => None,
         }
     }
@@ -283,6 +296,10 @@ impl Command {
             Command::AcceptReservation {
                 reservation_sid, ..
             } => format!("accept {reservation_sid}"),
+            Command::AnnounceVoicemail { recording_sid, due } => format!(
+                "announce voicemail {recording_sid} at {} UTC unless its transcription comes first",
+                due.format("%Y-%m-%d %H:%M:%S")
+            ),
             Command::EndTask {
                 task_sid,
                 completed,

@@ -95,6 +95,12 @@ impl Executor {
                 completed,
                 reason,
             } => self.end_task(task_sid, *completed, reason).await,
+            Command::AnnounceVoicemail { recording_sid, .. } => {
+                match feedback.announce_voicemail(recording_sid).await {
+                    Ok(()) => Attempt::Done,
+                    Err(e) => Attempt::Retry(TwilioError::transient(format!("store: {e}"))),
+                }
+            }
             // Timers wait in their own keyspace and never reach the outbox.
             Command::Timer { .. } => Attempt::Done,
         }

@@ -85,6 +85,9 @@ pub trait Feedback: Send + Sync {
     async fn worker_synced(&self, phone: &PhoneNumber, sid: &str) -> Result<(), StoreError>;
     /// A timer is due: feed it back to the worker's machines (at most once).
     async fn timer_due(&self, timer: TimerEntry) -> Result<(), StoreError>;
+    /// A voicemail's transcription did not come in time: text the notify list without it
+    /// (nothing when it was announced already).
+    async fn announce_voicemail(&self, recording_sid: &str) -> Result<(), StoreError>;
     /// The TaskRouter workflow customers' calls go through, once known.
     fn workflow_sid(&self) -> Option<String>;
 }

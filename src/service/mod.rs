@@ -135,6 +135,10 @@ impl crate::outbox::Feedback for Service {
         self.fire_timer(timer).await
     }
 
+    async fn announce_voicemail(&self, recording_sid: &str) -> Result<(), StoreError> {
+        self.voicemail_transcribed(recording_sid, None).await
+    }
+
     fn workflow_sid(&self) -> Option<String> {
         Service::workflow_sid(self)
     }

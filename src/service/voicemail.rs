@@ -48,8 +48,12 @@ impl Service {
         voicemail: VoicemailRecord,
         caller: Caller,
     ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
         let commands = if self.transcribes(caller.language) {
-            Vec::new()
+            vec![Command::AnnounceVoicemail {
+                recording_sid: voicemail.recording_sid.clone(),
+                due: now + TRANSCRIPTION_WAIT,
+            }]
         } else {
             self.voicemail_notice(&voicemail, None)
         };
@@ -69,15 +73,14 @@ impl Service {
                 transcription: None,
             }),
         };
-        let now = self.clock.now();
         let added = self.store.add_voicemail(voicemail, commands, now).await?;
         self.persisted().await?;
         self.request_callback(request).await?;
         Ok(added)
     }
 
-    /// Twilio's transcription of a voicemail arrived (or failed: `text` None): text the
-    /// notify list now, once.
+    /// Twilio's transcription of a voicemail arrived (or failed, or never came in time:
+    /// `text` None): text the notify list now. Once per recording, whichever comes first.
     pub async fn voicemail_transcribed(
         &self,
         recording_sid: &str,
@@ -95,7 +98,11 @@ impl Service {
         let commands = self.voicemail_notice(voicemail, text.as_deref());
         let now = self.clock.now();
         self.store
-            .enqueue(&format!("transcribed:{recording_sid}"), commands, now)
+            .enqueue(
+                &format!("voicemail-announced:{recording_sid}"),
+                commands,
+                now,
+            )
             .await?;
         self.persisted().await
     }
@@ -140,6 +147,10 @@ impl Service {
             .collect()
     }
 }
+
+/// How long a voicemail's text waits for Twilio's transcription (usually there within a
+/// minute or two) before it goes without the words.
+pub const TRANSCRIPTION_WAIT: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// How much of a transcription a voicemail text carries: the text stays within two SMS
 /// segments, and the listen link has the whole message.
