@@ -135,9 +135,10 @@ async fn a_deployment_moves_from_sled_to_postgres_and_back_unchanged() {
     assert!(!snapshot.workers.is_empty() && !snapshot.timers.is_empty());
     assert!(!snapshot.dispatch.is_empty() && !snapshot.voicemails.is_empty());
     assert!(!snapshot.parked.is_empty() && !snapshot.seen.is_empty());
-    // Luis's change backing off, and the voicemail's callback task, which waits for the
-    // calling hours (the day starts before 9:00 in Chicago).
-    assert!(!snapshot.history.is_empty() && snapshot.outbox.len() == 2);
+    // Luis's change backing off, the voicemail's callback task, which waits for the
+    // calling hours (the day starts before 9:00 in Chicago), and its announcement, which
+    // waits for the transcription.
+    assert!(!snapshot.history.is_empty() && snapshot.outbox.len() == 3);
     assert!(snapshot.outbox.iter().any(|e| e.not_before.is_some()));
     assert_eq!(snapshot.callbacks.len(), 3);
 
