@@ -67,11 +67,20 @@ async fn post(app: &TestApp, path: &str, params: &[(&str, String)]) -> (StatusCo
 }
 
 async fn place_calls(app: &TestApp) -> usize {
-    let outbox = app.state.store.outbox().await.unwrap();
-    outbox
+    waiting(app, "call worker").await.len()
+}
+
+/// The commands waiting in the outbox whose description starts with `what`.
+async fn waiting(app: &TestApp, what: &str) -> Vec<String> {
+    app.state
+        .store
+        .outbox()
+        .await
+        .unwrap()
         .iter()
-        .filter(|e| e.command.describe().starts_with("call worker"))
-        .count()
+        .map(|e| e.command.describe())
+        .filter(|d| d.starts_with(what))
+        .collect()
 }
 
 #[tokio::test]
@@ -446,15 +455,7 @@ async fn voicemail_records_stores_once_and_announces_with_its_transcription() {
             && texts[0].contains("/voicemails/RE00000000000000000000000000000001?expires="),
         "{texts:?}"
     );
-    let announces = app
-        .state
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|e| e.command.describe().starts_with("announce voicemail"))
-        .count();
+    let announces = waiting(&app, "announce voicemail").await.len();
     assert_eq!(
         announces, 1,
         "the text without the words waits in case they never come"
@@ -482,15 +483,7 @@ async fn voicemail_records_stores_once_and_announces_with_its_transcription() {
 
 /// The texts waiting in the outbox.
 async fn texts(app: &TestApp) -> Vec<String> {
-    app.state
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.command.describe())
-        .filter(|d| d.starts_with("text"))
-        .collect()
+    waiting(app, "text").await
 }
 
 #[tokio::test]
@@ -762,16 +755,7 @@ async fn a_worker_who_takes_a_callback_dials_the_customer_and_a_miss_is_tried_ag
         .find(|n| n.has_tag_name("Number"))
         .unwrap();
     assert_eq!(number.text(), Some("+13125550123"));
-    let accepts: Vec<String> = app
-        .state
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.command.describe())
-        .filter(|d| d.starts_with("accept"))
-        .collect();
+    let accepts = waiting(&app, "accept").await;
     assert_eq!(
         accepts,
         [format!("accept {WR}")],

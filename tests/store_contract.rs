@@ -690,38 +690,6 @@ contract!(
     }
 );
 
-/// A callback request `id`, asked for at `requested_at`, waiting.
-fn callback_record(id: &str, requested_at: DateTime<Utc>) -> CallbackRecord {
-    CallbackRecord {
-        schema: 1,
-        id: id.into(),
-        customer: "+15559990000".into(),
-        caller_city: Some("Springfield".into()),
-        skill: None,
-        language: Locale::En,
-        source: shiftline::core::callback::Source::Queue,
-        voicemail: None,
-        requested_at,
-        status: Status::Waiting,
-        reservation_sid: None,
-        task_sid: None,
-        next_try: None,
-        attempts: Vec::new(),
-        closed_at: None,
-        updated_at: requested_at,
-    }
-}
-
-fn create_task(id: &str, not_before: Option<DateTime<Utc>>) -> Command {
-    Command::CreateTask {
-        callback: id.into(),
-        attributes: format!(r#"{{"type":"callback","callback":"{id}"}}"#),
-        priority: 0,
-        timeout_secs: 86_400,
-        not_before,
-    }
-}
-
 /// A unit for callback `id` that stores `record` (None: keeps it) with `commands`.
 fn callback_unit(
     id: &str,
@@ -747,14 +715,14 @@ fn callback_unit(
 contract!(
     a_callback_event_is_stored_once_and_updates_its_record,
     |store: Arc<dyn Store>| async move {
-        let asked = callback_record("CA1", t(0));
+        let asked = common::waiting_callback("CA1", t(0));
         let first = store
             .apply_callback(callback_unit(
                 "CA1",
                 "cb-1",
                 t(0),
                 Some(asked.clone()),
-                vec![create_task("CA1", None)],
+                vec![common::create_task("CA1", None)],
                 "queued",
             ))
             .await
@@ -782,7 +750,7 @@ contract!(
                 "cb-1",
                 t(5),
                 Some(other),
-                vec![create_task("CA1", None)],
+                vec![common::create_task("CA1", None)],
                 "other",
             ))
             .await
@@ -872,8 +840,8 @@ contract!(
                 "CA1",
                 "cb-1",
                 t(0),
-                Some(callback_record("CA1", t(0))),
-                vec![create_task("CA1", Some(t(600))), text(1, "now")],
+                Some(common::waiting_callback("CA1", t(0))),
+                vec![common::create_task("CA1", Some(t(600))), text(1, "now")],
                 "",
             ))
             .await
@@ -895,7 +863,7 @@ contract!(
                 "cb-2",
                 t(1),
                 None,
-                vec![create_task("CA1", None)],
+                vec![common::create_task("CA1", None)],
                 "",
             ))
             .await
@@ -929,7 +897,7 @@ contract!(
                 "cb-3",
                 t(700),
                 None,
-                vec![create_task("CA1", Some(t(900)))],
+                vec![common::create_task("CA1", Some(t(900)))],
                 "",
             ))
             .await
@@ -949,7 +917,7 @@ contract!(callbacks_are_listed_oldest_request_first, |store: Arc<
                 id,
                 &format!("ask-{id}"),
                 t(at),
-                Some(callback_record(id, t(at))),
+                Some(common::waiting_callback(id, t(at))),
                 vec![],
                 "",
             ))

@@ -7,41 +7,18 @@ mod common;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
 use common::pg::TestDatabase;
 use common::{Options, TestApp};
 use shiftline::cli::store::{Location, copy};
 use shiftline::clock::ManualClock;
-use shiftline::core::callback::{CallbackRecord, Source, Status};
-use shiftline::core::domain::Locale;
+use shiftline::core::callback::CallbackRecord;
 use shiftline::core::effects::Command;
 use shiftline::store::{CallbackChange, CallbackUnit, SledStore, Store};
 use twilio_sim::Answer;
 
 fn sid(n: usize) -> String {
     format!("SM{n:032x}")
-}
-
-/// A callback request `id`, asked for at `at`, waiting.
-fn callback(id: &str, at: DateTime<Utc>) -> CallbackRecord {
-    CallbackRecord {
-        schema: 1,
-        id: id.into(),
-        customer: "+15559990000".into(),
-        caller_city: None,
-        skill: None,
-        language: Locale::En,
-        source: Source::Queue,
-        voicemail: None,
-        requested_at: at,
-        status: Status::Waiting,
-        reservation_sid: None,
-        task_sid: None,
-        next_try: None,
-        attempts: Vec::new(),
-        closed_at: None,
-        updated_at: at,
-    }
 }
 
 /// Stores `record` (with `commands`) as a callback request's event.
@@ -60,16 +37,6 @@ async fn ask(store: &dyn Store, record: CallbackRecord, commands: Vec<Command>) 
         })
         .await
         .unwrap();
-}
-
-fn create_task(id: &str, not_before: Option<DateTime<Utc>>) -> Command {
-    Command::CreateTask {
-        callback: id.into(),
-        attributes: "{}".into(),
-        priority: 0,
-        timeout_secs: 86_400,
-        not_before,
-    }
 }
 
 /// A sled store with some of everything in it (its service still running: the
@@ -118,8 +85,13 @@ async fn a_day_of_state(dir: &std::path::Path) -> TestApp {
     // Two callers wait to be called back (their tasks already gone to TaskRouter).
     let now = app.now();
     let store = app.state.store.as_ref();
-    ask(store, callback("CA2", now), vec![]).await;
-    ask(store, callback("CA1", now - TimeDelta::seconds(30)), vec![]).await;
+    ask(store, common::waiting_callback("CA2", now), vec![]).await;
+    ask(
+        store,
+        common::waiting_callback("CA1", now - TimeDelta::seconds(30)),
+        vec![],
+    )
+    .await;
     app
 }
 
@@ -216,15 +188,15 @@ async fn callbacks_and_their_delayed_tasks_move_from_sled_to_postgres_and_back()
     let sled = SledStore::open(&dir.path().join("original")).unwrap();
     ask(
         &sled,
-        callback("CA1", start),
-        vec![create_task("CA1", None)],
+        common::waiting_callback("CA1", start),
+        vec![common::create_task("CA1", None)],
     )
     .await;
     // Asked at night: the task goes in when the calling hours open.
     ask(
         &sled,
-        callback("CA2", start + TimeDelta::seconds(5)),
-        vec![create_task("CA2", Some(later))],
+        common::waiting_callback("CA2", start + TimeDelta::seconds(5)),
+        vec![common::create_task("CA2", Some(later))],
     )
     .await;
     let snapshot = sled.export().await.unwrap();

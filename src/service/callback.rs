@@ -3,10 +3,10 @@
 //! Each runs `core::callback::decide` in one unit of work of the store.
 
 use super::Service;
+use super::voicemail::to_notify_list;
 use crate::core::callback::{self, CallbackRecord, DialOutcome, Event, Offer, Request};
 use crate::core::dispatch::{CallbackCall, DispatchRecord, Outcome};
 use crate::core::domain::{Locale, PhoneNumber, ReservationSid, TaskSid};
-use crate::core::effects::Command;
 use crate::core::intake::reply::Reply;
 use crate::store::{Applied, CallbackChange, CallbackUnit, StoreError};
 
@@ -36,10 +36,7 @@ impl Service {
                     let reply = with_skill(&notice.reply, record, &settings);
                     let body =
                         messages.render(settings.default_language, &reply, &settings.catalog);
-                    commands.extend(settings.voicemail.notify.iter().map(|to| Command::SendSms {
-                        to: to.clone(),
-                        body: body.clone(),
-                    }));
+                    commands.extend(to_notify_list(&settings, &body));
                 }
                 CallbackChange {
                     record: decision.record,
@@ -63,12 +60,12 @@ impl Service {
             return Ok(false);
         }
         let id = request.id.clone();
+        // The event id is the call's: a second ask for the same call is a replay.
         let event_id = format!("callback-requested:{id}");
-        let existed = self.store.callback(&id).await?.is_some();
         let applied = self
             .callback_event(&id, event_id, Event::Requested(request))
             .await?;
-        let fresh = !existed && matches!(applied, Applied::Fresh { .. });
+        let fresh = matches!(applied, Applied::Fresh { .. });
         if fresh {
             self.metrics.callback("requested");
         }
@@ -186,10 +183,7 @@ fn with_skill(
     record: Option<&CallbackRecord>,
     settings: &crate::config::Settings,
 ) -> Reply {
-    let skill = record
-        .and_then(|r| r.skill.as_ref())
-        .and_then(|k| settings.catalog.get(k))
-        .map(|s| s.name(settings.default_language).to_string())
-        .unwrap_or_default();
+    let skill = record.and_then(|r| r.skill.as_ref());
+    let skill = settings.catalog.name_of(skill, settings.default_language);
     reply.clone().text("skill", skill)
 }

@@ -119,11 +119,6 @@ impl Service {
         Ok(Some(applied.reply().to_string()))
     }
 
-    /// Looks up a reservation's record (for the callback's `<Dial>` action).
-    pub async fn reservation(&self, sid: &str) -> Result<Option<DispatchRecord>, StoreError> {
-        self.store.dispatch_record(sid).await
-    }
-
     /// An event the worker's call answers nothing to (the outbox's news, a status callback).
     pub async fn call_news(
         &self,

@@ -55,7 +55,7 @@ impl Service {
                 due: now + TRANSCRIPTION_WAIT,
             }]
         } else {
-            self.voicemail_notice(&voicemail, None)
+            self.voicemail_notice(&voicemail, None, now)
         };
         let request = Request {
             id: voicemail.call_sid.clone(),
@@ -95,8 +95,8 @@ impl Service {
             self.callback_transcribed(&voicemail.call_sid, words.clone())
                 .await?;
         }
-        let commands = self.voicemail_notice(voicemail, text.as_deref());
         let now = self.clock.now();
+        let commands = self.voicemail_notice(voicemail, text.as_deref(), now);
         self.store
             .enqueue(
                 &format!("voicemail-announced:{recording_sid}"),
@@ -108,17 +108,20 @@ impl Service {
     }
 
     /// The texts announcing a voicemail to the notify list.
-    fn voicemail_notice(&self, voicemail: &VoicemailRecord, words: Option<&str>) -> Vec<Command> {
+    fn voicemail_notice(
+        &self,
+        voicemail: &VoicemailRecord,
+        words: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<Command> {
         let settings = &self.settings;
         let locale = settings.default_language;
         let skill = voicemail
             .skill
             .as_deref()
-            .and_then(|s| SkillKey::parse(s).ok())
-            .and_then(|k| settings.catalog.get(&k))
-            .map(|s| s.name(locale).to_string())
-            .unwrap_or_default();
-        let expires = self.clock.now() + settings.voicemail.link_ttl;
+            .and_then(|s| SkillKey::parse(s).ok());
+        let skill = settings.catalog.name_of(skill.as_ref(), locale);
+        let expires = now + settings.voicemail.link_ttl;
         let url = listen_link::link(
             &settings.public_url,
             secrecy::ExposeSecret::expose_secret(&settings.auth_token),
@@ -136,16 +139,21 @@ impl Service {
             .text("url", url)
             .text("words", shortened(words.unwrap_or_default()));
         let body = self.messages.render(locale, &reply, &settings.catalog);
-        settings
-            .voicemail
-            .notify
-            .iter()
-            .map(|to| Command::SendSms {
-                to: to.clone(),
-                body: body.clone(),
-            })
-            .collect()
+        to_notify_list(settings, &body)
     }
+}
+
+/// The same text to everyone on the business's notify list (`voicemail.notify`).
+pub(super) fn to_notify_list(settings: &crate::config::Settings, body: &str) -> Vec<Command> {
+    settings
+        .voicemail
+        .notify
+        .iter()
+        .map(|to| Command::SendSms {
+            to: to.clone(),
+            body: body.to_string(),
+        })
+        .collect()
 }
 
 /// How long a voicemail's text waits for Twilio's transcription (usually there within a

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::AppState;
 use super::error::WebError;
 use super::signed_form::SignedForm;
-use super::voice::{dispatch_event, query_value};
+use super::voice::{dispatch_event, voicemail_path};
 use crate::core::dispatch::{Assignment, EndReason, Event};
 use crate::core::domain::{
     CallSid, Locale, PhoneNumber, ReservationSid, SkillKey, TaskSid, WorkerSid,
@@ -143,16 +143,13 @@ pub async fn events(
                 return Ok(StatusCode::NO_CONTENT);
             };
             // The caller's city goes along for the callback's whisper.
-            let path = format!(
-                "/twilio/voice/voicemail/start?skill={}&lang={}&caller={}&city={}",
-                query_value(&text(&attrs, "skill").unwrap_or_default()),
-                query_value(&text(&attrs, "language").unwrap_or_default()),
-                query_value(
-                    &text(&attrs, "caller")
-                        .or_else(|| text(&attrs, "from"))
-                        .unwrap_or_default()
-                ),
-                query_value(&text(&attrs, "caller_city").unwrap_or_default()),
+            let path = voicemail_path(
+                &text(&attrs, "skill").unwrap_or_default(),
+                &text(&attrs, "language").unwrap_or_default(),
+                &text(&attrs, "caller")
+                    .or_else(|| text(&attrs, "from"))
+                    .unwrap_or_default(),
+                &text(&attrs, "caller_city").unwrap_or_default(),
             );
             state
                 .to_voicemail(&task_sid, call_sid, path)

@@ -40,6 +40,32 @@ pub fn query_value(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// Where a caller goes to leave a message (path and query, under the public URL): the
+/// recording's webhooks get back what the voicemail and its callback request need.
+pub fn voicemail_path(skill: &str, language: &str, caller: &str, city: &str) -> String {
+    format!(
+        "/twilio/voice/voicemail/start?skill={}&lang={}&caller={}&city={}",
+        query_value(skill),
+        query_value(language),
+        query_value(caller),
+        query_value(city)
+    )
+}
+
+/// The queue's own pages' query: the language, skill and city a callback request keeps.
+fn queue_query(language: &str, skill: &str, city: &str) -> String {
+    format!(
+        "lang={}&skill={}&city={}",
+        query_value(language),
+        query_value(skill),
+        query_value(city)
+    )
+}
+
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> &'a str {
+    params.get(name).map(String::as_str).unwrap_or_default()
+}
+
 fn locale_param(params: &HashMap<String, String>, state: &AppState) -> Locale {
     params
         .get("lang")
@@ -48,10 +74,7 @@ fn locale_param(params: &HashMap<String, String>, state: &AppState) -> Locale {
 }
 
 fn skill_name(state: &AppState, skill: Option<&SkillKey>, locale: Locale) -> String {
-    skill
-        .and_then(|k| state.settings.catalog.get(k))
-        .map(|s| s.name(locale).to_string())
-        .unwrap_or_default()
+    state.settings.catalog.name_of(skill, locale)
 }
 
 fn text(state: &AppState, locale: Locale, reply: Reply) -> String {
@@ -142,19 +165,7 @@ fn enqueue(state: &AppState, form: &SignedForm, item: Option<&MenuItem>) -> Stri
         .and_then(|i| i.language)
         .unwrap_or(settings.default_language);
     let caller = form.get("From").unwrap_or_default();
-    let base = &settings.public_url;
-    let Some(workflow_sid) = state.workflow_sid() else {
-        tracing::error!(
-            "no TaskRouter workflow known: run `shiftline twilio setup`; caller sent to voicemail"
-        );
-        let path = format!(
-            "{base}/twilio/voice/voicemail/start?skill={}&lang={}&caller={}",
-            query_value(skill.as_ref().map(|s| s.as_str()).unwrap_or_default()),
-            language,
-            query_value(caller)
-        );
-        return twiml::Response::new().redirect(&path).build();
-    };
+    let skill_key = skill.as_ref().map(|s| s.as_str()).unwrap_or_default();
     // Twilio's lookup of the caller's city, for the whisper; absent or empty when it does
     // not know (CallerCity is the older name of the same field).
     let caller_city = ["FromCity", "CallerCity"]
@@ -162,6 +173,16 @@ fn enqueue(state: &AppState, form: &SignedForm, item: Option<&MenuItem>) -> Stri
         .filter_map(|name| form.get(name))
         .find(|city| !city.trim().is_empty())
         .unwrap_or_default();
+    let base = &settings.public_url;
+    let Some(workflow_sid) = state.workflow_sid() else {
+        tracing::error!(
+            "no TaskRouter workflow known: run `shiftline twilio setup`; caller sent to voicemail"
+        );
+        let path = voicemail_path(skill_key, language.code(), caller, caller_city);
+        return twiml::Response::new()
+            .redirect(&format!("{base}{path}"))
+            .build();
+    };
     let task = json!({
         "skill": skill.as_ref().map(|s| s.as_str()),
         "language": language.code(),
@@ -170,11 +191,7 @@ fn enqueue(state: &AppState, form: &SignedForm, item: Option<&MenuItem>) -> Stri
     });
     // The queue's own pages carry what a callback request needs (Twilio sends only the
     // call's fields to them).
-    let query = format!(
-        "lang={language}&skill={}&city={}",
-        query_value(skill.as_ref().map(|s| s.as_str()).unwrap_or_default()),
-        query_value(caller_city)
-    );
+    let query = queue_query(language.code(), skill_key, caller_city);
     let wait_url = format!("{base}/twilio/voice/customer/wait?{query}");
     let action = format!("{base}/twilio/voice/customer/left?{query}");
     twiml::Response::new()
@@ -215,7 +232,11 @@ fn hold_twiml(state: &AppState, params: &HashMap<String, String>, form: &SignedF
         format!(
             "{}/twilio/voice/customer/callback?{}",
             state.settings.public_url,
-            queue_query(params)
+            queue_query(
+                param(params, "lang"),
+                param(params, "skill"),
+                param(params, "city")
+            )
         )
     });
     let prompts: Vec<(&str, &str)> = prompts.iter().map(|p| (p.as_str(), lang)).collect();
@@ -233,20 +254,6 @@ fn callback_number(form: &SignedForm) -> Option<String> {
     form.get("From")
         .filter(|from| PhoneNumber::parse(from).is_ok())
         .map(str::to_string)
-}
-
-/// The queue pages' own query (language, skill, city), passed on.
-fn queue_query(params: &HashMap<String, String>) -> String {
-    ["lang", "skill", "city"]
-        .iter()
-        .map(|name| {
-            format!(
-                "{name}={}",
-                query_value(params.get(*name).map(String::as_str).unwrap_or_default())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// `POST /twilio/voice/customer/callback`: a key pressed while waiting. The callback key
@@ -298,13 +305,15 @@ pub async fn customer_left(
             .hangup()
             .build(),
         "queue-full" | "error" | "system-error" => {
-            let path = format!(
-                "{}/twilio/voice/voicemail/start?skill={}&lang={locale}&caller={}",
-                state.settings.public_url,
-                query_value(params.get("skill").map(String::as_str).unwrap_or_default()),
-                query_value(form.get("From").unwrap_or_default())
+            let path = voicemail_path(
+                param(&params, "skill"),
+                locale.code(),
+                form.get("From").unwrap_or_default(),
+                param(&params, "city"),
             );
-            twiml::Response::new().redirect(&path).build()
+            twiml::Response::new()
+                .redirect(&format!("{}{path}", state.settings.public_url))
+                .build()
         }
         _ => twiml::Response::new().hangup().build(),
     };
@@ -398,12 +407,15 @@ fn callback_twiml(
     };
     let settings = &state.settings;
     let lang = locale.voice_language();
+    // The dispatcher's time for this event (rendering runs inside the unit of work, which
+    // may run twice: it reads no clock of its own).
+    let now = record.updated_at;
     let asked = text(
         state,
         locale,
         asked_when(
             callback.requested_at,
-            state.clock.now(),
+            now,
             settings.default_time_zone,
             locale,
         ),
@@ -425,7 +437,7 @@ fn callback_twiml(
             &settings.public_url,
             settings.auth_token.expose_secret(),
             recording_sid,
-            state.clock.now() + settings.voicemail.link_ttl,
+            now + settings.voicemail.link_ttl,
         );
         response = response
             .say(
@@ -627,7 +639,8 @@ pub async fn callback_dialed(
         .and_then(|d| d.parse().ok())
         .unwrap_or(0);
     let Some(record) = state
-        .reservation(reservation_sid.as_str())
+        .store
+        .dispatch_record(reservation_sid.as_str())
         .await
         .map_err(WebError::internal)?
     else {

@@ -372,3 +372,32 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A callback request `id`, asked for in the queue at `at`, waiting: what the store tests
+/// keep and copy.
+pub fn waiting_callback(id: &str, at: DateTime<Utc>) -> shiftline::core::callback::CallbackRecord {
+    let request = shiftline::core::callback::Request {
+        id: id.into(),
+        customer: "+15559990000".into(),
+        caller_city: None,
+        skill: None,
+        language: shiftline::core::domain::Locale::En,
+        source: shiftline::core::callback::Source::Queue,
+        voicemail: None,
+    };
+    shiftline::core::callback::CallbackRecord::new(&request, at)
+}
+
+/// The outbox command that puts callback `id` in TaskRouter, at `not_before` or at once.
+pub fn create_task(
+    id: &str,
+    not_before: Option<DateTime<Utc>>,
+) -> shiftline::core::effects::Command {
+    shiftline::core::effects::Command::CreateTask {
+        callback: id.into(),
+        attributes: format!(r#"{{"type":"callback","callback":"{id}"}}"#),
+        priority: 0,
+        timeout_secs: 86_400,
+        not_before,
+    }
+}

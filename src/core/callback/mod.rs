@@ -406,25 +406,32 @@ impl CallbackRecord {
     }
 }
 
+impl CallbackRecord {
+    /// A new request, waiting, with nothing tried yet.
+    pub fn new(request: &Request, now: DateTime<Utc>) -> Self {
+        Self {
+            schema: 1,
+            id: request.id.clone(),
+            customer: request.customer.clone(),
+            caller_city: request.caller_city.clone(),
+            skill: request.skill.clone(),
+            language: request.language,
+            source: request.source,
+            voicemail: request.voicemail.clone(),
+            requested_at: now,
+            status: Status::Waiting,
+            reservation_sid: None,
+            task_sid: None,
+            next_try: None,
+            attempts: Vec::new(),
+            closed_at: None,
+            updated_at: now,
+        }
+    }
+}
+
 fn requested(request: &Request, now: DateTime<Utc>, settings: &CallbackSettings) -> Decision {
-    let mut record = CallbackRecord {
-        schema: 1,
-        id: request.id.clone(),
-        customer: request.customer.clone(),
-        caller_city: request.caller_city.clone(),
-        skill: request.skill.clone(),
-        language: request.language,
-        source: request.source,
-        voicemail: request.voicemail.clone(),
-        requested_at: now,
-        status: Status::Waiting,
-        reservation_sid: None,
-        task_sid: None,
-        next_try: None,
-        attempts: Vec::new(),
-        closed_at: None,
-        updated_at: now,
-    };
+    let mut record = CallbackRecord::new(request, now);
     let at = settings.open_at(now);
     record.next_try = Some(at);
     let command = create_task(&record, at, now, settings);

@@ -34,6 +34,13 @@ impl Catalog {
         self.skills.iter().find(|s| &s.key == key)
     }
 
+    /// The skill's name in `locale`; empty for none or a key the catalog no longer has.
+    pub fn name_of(&self, key: Option<&SkillKey>, locale: Locale) -> String {
+        key.and_then(|k| self.get(k))
+            .map(|s| s.name(locale).to_string())
+            .unwrap_or_default()
+    }
+
     /// `keys` in menu order, without repeats and without keys the catalog no longer has.
     pub fn in_menu_order(&self, keys: &[SkillKey]) -> Vec<SkillKey> {
         self.skills
