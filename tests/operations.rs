@@ -63,8 +63,8 @@ async fn metrics_count_keywords_transitions_and_latency() {
         .is_some()
     );
     assert!(
-        line(&body, "shiftline_outbox_depth 2").is_some(),
-        "two syncs wait for delivery: {body}"
+        line(&body, "shiftline_outbox_depth 1").is_some(),
+        "OFF's sync superseded ON's, so one waits for delivery: {body}"
     );
     assert!(
         line(

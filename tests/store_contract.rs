@@ -389,7 +389,12 @@ contract!(
             "a text goes alone, oldest first"
         );
         let syncs = rest.iter().find(|c| !c.lane.starts_with("sms:")).unwrap();
-        assert_eq!(syncs.entries.len(), 2, "consecutive syncs coalesce");
+        assert_eq!(
+            syncs.entries.len(),
+            1,
+            "the newer sync superseded the older"
+        );
+        assert_eq!(syncs.entries[0].command, sync(2, Activity::Offline));
 
         store.delivered(texts).await.unwrap();
         store.delivered(syncs).await.unwrap();
@@ -404,6 +409,134 @@ contract!(
         }
         assert!(store.outbox().await.unwrap().is_empty());
         assert_eq!(store.next_due().await.unwrap(), None);
+    }
+);
+
+fn rejecting(command: Command) -> Command {
+    match command {
+        Command::SyncWorker { spec, .. } => Command::SyncWorker {
+            spec,
+            reject_pending_reservations: true,
+        },
+        other => other,
+    }
+}
+
+/// Worker 2's waiting commands, oldest first, as (id, activity or "reject", rejects).
+async fn lane_two(store: &dyn Store) -> Vec<(u64, String, bool)> {
+    store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.command.lane() == phone(2).to_string())
+        .map(|e| match e.command {
+            Command::SyncWorker {
+                spec,
+                reject_pending_reservations,
+            } => (
+                e.id,
+                format!("{:?}", spec.activity),
+                reject_pending_reservations,
+            ),
+            _ => (e.id, "reject".into(), false),
+        })
+        .collect()
+}
+
+contract!(
+    a_new_sync_supersedes_the_untried_syncs_waiting_but_not_a_claimed_or_failed_one,
+    |store: Arc<dyn Store>| async move {
+        let pending =
+            |store: Arc<dyn Store>| async move { store.outbox_stats(t(0)).await.unwrap().pending };
+        store
+            .enqueue("s1", vec![sync(2, Activity::Available)], t(0))
+            .await
+            .unwrap();
+        store
+            .enqueue("s2", vec![rejecting(sync(2, Activity::Offline))], t(1))
+            .await
+            .unwrap();
+        store
+            .enqueue("s3", vec![sync(2, Activity::Offline)], t(2))
+            .await
+            .unwrap();
+        let waiting = lane_two(store.as_ref()).await;
+        assert_eq!(
+            waiting
+                .iter()
+                .map(|w| (w.1.as_str(), w.2))
+                .collect::<Vec<_>>(),
+            vec![("Offline", true)],
+            "one sync, the newest state, still rejecting what the superseded one would have"
+        );
+        let first_id = waiting[0].0;
+        assert_eq!(pending(store.clone()).await, 1);
+
+        // While the lane is being delivered, its claimed sync stays; later ones supersede
+        // each other.
+        let claim = store.claim(t(3), 10).await.unwrap().remove(0);
+        assert_eq!(claim.ids(), vec![first_id]);
+        store
+            .enqueue("s4", vec![sync(2, Activity::Available)], t(4))
+            .await
+            .unwrap();
+        store
+            .enqueue("s5", vec![sync(2, Activity::Offline)], t(5))
+            .await
+            .unwrap();
+        let waiting = lane_two(store.as_ref()).await;
+        assert_eq!(waiting.len(), 2, "{waiting:?}");
+        assert_eq!(waiting[0].0, first_id);
+        assert_eq!(
+            (waiting[1].1.as_str(), waiting[1].2),
+            ("Offline", false),
+            "a worker going online then offline rejects nothing"
+        );
+
+        // A sync that failed keeps its backoff: it is not superseded, the untried one is.
+        store.retry(&claim, t(60), "Twilio 503").await.unwrap();
+        store
+            .enqueue("s6", vec![sync(2, Activity::Available)], t(6))
+            .await
+            .unwrap();
+        let waiting = lane_two(store.as_ref()).await;
+        assert_eq!(
+            waiting.iter().map(|w| w.1.as_str()).collect::<Vec<_>>(),
+            vec!["Offline", "Available"]
+        );
+        assert_eq!(waiting[0].0, first_id);
+
+        // Nothing is superseded across another command of the lane.
+        let reject = Command::RejectReservation {
+            task_sid: TaskSid::parse(&format!("WT{:032x}", 1)).unwrap(),
+            reservation_sid: ReservationSid::parse(&format!("WR{:032x}", 1)).unwrap(),
+            worker: phone(2),
+        };
+        store.enqueue("r", vec![reject], t(7)).await.unwrap();
+        store
+            .enqueue("s7", vec![sync(2, Activity::Offline)], t(8))
+            .await
+            .unwrap();
+        let waiting = lane_two(store.as_ref()).await;
+        assert_eq!(
+            waiting.iter().map(|w| w.1.as_str()).collect::<Vec<_>>(),
+            vec!["Offline", "Available", "reject", "Offline"]
+        );
+        assert_eq!(pending(store.clone()).await, 4);
+
+        // Delivered in order (the two syncs at the head as one run), the lane empties and
+        // nothing is counted.
+        let mut runs = Vec::new();
+        for at in [61, 62, 63] {
+            let claims = store.claim(t(at), 10).await.unwrap();
+            assert_eq!(claims.len(), 1, "{claims:?}");
+            runs.push(claims[0].entries.len());
+            store.delivered(&claims[0]).await.unwrap();
+        }
+        assert_eq!(runs, vec![2, 1, 1]);
+        assert_eq!(pending(store.clone()).await, 0);
+        assert!(store.outbox().await.unwrap().is_empty());
     }
 );
 
@@ -1056,7 +1189,7 @@ mod two_instances {
         ran.extend(ran_b.unwrap());
         assert_eq!(
             ran,
-            vec![1, 2, 3],
+            vec![1, 2, 3, 4],
             "each migration applied by exactly one of them"
         );
         assert!(a.migrate().await.unwrap().is_empty());

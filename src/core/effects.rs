@@ -225,6 +225,31 @@ impl Command {
         matches!(self, Command::SyncWorker { .. })
     }
 
+    /// The one sync that stands for a run of consecutive syncs of a lane (oldest first):
+    /// the newest carries the worker's whole desired state, and if a superseded one would
+    /// have rejected pending reservations and the worker ends up offline, it rejects them
+    /// too. None for an empty run or one that is not all syncs.
+    pub fn coalesce_syncs<'a>(run: impl IntoIterator<Item = &'a Command>) -> Option<Command> {
+        let mut last = None;
+        let mut rejects = false;
+        for command in run {
+            let Command::SyncWorker {
+                spec,
+                reject_pending_reservations,
+            } = command
+            else {
+                return None;
+            };
+            rejects |= *reject_pending_reservations;
+            last = Some(spec);
+        }
+        let spec = last?;
+        Some(Command::SyncWorker {
+            spec: spec.clone(),
+            reject_pending_reservations: rejects && spec.activity == Activity::Offline,
+        })
+    }
+
     /// When the command may run; None means at once.
     pub fn due(&self) -> Option<DateTime<Utc>> {
         match self {

@@ -44,7 +44,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::core::dispatch::Event;
 use crate::core::domain::{PhoneNumber, ReservationSid, redact};
-use crate::core::effects::{Activity, Command, Priority};
+use crate::core::effects::{Command, Priority};
 use crate::metrics::Metrics;
 use crate::store::{Claim, Store, StoreError, TimerEntry};
 use crate::twilio::rest::{RetryPolicy, TwilioClient, TwilioError};
@@ -373,24 +373,8 @@ impl Delivery {
             self.store.release(claim).await?;
             return Ok(Report::default());
         };
-        let command = match &last.command {
-            // If a superseded sync would have rejected pending reservations and the worker
-            // ends up offline, the last one must reject them too.
-            Command::SyncWorker { spec, .. } => Command::SyncWorker {
-                spec: spec.clone(),
-                reject_pending_reservations: spec.activity == Activity::Offline
-                    && run.iter().any(|e| {
-                        matches!(
-                            &e.command,
-                            Command::SyncWorker {
-                                reject_pending_reservations: true,
-                                ..
-                            }
-                        )
-                    }),
-            },
-            other => other.clone(),
-        };
+        let command = Command::coalesce_syncs(run.iter().map(|e| &e.command))
+            .unwrap_or_else(|| last.command.clone());
         tracing::debug!(
             lane = %redact(&claim.lane),
             ids = ?run.iter().map(|e| e.id).collect::<Vec<_>>(),

@@ -10,7 +10,7 @@ use deadpool_postgres::{Client, Transaction};
 use tokio_postgres::types::Json;
 
 use super::{LEASE, db};
-use crate::core::effects::Priority;
+use crate::core::effects::{Command, Priority};
 use crate::store::{Claim, OutboxEntry, ParkedEntry, StoreError};
 
 /// A lane's `due` when its head may go at once: before any real time.
@@ -62,6 +62,59 @@ pub async fn add(tx: &Transaction<'_>, entry: &OutboxEntry) -> Result<(), StoreE
     Ok(())
 }
 
+/// A new sync makes the untried syncs waiting at the end of its lane pointless (each
+/// carries the worker's whole desired state): they are deleted in the writer's
+/// transaction, and `entry` takes on what they had to do and the oldest one's id (so the
+/// worker keeps their place in the delivery order), as the embedded store does. Only
+/// after what the lane's holder took (`claimed_through`): its row is locked first, so no
+/// claim can take them meanwhile. Call it just before `add`, in the same lane order.
+pub async fn supersede(tx: &Transaction<'_>, entry: &mut OutboxEntry) -> Result<(), StoreError> {
+    if !entry.command.is_sync() {
+        return Ok(());
+    }
+    let lane = entry.command.lane();
+    let Some(row) = tx
+        .query_opt(
+            "SELECT lease_until IS NULL, claimed_through FROM lanes WHERE lane = $1 FOR UPDATE",
+            &[&lane],
+        )
+        .await
+        .map_err(db)?
+    else {
+        return Ok(());
+    };
+    let after: i64 = match (row.get::<_, bool>(0), row.get::<_, Option<i64>>(1)) {
+        (true, _) => 0,
+        (false, Some(last)) => last,
+        // Held, but what was taken is not known yet: leave it all.
+        (false, None) => return Ok(()),
+    };
+    let rows = tx
+        .query(
+            "DELETE FROM outbox WHERE lane = $1 AND id > greatest($2, coalesce(
+                 (SELECT max(id) FROM outbox WHERE lane = $1
+                    AND (entry->'command'->>'command' <> 'sync_worker'
+                         OR failing OR not_before IS NOT NULL)), 0))
+             RETURNING entry",
+            &[&lane, &after],
+        )
+        .await
+        .map_err(db)?;
+    let mut older: Vec<OutboxEntry> = rows
+        .iter()
+        .map(|row| row.get::<_, Json<OutboxEntry>>(0).0)
+        .collect();
+    older.sort_by_key(|e| e.id);
+    let run = older.iter().map(|e| &e.command).chain([&entry.command]);
+    if let Some(command) = Command::coalesce_syncs(run) {
+        entry.command = command;
+    }
+    if let Some(oldest) = older.first() {
+        entry.id = oldest.id;
+    }
+    Ok(())
+}
+
 /// Takes up to `limit` due lanes nobody holds (or whose holder's lease ran out), most
 /// urgent first, for `instance` until its lease ends. `SKIP LOCKED` lets two instances
 /// claim at once without waiting for each other or taking the same lane.
@@ -75,7 +128,7 @@ pub async fn claim(
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = client
         .query(
-            "UPDATE lanes l SET claimed_by = $1, lease_until = $2
+            "UPDATE lanes l SET claimed_by = $1, lease_until = $2, claimed_through = NULL
              FROM (SELECT lane FROM lanes
                    WHERE due <= $3 AND (lease_until IS NULL OR lease_until < $3)
                      AND priority <= $5
@@ -126,6 +179,20 @@ pub async fn claim(
             entries: run,
         });
     }
+    let lanes: Vec<&str> = claims.iter().map(|c| c.lane.as_str()).collect();
+    let through: Vec<Option<i64>> = claims
+        .iter()
+        .map(|c| c.entries.last().and_then(|e| i64::try_from(e.id).ok()))
+        .collect();
+    client
+        .execute(
+            "UPDATE lanes SET claimed_through = v.through
+             FROM unnest($1::text[], $2::bigint[]) AS v(lane, through)
+             WHERE lanes.lane = v.lane AND lanes.claimed_by = $3",
+            &[&lanes, &through, &instance],
+        )
+        .await
+        .map_err(db)?;
     Ok(claims)
 }
 
@@ -232,7 +299,8 @@ async fn requeue(tx: &Transaction<'_>, lane: &str, instance: &str) -> Result<(),
     tx.execute(
         "UPDATE lanes SET head = $2, priority = $3, due = $4,
              claimed_by = CASE WHEN claimed_by = $5 THEN NULL ELSE claimed_by END,
-             lease_until = CASE WHEN claimed_by = $5 THEN NULL ELSE lease_until END
+             lease_until = CASE WHEN claimed_by = $5 THEN NULL ELSE lease_until END,
+             claimed_through = CASE WHEN claimed_by = $5 THEN NULL ELSE claimed_through END
          WHERE lane = $1",
         &[
             &lane,

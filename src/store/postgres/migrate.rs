@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "callbacks",
         include_str!("migrations/0003_callbacks.sql"),
     ),
+    (
+        4,
+        "claimed_through",
+        include_str!("migrations/0004_claimed_through.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold ("SHIFTLIN" in ASCII).

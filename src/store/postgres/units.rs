@@ -371,8 +371,11 @@ async fn write_commands(
     // Lanes are locked in one order (by name) by every unit, so two units writing to the
     // same two lanes never wait on each other in a circle.
     entries.sort_by_cached_key(|e| (e.command.lane(), e.id));
-    for entry in &entries {
+    let mut ids = Vec::new();
+    for entry in &mut entries {
+        super::lanes::supersede(tx, entry).await?;
         super::lanes::add(tx, entry).await?;
+        ids.push(entry.id);
     }
     Ok(ids)
 }

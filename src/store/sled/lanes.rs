@@ -6,9 +6,13 @@
 //! entry written, finished or rescheduled after the transaction that did it commits.
 //! Claims live only here: after a crash nothing is claimed and every entry still in the
 //! tree is delivered again, which is the outbox's at-least-once promise.
+//!
+//! Memory: a few dozen bytes per waiting entry and one lane per worker at most. The writer
+//! keeps at most one waiting untried sync per worker (`superseded_syncs`), so a backlog
+//! that grows while Twilio is slower than the texts stays in proportion to the roster.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -18,6 +22,7 @@ use crate::store::OutboxEntry;
 /// What the index needs to know of one entry.
 #[derive(Clone, Copy, Debug)]
 struct Meta {
+    id: u64,
     priority: Priority,
     sync: bool,
     /// Milliseconds since the epoch before which it must not be tried; `i64::MIN` for now.
@@ -27,6 +32,7 @@ struct Meta {
 impl Meta {
     fn of(entry: &OutboxEntry) -> Self {
         Self {
+            id: entry.id,
             priority: entry.command.priority(),
             sync: entry.command.is_sync(),
             not_before: entry.not_before.map_or(i64::MIN, |t| t.timestamp_millis()),
@@ -42,7 +48,7 @@ struct Place {
     priority: Priority,
     due: i64,
     head: u64,
-    lane: String,
+    lane: Arc<str>,
 }
 
 impl Place {
@@ -52,18 +58,22 @@ impl Place {
             priority,
             due,
             head: 0,
-            lane: String::new(),
+            lane: Arc::from(""),
         }
     }
 }
 
 #[derive(Default)]
 struct Lane {
-    /// In id order, which is the order they were written.
-    entries: BTreeMap<u64, Meta>,
+    /// In id order, which is the order they were written. A deque rather than a map: a
+    /// lane holds a handful of entries, taken from the front, and a map's nodes would cost
+    /// hundreds of bytes for each of a hundred thousand one-entry lanes.
+    entries: VecDeque<Meta>,
     /// How many entries of each priority it holds.
     counts: [usize; 3],
-    claimed: bool,
+    /// The last id of the claim being delivered, while there is one: entries after it
+    /// came later and are not part of it.
+    claimed: Option<u64>,
     /// Where it stands in `ready`, while it stands there (unclaimed, not empty).
     place: Option<Place>,
 }
@@ -80,10 +90,36 @@ impl Lane {
 
 const PRIORITIES: [Priority; 3] = [Priority::Customer, Priority::Worker, Priority::Notice];
 
+impl Lane {
+    fn insert(&mut self, meta: Meta) -> bool {
+        match self.entries.binary_search_by_key(&meta.id, |m| m.id) {
+            Ok(_) => false,
+            Err(at) => {
+                self.entries.insert(at, meta);
+                self.counts[meta.priority as usize] += 1;
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> bool {
+        match self.entries.binary_search_by_key(&id, |m| m.id) {
+            Ok(at) => {
+                let meta = self.entries.remove(at).expect("found");
+                self.counts[meta.priority as usize] -= 1;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Index {
-    lanes: HashMap<String, Lane>,
+    lanes: HashMap<Arc<str>, Lane>,
     ready: BTreeSet<Place>,
+    /// Entries in every lane.
+    pending: usize,
 }
 
 /// The ids to deliver as one claim: the head, or the run of syncs it starts.
@@ -109,24 +145,69 @@ impl std::fmt::Debug for Lanes {
 }
 
 impl Lanes {
-    pub fn add<'a>(&self, entries: impl IntoIterator<Item = &'a OutboxEntry>) {
+    /// Entries written by a committed batch: `removed` left the outbox (superseded),
+    /// `added` joined it.
+    pub fn add<'a>(&self, added: impl IntoIterator<Item = &'a OutboxEntry>) {
+        self.update(&[], added);
+    }
+
+    /// `add`, after taking out what the same batch removed.
+    pub fn update<'a>(
+        &self,
+        removed: &[(Arc<str>, u64)],
+        added: impl IntoIterator<Item = &'a OutboxEntry>,
+    ) {
         let mut index = self.lock();
-        let mut touched = Vec::new();
-        for entry in entries {
+        let mut touched: Vec<Arc<str>> = Vec::new();
+        for (name, id) in removed {
+            if let Some(lane) = index.lanes.get_mut(name)
+                && lane.remove(*id)
+            {
+                index.pending -= 1;
+                touched.push(name.clone());
+            }
+        }
+        for entry in added {
             if matches!(entry.command, Command::Timer { .. }) {
                 continue;
             }
-            let name = entry.command.lane();
-            let lane = index.lanes.entry(name.clone()).or_default();
-            let meta = Meta::of(entry);
-            if lane.entries.insert(entry.id, meta).is_none() {
-                lane.counts[meta.priority as usize] += 1;
+            let name: Arc<str> = Arc::from(entry.command.lane());
+            if index
+                .lanes
+                .entry(name.clone())
+                .or_default()
+                .insert(Meta::of(entry))
+            {
+                index.pending += 1;
             }
             touched.push(name);
         }
         for name in touched {
             index.requeue(&name);
         }
+    }
+
+    /// How many entries wait in the outbox (every lane, claimed or not).
+    pub fn pending(&self) -> usize {
+        self.lock().pending
+    }
+
+    /// The syncs at the end of `lane` that a newer sync makes pointless: a run of syncs no
+    /// claim holds and nobody has tried yet (one that failed keeps its backoff and its
+    /// place in the failing count, so it stays).
+    pub fn superseded_syncs(&self, lane: &str) -> Vec<u64> {
+        let index = self.lock();
+        let Some(lane) = index.lanes.get(lane) else {
+            return Vec::new();
+        };
+        lane.entries
+            .iter()
+            .rev()
+            .take_while(|m| {
+                m.sync && m.not_before == i64::MIN && lane.claimed.is_none_or(|last| m.id > last)
+            })
+            .map(|m| m.id)
+            .collect()
     }
 
     /// Takes up to `limit` due lanes, in delivery order, and marks them claimed. The mark
@@ -149,20 +230,20 @@ impl Lanes {
                     .lanes
                     .get_mut(&place.lane)
                     .expect("a ready lane exists");
-                lane.claimed = true;
                 lane.place = None;
                 // A run of syncs coalesces; anything else goes alone.
                 let mut ids = Vec::new();
                 let mut entries = lane.entries.iter();
-                if let Some((id, head)) = entries.next() {
-                    ids.push(*id);
+                if let Some(head) = entries.next() {
+                    ids.push(head.id);
                     if head.sync {
-                        ids.extend(entries.take_while(|(_, m)| m.sync).map(|(id, _)| *id));
+                        ids.extend(entries.take_while(|m| m.sync).map(|m| m.id));
                     }
                 }
+                lane.claimed = ids.last().copied();
                 Taken {
                     urgent: place.priority == Priority::Customer,
-                    lane: place.lane,
+                    lane: place.lane.to_string(),
                     ids,
                 }
             })
@@ -176,17 +257,14 @@ impl Lanes {
         let Some(entry) = index.lanes.get_mut(lane) else {
             return;
         };
-        for id in removed {
-            if let Some(meta) = entry.entries.remove(id) {
-                entry.counts[meta.priority as usize] -= 1;
-            }
-        }
+        let gone = removed.iter().filter(|id| entry.remove(**id)).count();
         if let Some((id, due)) = rescheduled
-            && let Some(meta) = entry.entries.get_mut(&id)
+            && let Some(meta) = entry.entries.iter_mut().find(|m| m.id == id)
         {
             meta.not_before = due.timestamp_millis();
         }
-        entry.claimed = false;
+        entry.claimed = None;
+        index.pending -= gone;
         index.requeue(lane);
     }
 
@@ -211,24 +289,26 @@ impl Index {
     /// Puts a lane back in `ready` at the place its head now gives it, or drops it when it
     /// is empty; a claimed lane stays out until its claim ends.
     fn requeue(&mut self, name: &str) {
-        let Some(lane) = self.lanes.get_mut(name) else {
+        // The map's own name, shared with the place rather than copied.
+        let Some(name) = self.lanes.get_key_value(name).map(|(k, _)| k.clone()) else {
             return;
         };
+        let lane = self.lanes.get_mut(&name).expect("the lane exists");
         if let Some(old) = lane.place.take() {
             self.ready.remove(&old);
         }
-        if lane.claimed {
+        if lane.claimed.is_some() {
             return;
         }
-        let Some((head, meta)) = lane.entries.first_key_value() else {
-            self.lanes.remove(name);
+        let Some(head) = lane.entries.front() else {
+            self.lanes.remove(&name);
             return;
         };
         let place = Place {
             priority: lane.priority(),
-            due: meta.not_before,
-            head: *head,
-            lane: name.to_string(),
+            due: head.not_before,
+            head: head.id,
+            lane: name,
         };
         lane.place = Some(place.clone());
         self.ready.insert(place);

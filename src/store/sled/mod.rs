@@ -308,7 +308,9 @@ impl Store for SledStore {
             failing += usize::from(enqueued_at < failing_since);
         }
         Ok(OutboxStats {
-            pending: self.outbox.len(),
+            // From the index: the tree's own count walks every key, and a health check
+            // during a backlog would pull all of them through the cache.
+            pending: self.lanes.pending(),
             timers: self.timers.len(),
             parked: self.parked.len(),
             failing_since: failing,

@@ -159,22 +159,25 @@ fn run(queue: Receiver<Job>, trees: Trees, lanes: Arc<Lanes>) {
                 Err(_) => break,
             }
         }
-        let mut draft = Draft::new(&trees);
+        let mut draft = Draft::new(&trees, &lanes);
         let decided: Vec<Decided> = jobs
             .into_iter()
             .map(|job| decide(job, &mut draft))
             .collect();
         let committed = draft.commit();
-        if let Ok(written) = &committed {
+        if let Ok((superseded, written)) = &committed {
             // Only now may they be delivered, their state being on disk; and before anyone
             // is answered, so whoever hears back can find them due.
-            lanes.add(written);
+            lanes.update(superseded, written);
         }
         for answer in decided {
             answer(committed.as_ref().err());
         }
     }
 }
+
+/// What a committed batch changed in the outbox: entries superseded (by lane) and written.
+type Committed = (Vec<(Arc<str>, u64)>, Vec<OutboxEntry>);
 
 /// A unit decided, waiting for its batch to be durable before it is answered: it is
 /// called with the batch's failure, if the batch failed.
@@ -419,9 +422,17 @@ fn write_commands(
                 draft.put(Tree::Timers, &timer_key(timer.key()), &timer)?;
             }
             command => {
-                let entry = OutboxEntry::new(id, command, now);
+                let (command, taken_over) = match command.is_sync() {
+                    true => supersede(draft, command)?,
+                    false => (command.clone(), None),
+                };
+                let id = taken_over.unwrap_or(id);
+                let entry = OutboxEntry::new(id, &command, now);
                 draft.put(Tree::Outbox, &id.to_be_bytes(), &entry)?;
-                draft.written.push(entry);
+                // An entry taken over is in the index (or this batch) already, as a sync.
+                if taken_over.is_none() {
+                    draft.written.push(entry);
+                }
                 ids.push(id);
             }
         }
@@ -429,22 +440,73 @@ fn write_commands(
     Ok(ids)
 }
 
+/// A new sync for a worker makes the syncs still waiting at the end of their lane
+/// pointless (each carries the whole desired state), so the outbox holds at most one
+/// untried sync per worker however far Twilio falls behind. The new one takes on what
+/// they had to do (`Command::coalesce_syncs`) and the oldest one's id, so a worker who
+/// keeps texting keeps their place in the delivery order; the others leave the outbox in
+/// the same batch. Returns the command to write and the id it takes over, if any.
+fn supersede(draft: &mut Draft, command: &Command) -> Result<(Command, Option<u64>), StoreError> {
+    let lane = command.lane();
+    // This batch's own entries of the lane come last; the index knows the ones before.
+    let mut ids = Vec::new();
+    let mut reached_the_index = true;
+    for entry in draft.written.iter().rev() {
+        if entry.command.lane() != lane {
+            continue;
+        }
+        if !entry.command.is_sync() {
+            reached_the_index = false;
+            break;
+        }
+        ids.push(entry.id);
+    }
+    if reached_the_index {
+        ids.extend(draft.lanes.superseded_syncs(&lane));
+    }
+    // As this batch left them: one superseded already is gone, one taken over is newer.
+    let mut older: Vec<(u64, Command)> = Vec::new();
+    for id in ids {
+        if let Some(entry) = draft.get::<OutboxEntry>(Tree::Outbox, &id.to_be_bytes())? {
+            older.push((id, entry.command));
+        }
+    }
+    older.sort_by_key(|(id, _)| *id);
+    older.dedup_by_key(|(id, _)| *id);
+    let Some(&(oldest, _)) = older.first() else {
+        return Ok((command.clone(), None));
+    };
+    let lane: Arc<str> = Arc::from(lane);
+    for (id, _) in &older[1..] {
+        draft.remove(Tree::Outbox, &id.to_be_bytes());
+        draft.superseded.push((lane.clone(), *id));
+    }
+    let run = older.iter().map(|(_, c)| c).chain([command]);
+    let coalesced = Command::coalesce_syncs(run).unwrap_or_else(|| command.clone());
+    Ok((coalesced, Some(oldest)))
+}
+
 /// A batch being built: every write of its units in order, and the latest value of each
 /// key they wrote, which later units of the batch read instead of the tree.
 struct Draft<'a> {
     trees: &'a Trees,
+    lanes: &'a Lanes,
     writes: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
     latest: HashMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
     written: Vec<OutboxEntry>,
+    /// Outbox entries a newer sync made pointless, by lane (see `supersede`).
+    superseded: Vec<(Arc<str>, u64)>,
 }
 
 impl<'a> Draft<'a> {
-    fn new(trees: &'a Trees) -> Self {
+    fn new(trees: &'a Trees, lanes: &'a Lanes) -> Self {
         Self {
             trees,
+            lanes,
             writes: Vec::new(),
             latest: HashMap::new(),
             written: Vec::new(),
+            superseded: Vec::new(),
         }
     }
 
@@ -481,17 +543,18 @@ impl<'a> Draft<'a> {
         &mut self,
         unit: impl FnOnce(&mut Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let (writes, written) = (self.writes.len(), self.written.len());
+        let marks = (self.writes.len(), self.written.len(), self.superseded.len());
         let result = unit(self);
         if result.is_err() {
-            self.undo(writes, written);
+            self.undo(marks);
         }
         result
     }
 
-    fn undo(&mut self, writes: usize, written: usize) {
+    fn undo(&mut self, (writes, written, superseded): (usize, usize, usize)) {
         self.writes.truncate(writes);
         self.written.truncate(written);
+        self.superseded.truncate(superseded);
         self.latest = self
             .writes
             .iter()
@@ -500,10 +563,17 @@ impl<'a> Draft<'a> {
     }
 
     /// Writes the batch in one transaction over every tree, then flushes: when this
-    /// returns, all of it survives a crash. Returns the outbox entries it wrote.
-    fn commit(self) -> Result<Vec<OutboxEntry>, StoreError> {
+    /// returns, all of it survives a crash. Returns the outbox entries it superseded and
+    /// the ones it wrote that are still there.
+    fn commit(self) -> Result<Committed, StoreError> {
+        let superseded = self.superseded;
+        let written: Vec<OutboxEntry> = self
+            .written
+            .into_iter()
+            .filter(|e| !superseded.iter().any(|(_, id)| *id == e.id))
+            .collect();
         if self.writes.is_empty() {
-            return Ok(self.written);
+            return Ok((superseded, written));
         }
         let mut batches: HashMap<Tree, ::sled::Batch> = HashMap::new();
         for (tree, key, value) in self.writes {
@@ -553,6 +623,6 @@ impl<'a> Draft<'a> {
             )
             .map_err(|e| StoreError::Backend(format!("{e:?}")))?;
         t.db.flush().map_err(|e| StoreError::Flush(e.to_string()))?;
-        Ok(self.written)
+        Ok((superseded, written))
     }
 }
