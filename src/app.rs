@@ -72,7 +72,7 @@ impl Application {
 
     /// `build`, talking to Twilio through `twilio` (a benchmark's stand-in, say).
     pub async fn build_with(
-        settings: Settings,
+        mut settings: Settings,
         clock: Arc<dyn Clock>,
         twilio: TwilioClient,
         simulator: Option<Simulator>,
@@ -84,7 +84,10 @@ impl Application {
         };
         let store = open_store(&settings).await.map_err(store_error)?;
         let now = clock.now();
-        let seeded = roster::seed(store.as_ref(), &settings.roster, now)
+        // The roster lives in the store from here on; a configuration listing 100,000
+        // workers would otherwise hold some 13 MB for the life of the service.
+        let configured = std::mem::take(&mut settings.roster);
+        let seeded = roster::seed(store.as_ref(), &configured, now)
             .await
             .map_err(store_error)?;
         let pruned = store
@@ -92,12 +95,13 @@ impl Application {
             .await
             .map_err(store_error)?;
         tracing::info!(
-            workers = settings.roster.len(),
+            workers = configured.len(),
             changed = seeded.changed,
             deactivated = seeded.deactivated,
             pruned,
             "roster loaded"
         );
+        drop(configured);
         let messages = Messages::load().map_err(StartError::Locales)?;
         crate::core::intake::understand::warm_up(&settings.catalog);
         let settings = Arc::new(settings);

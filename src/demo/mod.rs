@@ -195,6 +195,8 @@ async fn run_in(
     // As `serve` does with no [twilio] section.
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let sim = app::start_simulator(&settings, clock.clone()).await?;
+    // The service keeps its roster in the store only; the demo's is a few workers.
+    let roster = settings.roster.clone();
     let app = Application::build(settings, clock, Some(sim.clone())).await?;
     // Customers' calls are enqueued to the workflow this sets up; without it they go to
     // voicemail.
@@ -236,6 +238,7 @@ async fn run_in(
     watcher.look(&state, &sim).await;
     let demo = Arc::new(Demo {
         state,
+        roster,
         sim,
         delivery,
         watcher: Mutex::new(watcher),
@@ -249,7 +252,7 @@ async fn run_in(
         intake_call: Mutex::new(None),
         out: Out::new(interactive),
     });
-    for worker in &demo.state.settings.roster {
+    for worker in &demo.roster {
         if let Ok(answer) = Answer::parse(DEFAULT_PHONE) {
             demo.sim.script_phone(worker.phone.as_str(), vec![answer]);
         }
@@ -370,6 +373,8 @@ async fn print_events(demo: Arc<Demo>) {
 
 struct Demo {
     state: AppState,
+    /// The configured workers (and the crowd), as listed in the configuration.
+    roster: Vec<crate::config::RosterEntry>,
     sim: Simulator,
     delivery: Delivery,
     /// What has been printed so far. A command holds it while it runs, so that what it set
@@ -555,7 +560,7 @@ impl Demo {
                 _ => skill.key.to_string(),
             })
             .collect();
-        let mut workers: Vec<String> = settings
+        let mut workers: Vec<String> = self
             .roster
             .iter()
             .filter(|w| !self.crowd.contains(w.phone.as_str()))

@@ -11,7 +11,7 @@
 //! keeps at most one waiting untried sync per worker (`superseded_syncs`), so a backlog
 //! that grows while Twilio is slower than the texts stays in proportion to the roster.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -65,12 +65,13 @@ impl Place {
 
 #[derive(Default)]
 struct Lane {
-    /// In id order, which is the order they were written. A deque rather than a map: a
-    /// lane holds a handful of entries, taken from the front, and a map's nodes would cost
-    /// hundreds of bytes for each of a hundred thousand one-entry lanes.
-    entries: VecDeque<Meta>,
+    /// In id order, which is the order they were written. A vector rather than a map or
+    /// a deque: most lanes hold one entry (a worker's waiting sync), and a map's node or
+    /// a deque's first allocation would cost hundreds of bytes for each of a hundred
+    /// thousand of them; shifting a handful of entries when the head goes is nothing.
+    entries: Vec<Meta>,
     /// How many entries of each priority it holds.
-    counts: [usize; 3],
+    counts: [u32; 3],
     /// The last id of the claim being delivered, while there is one: entries after it
     /// came later and are not part of it.
     claimed: Option<u64>,
@@ -95,6 +96,9 @@ impl Lane {
         match self.entries.binary_search_by_key(&meta.id, |m| m.id) {
             Ok(_) => false,
             Err(at) => {
+                if self.entries.capacity() == 0 {
+                    self.entries.reserve_exact(1);
+                }
                 self.entries.insert(at, meta);
                 self.counts[meta.priority as usize] += 1;
                 true
@@ -105,7 +109,7 @@ impl Lane {
     fn remove(&mut self, id: u64) -> bool {
         match self.entries.binary_search_by_key(&id, |m| m.id) {
             Ok(at) => {
-                let meta = self.entries.remove(at).expect("found");
+                let meta = self.entries.remove(at);
                 self.counts[meta.priority as usize] -= 1;
                 true
             }
@@ -300,7 +304,7 @@ impl Index {
         if lane.claimed.is_some() {
             return;
         }
-        let Some(head) = lane.entries.front() else {
+        let Some(head) = lane.entries.first() else {
             self.lanes.remove(&name);
             return;
         };

@@ -39,9 +39,10 @@ use lanes::Lanes;
 use tokio::sync::oneshot;
 use writer::{Job, Writer};
 
-/// sled's cache when none is given: the working set is small records, and sled's default
-/// (1 GiB) would let the process grow far past what it needs.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// sled's cache when none is given (the command-line tools; the service passes
+/// `[store] cache_mb`): the working set is small records, and sled's default (1 GiB)
+/// would let the process grow far past what it needs.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl From<::sled::Error> for StoreError {
     fn from(e: ::sled::Error) -> Self {
