@@ -12,9 +12,11 @@
 #      as bench/run.sh).
 #   2. soak: 100,000 workers in the configuration, SOAK s of the same load (texts from all
 #      of them, fresh ones until the requests run out, then Twilio-style replays), the
-#      simulator in a process of its own answering at once (at Twilio's latency this
-#      load's syncs would pile up without end: 43% of its texts change TaskRouter), the
-#      server's RSS sampled every 10 s: after 60 s, at the end, and the largest.
+#      simulator in a process of its own answering at once, the server's RSS sampled
+#      every 10 s: after 60 s, at the end, and the largest. 43% of the load's texts change
+#      TaskRouter, more than the outbox can deliver beside it on 2 cores: the backlog
+#      grows until every worker has one waiting sync (a newer one supersedes it), then
+#      stays there.
 #   3. backends (issue 12), when PostgreSQL answers at BENCH_DATABASE_URL (default
 #      postgres://postgres@127.0.0.1:5432/postgres; a scratch database is made and dropped):
 #      the intake load on one instance on PostgreSQL, and on two instances sharing the

@@ -73,30 +73,20 @@ pub async fn supersede(tx: &Transaction<'_>, entry: &mut OutboxEntry) -> Result<
         return Ok(());
     }
     let lane = entry.command.lane();
-    let Some(row) = tx
-        .query_opt(
-            "SELECT lease_until IS NULL, claimed_through FROM lanes WHERE lane = $1 FOR UPDATE",
-            &[&lane],
-        )
-        .await
-        .map_err(db)?
-    else {
-        return Ok(());
-    };
-    let after: i64 = match (row.get::<_, bool>(0), row.get::<_, Option<i64>>(1)) {
-        (true, _) => 0,
-        (false, Some(last)) => last,
-        // Held, but what was taken is not known yet: leave it all.
-        (false, None) => return Ok(()),
-    };
+    // One round trip: the lane's row is locked by the CTE, and with no row (nothing
+    // waits), or a holder whose take is not recorded yet, `after` is NULL and nothing goes.
     let rows = tx
         .query(
-            "DELETE FROM outbox WHERE lane = $1 AND id > greatest($2, coalesce(
+            "WITH held AS (
+                 SELECT CASE WHEN lease_until IS NULL THEN 0 ELSE claimed_through END AS after
+                 FROM lanes WHERE lane = $1 FOR UPDATE)
+             DELETE FROM outbox WHERE lane = $1 AND id > (SELECT after FROM held)
+               AND id > coalesce(
                  (SELECT max(id) FROM outbox WHERE lane = $1
                     AND (entry->'command'->>'command' <> 'sync_worker'
-                         OR failing OR not_before IS NOT NULL)), 0))
+                         OR failing OR not_before IS NOT NULL)), 0)
              RETURNING entry",
-            &[&lane, &after],
+            &[&lane],
         )
         .await
         .map_err(db)?;
