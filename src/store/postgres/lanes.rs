@@ -66,15 +66,16 @@ pub async fn add(tx: &Transaction<'_>, entry: &OutboxEntry) -> Result<(), StoreE
 /// carries the worker's whole desired state): they are deleted in the writer's
 /// transaction, and `entry` takes on what they had to do and the oldest one's id (so the
 /// worker keeps their place in the delivery order), as the embedded store does. Only
-/// after what the lane's holder took (`claimed_through`): its row is locked first, so no
-/// claim can take them meanwhile. Call it just before `add`, in the same lane order.
+/// after what the lane held when its holder took it (`claimed_through`): its row is
+/// locked first, so no claim can take them meanwhile. Call it just before `add`, in the
+/// same lane order.
 pub async fn supersede(tx: &Transaction<'_>, entry: &mut OutboxEntry) -> Result<(), StoreError> {
     if !entry.command.is_sync() {
         return Ok(());
     }
     let lane = entry.command.lane();
-    // One round trip: the lane's row is locked by the CTE, and with no row (nothing
-    // waits), or a holder whose take is not recorded yet, `after` is NULL and nothing goes.
+    // One round trip: the lane's row is locked by the CTE; with no row, nothing waits
+    // (`after` is NULL and nothing goes).
     let rows = tx
         .query(
             "WITH held AS (
@@ -118,7 +119,8 @@ pub async fn claim(
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = client
         .query(
-            "UPDATE lanes l SET claimed_by = $1, lease_until = $2, claimed_through = NULL
+            "UPDATE lanes l SET claimed_by = $1, lease_until = $2,
+                 claimed_through = (SELECT max(id) FROM outbox o WHERE o.lane = l.lane)
              FROM (SELECT lane FROM lanes
                    WHERE due <= $3 AND (lease_until IS NULL OR lease_until < $3)
                      AND priority <= $5
@@ -169,20 +171,6 @@ pub async fn claim(
             entries: run,
         });
     }
-    let lanes: Vec<&str> = claims.iter().map(|c| c.lane.as_str()).collect();
-    let through: Vec<Option<i64>> = claims
-        .iter()
-        .map(|c| c.entries.last().and_then(|e| i64::try_from(e.id).ok()))
-        .collect();
-    client
-        .execute(
-            "UPDATE lanes SET claimed_through = v.through
-             FROM unnest($1::text[], $2::bigint[]) AS v(lane, through)
-             WHERE lanes.lane = v.lane AND lanes.claimed_by = $3",
-            &[&lanes, &through, &instance],
-        )
-        .await
-        .map_err(db)?;
     Ok(claims)
 }
 

@@ -338,7 +338,6 @@ async fn write_commands(
     commands: &[Command],
     now: DateTime<Utc>,
 ) -> Result<Vec<u64>, StoreError> {
-    let mut ids = Vec::new();
     let mut entries = Vec::new();
     for command in commands {
         let id: i64 = tx
@@ -362,20 +361,16 @@ async fn write_commands(
                 .await
                 .map_err(db)?;
             }
-            command => {
-                entries.push(OutboxEntry::new(unsigned, command, now));
-                ids.push(unsigned);
-            }
+            command => entries.push(OutboxEntry::new(unsigned, command, now)),
         }
     }
     // Lanes are locked in one order (by name) by every unit, so two units writing to the
     // same two lanes never wait on each other in a circle.
     entries.sort_by_cached_key(|e| (e.command.lane(), e.id));
-    let mut ids = Vec::new();
     for entry in &mut entries {
         super::lanes::supersede(tx, entry).await?;
         super::lanes::add(tx, entry).await?;
-        ids.push(entry.id);
     }
-    Ok(ids)
+    // After `supersede`: a sync that took over an older entry has its id.
+    Ok(entries.iter().map(|e| e.id).collect())
 }

@@ -448,23 +448,20 @@ fn write_commands(
 /// the same batch. Returns the command to write and the id it takes over, if any.
 fn supersede(draft: &mut Draft, command: &Command) -> Result<(Command, Option<u64>), StoreError> {
     let lane = command.lane();
-    // This batch's own entries of the lane come last; the index knows the ones before.
-    let mut ids = Vec::new();
-    let mut reached_the_index = true;
-    for entry in draft.written.iter().rev() {
-        if entry.command.lane() != lane {
-            continue;
-        }
-        if !entry.command.is_sync() {
-            reached_the_index = false;
-            break;
-        }
-        ids.push(entry.id);
-    }
-    if reached_the_index {
-        ids.extend(draft.lanes.superseded_syncs(&lane));
-    }
-    // As this batch left them: one superseded already is gone, one taken over is newer.
+    // The lane's last entry written by this batch comes after everything the index knows:
+    // a sync there already took over whatever waited before it, and another command ends
+    // the run. With none, the untried syncs the index holds.
+    let ids = match draft
+        .written
+        .iter()
+        .rev()
+        .find(|e| e.command.lane() == lane)
+    {
+        Some(entry) if entry.command.is_sync() => vec![entry.id],
+        Some(_) => Vec::new(),
+        None => draft.lanes.superseded_syncs(&lane),
+    };
+    // Read as this batch left them: one it superseded is gone, one it took over is newer.
     let mut older: Vec<(u64, Command)> = Vec::new();
     for id in ids {
         if let Some(entry) = draft.get::<OutboxEntry>(Tree::Outbox, &id.to_be_bytes())? {
@@ -472,7 +469,6 @@ fn supersede(draft: &mut Draft, command: &Command) -> Result<(Command, Option<u6
         }
     }
     older.sort_by_key(|(id, _)| *id);
-    older.dedup_by_key(|(id, _)| *id);
     let Some(&(oldest, _)) = older.first() else {
         return Ok((command.clone(), None));
     };
@@ -494,7 +490,8 @@ struct Draft<'a> {
     writes: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
     latest: HashMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
     written: Vec<OutboxEntry>,
-    /// Outbox entries a newer sync made pointless, by lane (see `supersede`).
+    /// Entries of the index that a newer sync made pointless, by lane (see `supersede`;
+    /// one this batch wrote is taken over, never removed).
     superseded: Vec<(Arc<str>, u64)>,
 }
 
@@ -564,14 +561,9 @@ impl<'a> Draft<'a> {
 
     /// Writes the batch in one transaction over every tree, then flushes: when this
     /// returns, all of it survives a crash. Returns the outbox entries it superseded and
-    /// the ones it wrote that are still there.
+    /// the ones it wrote.
     fn commit(self) -> Result<Committed, StoreError> {
-        let superseded = self.superseded;
-        let written: Vec<OutboxEntry> = self
-            .written
-            .into_iter()
-            .filter(|e| !superseded.iter().any(|(_, id)| *id == e.id))
-            .collect();
+        let (superseded, written) = (self.superseded, self.written);
         if self.writes.is_empty() {
             return Ok((superseded, written));
         }

@@ -1,3 +1,3 @@
--- The last id of the claim a lane's holder is delivering: a newer sync may supersede the
--- untried syncs after it, never the ones the holder has taken.
+-- The last id in a lane when its holder took it: a newer sync may supersede the untried
+-- syncs after it, never one the holder may be delivering.
 ALTER TABLE lanes ADD COLUMN claimed_through BIGINT;
