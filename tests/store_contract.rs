@@ -1195,3 +1195,52 @@ mod two_instances {
         assert!(a.migrate().await.unwrap().is_empty());
     }
 }
+
+/// sled remembers a phone's last few events rather than every id it ever handled (so its
+/// memory does not grow with traffic): a retry among them still gets its own reply, and
+/// however many texts a worker sends, a bounded few ids are kept for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sled_keeps_a_few_event_ids_per_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    for i in 0..10 {
+        let id = format!("SM{i}");
+        let unit = put(3, Some(&id), t(i), worker(3), vec![], &format!("reply {i}"));
+        store.apply_worker(unit).await.unwrap();
+    }
+    for i in [8, 9] {
+        let id = format!("SM{i}");
+        let retry = put(3, Some(&id), t(20), worker(3), vec![text(3, "x")], "x");
+        assert_eq!(
+            store.apply_worker(retry).await.unwrap(),
+            Applied::Replayed {
+                reply: format!("reply {i}")
+            }
+        );
+    }
+    assert!(store.outbox().await.unwrap().is_empty());
+    let kept = store.export().await.unwrap().seen;
+    assert!(kept.len() <= 4, "{} ids kept for one phone", kept.len());
+}
+
+/// Ids copied from another store (or written before sled kept them by phone) are still
+/// recognised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sled_recognises_the_ids_a_copy_brought() {
+    let source = tempfile::tempdir().unwrap();
+    let store = SledStore::open(source.path()).unwrap();
+    let unit = put(4, Some("SMcopied"), t(0), worker(4), vec![], "copied reply");
+    store.apply_worker(unit).await.unwrap();
+    let snapshot = store.export().await.unwrap();
+    drop(store);
+    let target = tempfile::tempdir().unwrap();
+    let copy = SledStore::open(target.path()).unwrap();
+    copy.import(&snapshot).await.unwrap();
+    let retry = put(4, Some("SMcopied"), t(5), worker(4), vec![], "other");
+    assert_eq!(
+        copy.apply_worker(retry).await.unwrap(),
+        Applied::Replayed {
+            reply: "copied reply".into()
+        }
+    );
+}

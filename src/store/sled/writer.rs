@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::lanes::Lanes;
-use super::{Seen, timer_key};
+use super::{RECENT_EVENTS, Recent, Seen, timer_key};
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::Command;
 use crate::core::intake::PinUpdate;
@@ -39,6 +39,7 @@ enum Tree {
     Workers,
     Pins,
     Seen,
+    Recent,
     Outbox,
     Timers,
     Dispatch,
@@ -54,6 +55,7 @@ pub(super) struct Trees {
     pub workers: ::sled::Tree,
     pub pins: ::sled::Tree,
     pub seen: ::sled::Tree,
+    pub recent: ::sled::Tree,
     pub outbox: ::sled::Tree,
     pub timers: ::sled::Tree,
     pub dispatch: ::sled::Tree,
@@ -68,6 +70,7 @@ impl Trees {
             Tree::Workers => &self.workers,
             Tree::Pins => &self.pins,
             Tree::Seen => &self.seen,
+            Tree::Recent => &self.recent,
             Tree::Outbox => &self.outbox,
             Tree::Timers => &self.timers,
             Tree::Dispatch => &self.dispatch,
@@ -226,7 +229,11 @@ fn decide(job: Job, draft: &mut Draft) -> Decided {
 fn apply_worker(draft: &mut Draft, unit: WorkerUnit) -> Result<Applied, StoreError> {
     let key = unit.phone.as_str().as_bytes();
     let now = unit.now;
-    if let Some(old) = seen_reply(draft, unit.event_id.as_deref())? {
+    let recent: Recent = match unit.event_id {
+        Some(_) => draft.get(Tree::Recent, key)?.unwrap_or_default(),
+        None => Recent::new(),
+    };
+    if let Some(old) = recent_reply(draft, &recent, unit.event_id.as_deref())? {
         return Ok(Applied::Replayed { reply: old });
     }
     if let Some(timer) = unit.timer {
@@ -266,8 +273,8 @@ fn apply_worker(draft: &mut Draft, unit: WorkerUnit) -> Result<Applied, StoreErr
     // number's texts leave no trace in the store.
     let touched =
         record.is_some() || change.record != RecordChange::Keep || change.pins != PinUpdate::Keep;
-    if touched {
-        remember(draft, unit.event_id.as_deref(), &change.reply, now)?;
+    if let (true, Some(id)) = (touched, &unit.event_id) {
+        remember_recent(draft, key, recent, id, &change.reply, now)?;
     }
     Ok(Applied::Fresh {
         reply: change.reply,
@@ -361,6 +368,42 @@ fn seen_reply(draft: &Draft, event_id: Option<&str>) -> Result<Option<String>, S
     Ok(draft
         .get::<Seen>(Tree::Seen, id.as_bytes())?
         .map(|s| s.reply))
+}
+
+/// The reply stored for an event of a phone handled before, if any: among the phone's
+/// `recent` events, or else among the ids remembered one by one (where a store written
+/// before `recent` existed, or copied from another backend, keeps them).
+fn recent_reply(
+    draft: &Draft,
+    recent: &Recent,
+    event_id: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let Some(id) = event_id else {
+        return Ok(None);
+    };
+    if let Some((_, seen)) = recent.iter().find(|(seen_id, _)| seen_id == id) {
+        return Ok(Some(seen.reply.clone()));
+    }
+    seen_reply(draft, Some(id))
+}
+
+/// Keeps the event among the phone's last `RECENT_EVENTS`, forgetting the oldest.
+fn remember_recent(
+    draft: &mut Draft,
+    phone: &[u8],
+    mut recent: Recent,
+    event_id: &str,
+    reply: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let seen = Seen {
+        reply: reply.to_string(),
+        at: now,
+    };
+    recent.push((event_id.to_string(), seen));
+    let excess = recent.len().saturating_sub(RECENT_EVENTS);
+    recent.drain(..excess);
+    draft.put(Tree::Recent, phone, &recent)
 }
 
 fn remember(
@@ -582,6 +625,7 @@ impl<'a> Draft<'a> {
             &t.workers,
             &t.pins,
             &t.seen,
+            &t.recent,
             &t.outbox,
             &t.timers,
             &t.dispatch,
@@ -594,6 +638,7 @@ impl<'a> Draft<'a> {
                     workers,
                     pins,
                     seen,
+                    recent,
                     outbox,
                     timers,
                     dispatch,
@@ -604,6 +649,7 @@ impl<'a> Draft<'a> {
                     workers.apply_batch(batch(Tree::Workers))?;
                     pins.apply_batch(batch(Tree::Pins))?;
                     seen.apply_batch(batch(Tree::Seen))?;
+                    recent.apply_batch(batch(Tree::Recent))?;
                     outbox.apply_batch(batch(Tree::Outbox))?;
                     timers.apply_batch(batch(Tree::Timers))?;
                     dispatch.apply_batch(batch(Tree::Dispatch))?;
