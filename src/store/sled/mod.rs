@@ -73,6 +73,16 @@ struct Seen {
     at: DateTime<Utc>,
 }
 
+impl Seen {
+    fn event(self, event_id: String) -> SeenEvent {
+        SeenEvent {
+            event_id,
+            reply: self.reply,
+            at: self.at,
+        }
+    }
+}
+
 /// A phone's last events handled (texts, keys pressed), oldest first, by event id.
 ///
 /// Why by phone and not one record per MessageSid: sled keeps some memory for every key
@@ -83,10 +93,39 @@ struct Seen {
 /// `RECENT_EVENTS` is no longer recognised. Twilio's retries come within seconds, long
 /// before a worker texts that many times more; the sweep still forgets events older than
 /// `SEEN_RETENTION`.
-type Recent = Vec<(String, Seen)>;
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Recent(Vec<(String, Seen)>);
 
 /// How many of a phone's events `Recent` keeps.
 const RECENT_EVENTS: usize = 4;
+
+impl Recent {
+    /// The reply given to `event_id`, if it is one of these.
+    fn reply_to(&self, event_id: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(id, _)| id == event_id)
+            .map(|(_, seen)| seen.reply.as_str())
+    }
+
+    /// Adds an event handled, forgetting the oldest beyond `RECENT_EVENTS`.
+    fn remember(&mut self, event_id: &str, reply: &str, at: DateTime<Utc>) {
+        let seen = Seen {
+            reply: reply.to_string(),
+            at,
+        };
+        self.0.push((event_id.to_string(), seen));
+        let excess = self.0.len().saturating_sub(RECENT_EVENTS);
+        self.0.drain(..excess);
+    }
+
+    /// Forgets the events handled before `before`; returns how many.
+    fn forget_before(&mut self, before: DateTime<Utc>) -> usize {
+        let had = self.0.len();
+        self.0.retain(|(_, seen)| seen.at >= before);
+        had - self.0.len()
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct SledStore {
@@ -484,22 +523,14 @@ impl Store for SledStore {
         for item in self.seen.iter() {
             let (key, value) = item?;
             let seen: Seen = serde_json::from_slice(&value)?;
-            snapshot.seen.push(SeenEvent {
-                event_id: String::from_utf8_lossy(&key).into_owned(),
-                reply: seen.reply,
-                at: seen.at,
-            });
+            let event_id = String::from_utf8_lossy(&key).into_owned();
+            snapshot.seen.push(seen.event(event_id));
         }
         for item in self.recent.iter() {
             let (_, value) = item?;
-            let recent: Recent = serde_json::from_slice(&value)?;
-            snapshot
-                .seen
-                .extend(recent.into_iter().map(|(event_id, seen)| SeenEvent {
-                    event_id,
-                    reply: seen.reply,
-                    at: seen.at,
-                }));
+            let Recent(events) = serde_json::from_slice(&value)?;
+            let events = events.into_iter().map(|(id, seen)| seen.event(id));
+            snapshot.seen.extend(events);
         }
         // One list by id, as the other backend reads it, whichever tree each came from.
         snapshot.seen.sort_by(|a, b| a.event_id.cmp(&b.event_id));
@@ -588,12 +619,11 @@ impl Store for SledStore {
         for item in self.recent.iter() {
             let (key, value) = item?;
             let mut recent: Recent = serde_json::from_slice(&value)?;
-            let before_len = recent.len();
-            recent.retain(|(_, seen)| seen.at >= before);
-            if recent.len() == before_len {
+            let forgotten = recent.forget_before(before);
+            if forgotten == 0 {
                 continue;
             }
-            let kept = (!recent.is_empty()).then(|| json(&recent)).transpose()?;
+            let kept = (!recent.0.is_empty()).then(|| json(&recent)).transpose()?;
             // Only if the writer has not added an event since it was read; if it has, the
             // next sweep takes the old ones.
             if self
@@ -601,7 +631,7 @@ impl Store for SledStore {
                 .compare_and_swap(&key, Some(value), kept)?
                 .is_ok()
             {
-                removed += before_len - recent.len();
+                removed += forgotten;
             }
         }
         Ok(removed)

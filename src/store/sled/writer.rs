@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::lanes::Lanes;
-use super::{RECENT_EVENTS, Recent, Seen, timer_key};
+use super::{Recent, Seen, timer_key};
 use crate::core::domain::PhoneNumber;
 use crate::core::effects::Command;
 use crate::core::intake::PinUpdate;
@@ -229,12 +229,19 @@ fn decide(job: Job, draft: &mut Draft) -> Decided {
 fn apply_worker(draft: &mut Draft, unit: WorkerUnit) -> Result<Applied, StoreError> {
     let key = unit.phone.as_str().as_bytes();
     let now = unit.now;
-    let recent: Recent = match unit.event_id {
+    // A phone's recent events, else the ids remembered one by one (where a store written
+    // before `recent` existed, or copied from another backend, keeps them).
+    let mut recent: Recent = match unit.event_id {
         Some(_) => draft.get(Tree::Recent, key)?.unwrap_or_default(),
-        None => Recent::new(),
+        None => Recent::default(),
     };
-    if let Some(old) = recent_reply(draft, &recent, unit.event_id.as_deref())? {
-        return Ok(Applied::Replayed { reply: old });
+    if let Some(id) = unit.event_id.as_deref() {
+        if let Some(old) = recent.reply_to(id) {
+            return Ok(Applied::Replayed { reply: old.into() });
+        }
+        if let Some(old) = seen_reply(draft, Some(id))? {
+            return Ok(Applied::Replayed { reply: old });
+        }
     }
     if let Some(timer) = unit.timer {
         let key = timer_key(timer);
@@ -274,7 +281,8 @@ fn apply_worker(draft: &mut Draft, unit: WorkerUnit) -> Result<Applied, StoreErr
     let touched =
         record.is_some() || change.record != RecordChange::Keep || change.pins != PinUpdate::Keep;
     if let (true, Some(id)) = (touched, &unit.event_id) {
-        remember_recent(draft, key, recent, id, &change.reply, now)?;
+        recent.remember(id, &change.reply, now);
+        draft.put(Tree::Recent, key, &recent)?;
     }
     Ok(Applied::Fresh {
         reply: change.reply,
@@ -368,42 +376,6 @@ fn seen_reply(draft: &Draft, event_id: Option<&str>) -> Result<Option<String>, S
     Ok(draft
         .get::<Seen>(Tree::Seen, id.as_bytes())?
         .map(|s| s.reply))
-}
-
-/// The reply stored for an event of a phone handled before, if any: among the phone's
-/// `recent` events, or else among the ids remembered one by one (where a store written
-/// before `recent` existed, or copied from another backend, keeps them).
-fn recent_reply(
-    draft: &Draft,
-    recent: &Recent,
-    event_id: Option<&str>,
-) -> Result<Option<String>, StoreError> {
-    let Some(id) = event_id else {
-        return Ok(None);
-    };
-    if let Some((_, seen)) = recent.iter().find(|(seen_id, _)| seen_id == id) {
-        return Ok(Some(seen.reply.clone()));
-    }
-    seen_reply(draft, Some(id))
-}
-
-/// Keeps the event among the phone's last `RECENT_EVENTS`, forgetting the oldest.
-fn remember_recent(
-    draft: &mut Draft,
-    phone: &[u8],
-    mut recent: Recent,
-    event_id: &str,
-    reply: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let seen = Seen {
-        reply: reply.to_string(),
-        at: now,
-    };
-    recent.push((event_id.to_string(), seen));
-    let excess = recent.len().saturating_sub(RECENT_EVENTS);
-    recent.drain(..excess);
-    draft.put(Tree::Recent, phone, &recent)
 }
 
 fn remember(
