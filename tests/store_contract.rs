@@ -296,6 +296,42 @@ contract!(
     }
 );
 
+// A worker toggling every 5 minutes from 15:00 UTC to past midnight: more changes in one
+// day than sled keeps in a day's list (the rest get keys of their own), then a new day.
+contract!(a_busy_day_keeps_every_change_in_order, |store: Arc<
+    dyn Store,
+>| async move {
+    let changes = 150;
+    let mut record = worker(5);
+    let mut previous = None;
+    for i in 0..=changes {
+        record.presence = match i % 2 {
+            0 => Presence::Offline,
+            _ => Presence::Online,
+        };
+        let id = format!("toggle{i}");
+        let at = t(i * 300);
+        store
+            .apply_worker(put(5, Some(&id), at, record.clone(), vec![], ""))
+            .await
+            .unwrap();
+        previous = Some(at);
+    }
+    let history = store.history(&phone(5)).await.unwrap();
+    assert_eq!(
+        history.len(),
+        changes as usize,
+        "the first put only creates"
+    );
+    for (i, change) in history.iter().enumerate() {
+        let i = i as i64 + 1;
+        assert_eq!(change.at, t(i * 300), "in the order they happened");
+        let to = if i % 2 == 1 { "online" } else { "offline" };
+        assert_eq!(change.to, to, "change {i}");
+    }
+    assert_eq!(history.last().map(|c| c.at), previous);
+});
+
 contract!(timers_come_due_in_order_and_fire_once, |store: Arc<
     dyn Store,
 >| async move {

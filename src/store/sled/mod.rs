@@ -7,15 +7,17 @@
 //! ids handled: calls, TaskRouter's callbacks), `outbox` (commands by sequence number),
 //! `failing` (outbox ids that failed at least once, with when they were written), `parked`,
 //! `timers` (by due time, then id), `dispatch` (by reservation SID), `voicemails` (by
-//! recording SID), `history` (by phone, then sequence), `callbacks` (callback requests by
+//! recording SID), `history` (by phone, then day: see `history`), `callbacks` (callback requests by
 //! id). Values are JSON.
 //!
 //! This is the only module that names sled: nothing outside it sees a sled type or error.
 
 mod group_commit;
+mod history;
 mod lanes;
 mod writer;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -339,13 +341,11 @@ impl Store for SledStore {
     }
 
     async fn history(&self, phone: &PhoneNumber) -> Result<Vec<PresenceChange>, StoreError> {
-        let mut prefix = phone.as_str().as_bytes().to_vec();
-        prefix.push(0);
-        self.history
-            .scan_prefix(prefix)
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        let mut changes = Vec::new();
+        for value in self.history.scan_prefix(history::prefix(phone)).values() {
+            changes.extend(history::decode(&value?)?);
+        }
+        Ok(history::in_order(changes))
     }
 
     async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
@@ -534,16 +534,18 @@ impl Store for SledStore {
         }
         // One list by id, as the other backend reads it, whichever tree each came from.
         snapshot.seen.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+        // A phone's keys are next to each other.
         for item in self.history.iter() {
             let (key, value) = item?;
-            let phone = key.split(|b| *b == 0).next().unwrap_or_default();
-            let phone =
-                PhoneNumber::parse(&String::from_utf8_lossy(phone)).map_err(StoreError::Codec)?;
-            let change: PresenceChange = serde_json::from_slice(&value)?;
+            let phone = history::phone_of(&key)?;
+            let changes = history::decode(&value)?;
             match snapshot.history.last_mut() {
-                Some((last, changes)) if *last == phone => changes.push(change),
-                _ => snapshot.history.push((phone, vec![change])),
+                Some((last, all)) if *last == phone => all.extend(changes),
+                _ => snapshot.history.push((phone, changes)),
             }
+        }
+        for (_, changes) in &mut snapshot.history {
+            *changes = history::in_order(std::mem::take(changes));
         }
         Ok(snapshot)
     }
@@ -594,12 +596,20 @@ impl Store for SledStore {
         for record in &snapshot.callbacks {
             self.callbacks.insert(record.id.as_str(), json(record)?)?;
         }
+        // As the writer lays them out: a list per day, a key of its own past its limit.
         for (phone, changes) in &snapshot.history {
+            let mut days: BTreeMap<Vec<u8>, Vec<&PresenceChange>> = BTreeMap::new();
             for change in changes {
-                let mut key = phone.as_str().as_bytes().to_vec();
-                key.push(0);
-                key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
-                self.history.insert(key, json(change)?)?;
+                let day = days.entry(history::day_key(phone, change.at)).or_default();
+                if day.len() < history::PER_DAY {
+                    day.push(change);
+                } else {
+                    let key = history::change_key(phone, self.db.generate_id()?);
+                    self.history.insert(key, json(change)?)?;
+                }
+            }
+            for (key, day) in days {
+                self.history.insert(key, json(&day)?)?;
             }
         }
         self.lanes.add(&snapshot.outbox);

@@ -20,8 +20,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::lanes::Lanes;
-use super::{Recent, Seen, timer_key};
-use crate::core::domain::PhoneNumber;
+use super::{Recent, Seen, history, timer_key};
 use crate::core::effects::Command;
 use crate::core::intake::PinUpdate;
 use crate::core::intake::record::WorkerRecord;
@@ -33,7 +32,7 @@ use crate::store::{
 /// The most units one batch takes; the rest wait for the next.
 const MAX_BATCH: usize = 512;
 
-/// The trees units of work write, by name.
+/// The trees units of work write, by name; the number is the draft's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Tree {
     Workers,
@@ -47,6 +46,8 @@ enum Tree {
     History,
     Callbacks,
 }
+
+const TREES: usize = Tree::Callbacks as usize + 1;
 
 /// The writer's own handles on the trees.
 #[derive(Clone)]
@@ -245,7 +246,7 @@ fn apply_worker(draft: &mut Draft, unit: WorkerUnit) -> Result<Applied, StoreErr
     }
     if let Some(timer) = unit.timer {
         let key = timer_key(timer);
-        if draft.get_raw(Tree::Timers, &key)?.is_none() {
+        if !draft.contains(Tree::Timers, &key)? {
             // Fired already: a timer acts once.
             return Ok(Applied::Replayed {
                 reply: String::new(),
@@ -346,7 +347,7 @@ fn add_voicemail(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let key = voicemail.recording_sid.as_bytes();
-    if draft.get_raw(Tree::Voicemails, key)?.is_some() {
+    if draft.contains(Tree::Voicemails, key)? {
         return Ok(false);
     }
     draft.put(Tree::Voicemails, key, voicemail)?;
@@ -360,7 +361,7 @@ fn enqueue(
     commands: &[Command],
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    if draft.get_raw(Tree::Seen, event_id.as_bytes())?.is_some() {
+    if draft.contains(Tree::Seen, event_id.as_bytes())? {
         return Ok(false);
     }
     write_commands(draft, commands, now)?;
@@ -394,8 +395,8 @@ fn remember(
     Ok(())
 }
 
-/// Appends to the audit trail when a worker's presence changed. Keys are the phone, a zero
-/// byte and a sequence number, so one worker's history is a prefix scan in time order.
+/// Appends to the audit trail when a worker's presence changed: to the worker's list for
+/// the day, or to a key of its own once that list is full (see `history`).
 fn note_presence(
     draft: &mut Draft,
     old: Option<&WorkerRecord>,
@@ -406,15 +407,14 @@ fn note_presence(
     let Some(change) = PresenceChange::between(old, new, via, now) else {
         return Ok(());
     };
-    let key = history_key(&new.phone, draft.trees.db.generate_id()?);
+    let key = history::day_key(&new.phone, now);
+    let mut day: Vec<PresenceChange> = draft.get(Tree::History, &key)?.unwrap_or_default();
+    if day.len() < history::PER_DAY {
+        day.push(change);
+        return draft.put(Tree::History, &key, &day);
+    }
+    let key = history::change_key(&new.phone, draft.trees.db.generate_id()?);
     draft.put(Tree::History, &key, &change)
-}
-
-pub(super) fn history_key(phone: &PhoneNumber, sequence: u64) -> Vec<u8> {
-    let mut key = phone.as_str().as_bytes().to_vec();
-    key.push(0);
-    key.extend_from_slice(&sequence.to_be_bytes());
-    key
 }
 
 /// Writes commands to the outbox and timers to their tree; returns the outbox ids.
@@ -497,13 +497,16 @@ fn supersede(draft: &mut Draft, command: &Command) -> Result<(Command, Option<u6
     Ok((coalesced, Some(oldest)))
 }
 
-/// A batch being built: every write of its units in order, and the latest value of each
-/// key they wrote, which later units of the batch read instead of the tree.
+/// A batch being built: the latest value of every key its units wrote (`None`: removed),
+/// which later units of the batch read instead of the tree, and which the commit writes.
+/// One copy of each: a key written twice in a batch is written once, as its last value.
 struct Draft<'a> {
     trees: &'a Trees,
     lanes: &'a Lanes,
-    writes: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
-    latest: HashMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+    writes: [HashMap<Vec<u8>, Option<Vec<u8>>>; TREES],
+    /// What each key the running unit wrote held in the draft before, oldest first, so
+    /// that a unit that fails halfway can be taken back out.
+    undo: Vec<(Tree, Vec<u8>, Option<Option<Vec<u8>>>)>,
     written: Vec<OutboxEntry>,
     /// Entries of the index that a newer sync made pointless, by lane (see `supersede`;
     /// one this batch wrote is taken over, never removed).
@@ -515,24 +518,31 @@ impl<'a> Draft<'a> {
         Self {
             trees,
             lanes,
-            writes: Vec::new(),
-            latest: HashMap::new(),
+            writes: Default::default(),
+            undo: Vec::new(),
             written: Vec::new(),
             superseded: Vec::new(),
         }
     }
 
-    fn get_raw(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(value) = self.latest.get(&(tree, key.to_vec())) {
-            return Ok(value.clone());
+    fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+        match self.writes[tree as usize].get(key) {
+            Some(value) => Ok(value.is_some()),
+            None => Ok(self.trees.tree(tree).contains_key(key)?),
         }
-        Ok(self.trees.tree(tree).get(key)?.map(|v| v.to_vec()))
     }
 
     fn get<T: DeserializeOwned>(&self, tree: Tree, key: &[u8]) -> Result<Option<T>, StoreError> {
-        self.get_raw(tree, key)?
-            .map(|v| serde_json::from_slice(&v).map_err(StoreError::from))
-            .transpose()
+        let decode = |v: &[u8]| serde_json::from_slice(v).map_err(StoreError::from);
+        match self.writes[tree as usize].get(key) {
+            Some(value) => value.as_deref().map(decode).transpose(),
+            None => self
+                .trees
+                .tree(tree)
+                .get(key)?
+                .map(|v| decode(&v))
+                .transpose(),
+        }
     }
 
     fn put<T: Serialize>(&mut self, tree: Tree, key: &[u8], value: &T) -> Result<(), StoreError> {
@@ -546,8 +556,8 @@ impl<'a> Draft<'a> {
     }
 
     fn set(&mut self, tree: Tree, key: &[u8], value: Option<Vec<u8>>) {
-        self.latest.insert((tree, key.to_vec()), value.clone());
-        self.writes.push((tree, key.to_vec(), value));
+        let before = self.writes[tree as usize].insert(key.to_vec(), value);
+        self.undo.push((tree, key.to_vec(), before));
     }
 
     /// Runs one unit; a unit that fails halfway leaves the draft as it found it.
@@ -555,23 +565,20 @@ impl<'a> Draft<'a> {
         &mut self,
         unit: impl FnOnce(&mut Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let marks = (self.writes.len(), self.written.len(), self.superseded.len());
+        self.undo.clear();
+        let marks = (self.written.len(), self.superseded.len());
         let result = unit(self);
         if result.is_err() {
-            self.undo(marks);
+            while let Some((tree, key, before)) = self.undo.pop() {
+                match before {
+                    Some(value) => self.writes[tree as usize].insert(key, value),
+                    None => self.writes[tree as usize].remove(&key),
+                };
+            }
+            self.written.truncate(marks.0);
+            self.superseded.truncate(marks.1);
         }
         result
-    }
-
-    fn undo(&mut self, (writes, written, superseded): (usize, usize, usize)) {
-        self.writes.truncate(writes);
-        self.written.truncate(written);
-        self.superseded.truncate(superseded);
-        self.latest = self
-            .writes
-            .iter()
-            .map(|(tree, key, value)| ((*tree, key.clone()), value.clone()))
-            .collect();
     }
 
     /// Writes the batch in one transaction over every tree, then flushes: when this
@@ -579,20 +586,21 @@ impl<'a> Draft<'a> {
     /// the ones it wrote.
     fn commit(self) -> Result<Committed, StoreError> {
         let (superseded, written) = (self.superseded, self.written);
-        if self.writes.is_empty() {
+        if self.writes.iter().all(HashMap::is_empty) {
             return Ok((superseded, written));
         }
-        let mut batches: HashMap<Tree, ::sled::Batch> = HashMap::new();
-        for (tree, key, value) in self.writes {
-            let batch = batches.entry(tree).or_default();
-            match value {
-                Some(value) => batch.insert(key, value),
-                None => batch.remove(key),
+        let batches = self.writes.map(|writes| {
+            let mut batch = ::sled::Batch::default();
+            for (key, value) in writes {
+                match value {
+                    Some(value) => batch.insert(key, value),
+                    None => batch.remove(key),
+                }
             }
-        }
+            batch
+        });
         let t = self.trees;
-        let empty = ::sled::Batch::default();
-        let batch = |tree: Tree| batches.get(&tree).unwrap_or(&empty);
+        let batch = |tree: Tree| &batches[tree as usize];
         (
             &t.workers,
             &t.pins,
