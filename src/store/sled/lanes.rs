@@ -7,12 +7,16 @@
 //! Claims live only here: after a crash nothing is claimed and every entry still in the
 //! tree is delivered again, which is the outbox's at-least-once promise.
 //!
-//! Memory: a few dozen bytes per waiting entry and one lane per worker at most. The writer
-//! keeps at most one waiting untried sync per worker (`superseded_syncs`), so a backlog
-//! that grows while Twilio is slower than the texts stays in proportion to the roster.
+//! Memory: about 190 bytes for a lane with one waiting entry (its map entry, its name and
+//! its place in `ready`; `examples/bench_backlog`), and one lane per worker at most. The
+//! writer keeps at most one waiting untried sync per worker (`superseded_syncs`), so a
+//! backlog that grows while Twilio is slower than the texts stays in proportion to the
+//! roster.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+
+use smallvec::SmallVec;
 
 use chrono::{DateTime, Utc};
 
@@ -65,19 +69,19 @@ impl Place {
 
 #[derive(Default)]
 struct Lane {
-    /// In id order, which is the order they were written. A vector rather than a map or
-    /// a deque: most lanes hold one entry (a worker's waiting sync), and a map's node or
-    /// a deque's first allocation would cost hundreds of bytes for each of a hundred
-    /// thousand of them; shifting a handful of entries when the head goes is nothing.
-    entries: Vec<Meta>,
+    /// In id order, which is the order they were written. Inline while there is one: most
+    /// lanes hold one entry (a worker's waiting sync), and a heap allocation, or a map's
+    /// node, for each of a hundred thousand of them would cost more than the entry itself;
+    /// shifting a handful of entries when the head goes is nothing.
+    entries: SmallVec<[Meta; 1]>,
     /// How many entries of each priority it holds.
     counts: [u32; 3],
     /// The last id of the claim being delivered, while there is one: entries after it
     /// came later and are not part of it.
     claimed: Option<u64>,
-    /// Where it stands in `ready`, while it stands there (unclaimed, not empty).
-    place: Option<Place>,
 }
+
+const PRIORITIES: [Priority; 3] = [Priority::Customer, Priority::Worker, Priority::Notice];
 
 impl Lane {
     /// The most urgent priority among its entries.
@@ -87,18 +91,23 @@ impl Lane {
             .find(|p| self.counts[*p as usize] > 0)
             .unwrap_or(Priority::Notice)
     }
-}
 
-const PRIORITIES: [Priority; 3] = [Priority::Customer, Priority::Worker, Priority::Notice];
+    /// Where it stands in `ready`: nowhere while claimed or empty. Worked out from the
+    /// lane each time rather than kept, which would double what a lane costs.
+    fn place(&self, name: &Arc<str>) -> Option<Place> {
+        let head = self.entries.first().filter(|_| self.claimed.is_none())?;
+        Some(Place {
+            priority: self.priority(),
+            due: head.not_before,
+            head: head.id,
+            lane: name.clone(),
+        })
+    }
 
-impl Lane {
     fn insert(&mut self, meta: Meta) -> bool {
         match self.entries.binary_search_by_key(&meta.id, |m| m.id) {
             Ok(_) => false,
             Err(at) => {
-                if self.entries.capacity() == 0 {
-                    self.entries.reserve_exact(1);
-                }
                 self.entries.insert(at, meta);
                 self.counts[meta.priority as usize] += 1;
                 true
@@ -162,32 +171,18 @@ impl Lanes {
         added: impl IntoIterator<Item = &'a OutboxEntry>,
     ) {
         let mut index = self.lock();
-        let mut touched: Vec<Arc<str>> = Vec::new();
         for (name, id) in removed {
-            if let Some(lane) = index.lanes.get_mut(name)
-                && lane.remove(*id)
-            {
-                index.pending -= 1;
-                touched.push(name.clone());
-            }
+            index.change(name, false, |lane| {
+                lane.remove(*id);
+            });
         }
         for entry in added {
             if matches!(entry.command, Command::Timer { .. }) {
                 continue;
             }
-            let name: Arc<str> = Arc::from(entry.command.lane());
-            if index
-                .lanes
-                .entry(name.clone())
-                .or_default()
-                .insert(Meta::of(entry))
-            {
-                index.pending += 1;
-            }
-            touched.push(name);
-        }
-        for name in touched {
-            index.requeue(&name);
+            index.change(&entry.command.lane(), true, |lane| {
+                lane.insert(Meta::of(entry));
+            });
         }
     }
 
@@ -234,7 +229,6 @@ impl Lanes {
                     .lanes
                     .get_mut(&place.lane)
                     .expect("a ready lane exists");
-                lane.place = None;
                 // A run of syncs coalesces; anything else goes alone.
                 let mut ids = Vec::new();
                 let mut entries = lane.entries.iter();
@@ -257,19 +251,17 @@ impl Lanes {
     /// A claim is over: `removed` left the outbox, `rescheduled` waits until a new time,
     /// and the lane may be claimed again.
     pub fn finish(&self, lane: &str, removed: &[u64], rescheduled: Option<(u64, DateTime<Utc>)>) {
-        let mut index = self.lock();
-        let Some(entry) = index.lanes.get_mut(lane) else {
-            return;
-        };
-        let gone = removed.iter().filter(|id| entry.remove(**id)).count();
-        if let Some((id, due)) = rescheduled
-            && let Some(meta) = entry.entries.iter_mut().find(|m| m.id == id)
-        {
-            meta.not_before = due.timestamp_millis();
-        }
-        entry.claimed = None;
-        index.pending -= gone;
-        index.requeue(lane);
+        self.lock().change(lane, false, |lane| {
+            for id in removed {
+                lane.remove(*id);
+            }
+            if let Some((id, due)) = rescheduled
+                && let Some(meta) = lane.entries.iter_mut().find(|m| m.id == id)
+            {
+                meta.not_before = due.timestamp_millis();
+            }
+            lane.claimed = None;
+        });
     }
 
     /// When the soonest unclaimed lane is due (maybe already).
@@ -290,31 +282,26 @@ impl Lanes {
 }
 
 impl Index {
-    /// Puts a lane back in `ready` at the place its head now gives it, or drops it when it
-    /// is empty; a claimed lane stays out until its claim ends.
-    fn requeue(&mut self, name: &str) {
-        // The map's own name, shared with the place rather than copied.
-        let Some(name) = self.lanes.get_key_value(name).map(|(k, _)| k.clone()) else {
-            return;
+    /// Changes the lane named `name` (made empty first if there is none and `create`),
+    /// keeping `ready` and `pending` true to it: its place goes before the change and
+    /// comes back after it, where its head now puts it; an empty lane nobody claims goes.
+    fn change(&mut self, name: &str, create: bool, change: impl FnOnce(&mut Lane)) {
+        let name = match self.lanes.get_key_value(name) {
+            Some((name, _)) => name.clone(),
+            None if create => Arc::from(name),
+            None => return,
         };
-        let lane = self.lanes.get_mut(&name).expect("the lane exists");
-        if let Some(old) = lane.place.take() {
-            self.ready.remove(&old);
+        let lane = self.lanes.entry(name.clone()).or_default();
+        if let Some(place) = lane.place(&name) {
+            self.ready.remove(&place);
         }
-        if lane.claimed.is_some() {
-            return;
-        }
-        let Some(head) = lane.entries.first() else {
+        let before = lane.entries.len();
+        change(lane);
+        self.pending = self.pending + lane.entries.len() - before;
+        if let Some(place) = lane.place(&name) {
+            self.ready.insert(place);
+        } else if lane.claimed.is_none() {
             self.lanes.remove(&name);
-            return;
-        };
-        let place = Place {
-            priority: lane.priority(),
-            due: head.not_before,
-            head: head.id,
-            lane: name,
-        };
-        lane.place = Some(place.clone());
-        self.ready.insert(place);
+        }
     }
 }
