@@ -497,6 +497,10 @@ fn supersede(draft: &mut Draft, command: &Command) -> Result<(Command, Option<u6
     Ok((coalesced, Some(oldest)))
 }
 
+/// A key the running unit wrote, and what the draft held for it before (`None`: nothing;
+/// `Some(None)`: a removal).
+type Undo = (Tree, Vec<u8>, Option<Option<Vec<u8>>>);
+
 /// A batch being built: the latest value of every key its units wrote (`None`: removed),
 /// which later units of the batch read instead of the tree, and which the commit writes.
 /// One copy of each: a key written twice in a batch is written once, as its last value.
@@ -506,7 +510,7 @@ struct Draft<'a> {
     writes: [HashMap<Vec<u8>, Option<Vec<u8>>>; TREES],
     /// What each key the running unit wrote held in the draft before, oldest first, so
     /// that a unit that fails halfway can be taken back out.
-    undo: Vec<(Tree, Vec<u8>, Option<Option<Vec<u8>>>)>,
+    undo: Vec<Undo>,
     written: Vec<OutboxEntry>,
     /// Entries of the index that a newer sync made pointless, by lane (see `supersede`;
     /// one this batch wrote is taken over, never removed).
