@@ -9,17 +9,16 @@
 //! With nothing delivering, the first round leaves one waiting sync per worker, and the
 //! next rounds supersede it (the backlog stays one per worker) while each adds a presence
 //! change to the history. After each round it prints the process's RSS, and its growth per
-//! worker, as `BACKLOG round=... ` lines.
+//! worker, as `BACKLOG round=... ` lines. jemalloc gives freed pages back at once here, so
+//! that RSS follows what is held, not what was freed a few seconds ago.
+
+mod common;
 
 use std::sync::Arc;
 
 use clap::Parser;
-use shiftline::clock::SystemClock;
-use shiftline::config::Settings;
 use shiftline::core::domain::PhoneNumber;
-use shiftline::core::intake::Input;
-use shiftline::service::intake::Render;
-use shiftline::store::Via;
+use tikv_jemalloc_ctl::{Access, AsName};
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -34,44 +33,25 @@ struct Args {
     concurrency: usize,
 }
 
-fn phone(i: usize) -> String {
-    format!("+15553{i:06}")
-}
-
 /// The process's resident memory, in bytes.
 fn rss() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        * 1024.0
+    common::proc_self("status", "VmRSS") * 1024.0
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let dir = tempfile::tempdir()?;
-    let mut toml = format!(
-        "[server]\ndata_dir = \"{}\"\n[[skills]]\nkey = \"support\"\n",
-        dir.path().join("data").display()
-    );
-    for i in 0..args.workers {
-        toml += &format!("[[workers]]\nphone = \"{}\"\nname = \"W{i}\"\n", phone(i));
+    for key in ["arenas.dirty_decay_ms\0", "arena.0.dirty_decay_ms\0"] {
+        key.as_bytes()
+            .name()
+            .write(0isize)
+            .map_err(|e| e.to_string())?;
     }
-    let settings = Settings::parse(&toml, |name| {
-        (name == "SHIFTLINE_TWILIO_AUTH_TOKEN").then(|| "bench".to_string())
-    })?;
-    drop(toml);
-    let state = shiftline::app::Application::build(settings, Arc::new(SystemClock), None)
-        .await?
-        .service;
+    let dir = tempfile::tempdir()?;
+    let state = common::service(dir.path(), args.workers, &["support"]).await?;
     let phones: Arc<Vec<PhoneNumber>> = Arc::new(
         (0..args.workers)
-            .map(|i| PhoneNumber::parse(&phone(i)))
+            .map(|i| PhoneNumber::parse(&common::phone(i)))
             .collect::<Result<_, _>>()?,
     );
     let n = args.workers as f64;
@@ -87,20 +67,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let concurrency = args.concurrency;
             tasks.push(tokio::spawn(async move {
                 for i in (t..phones.len()).step_by(concurrency) {
-                    let (messages, settings) = (state.messages.clone(), state.settings.clone());
-                    let render: Render = Arc::new(move |outcome, _| {
-                        messages.render_all(outcome.locale, &outcome.replies, &settings.catalog)
-                    });
-                    let applied = state
-                        .apply_input(
-                            phones[i].clone(),
-                            format!("sms:SM{round}x{i:030}"),
-                            Input::Text(text.to_string()),
-                            Via::Sms,
-                            render,
-                        )
-                        .await
-                        .expect("the store applies the turn");
+                    let sid = format!("sms:SM{round}x{i:030}");
+                    let applied = common::apply(&state, &sid, &phones[i], text).await;
                     if i == 0 {
                         println!("worker 0, {text}: {}", applied.reply());
                     }

@@ -17,19 +17,15 @@
 //!
 //! Prints `STORE phase=... per_turn_us=...` lines.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use shiftline::clock::SystemClock;
-use shiftline::config::Settings;
 use shiftline::core::domain::PhoneNumber;
 use shiftline::core::intake;
-use shiftline::core::intake::Input;
-use shiftline::service::Service;
-use shiftline::service::intake::Render;
-use shiftline::store::Via;
 
 #[derive(Parser)]
 #[command(about = "Time the parts of an intake turn")]
@@ -48,38 +44,9 @@ struct Args {
     texts: String,
 }
 
-fn phone(i: usize) -> String {
-    format!("+15553{i:06}")
-}
-
 /// Write system calls made by this process so far.
 fn write_syscalls() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("syscw:").map(|v| v.trim().parse().ok()))
-        })
-        .flatten()
-        .unwrap_or(0)
-}
-
-/// One text through the store, as the SMS handler does it, without the flush.
-async fn apply(state: &Service, sid: &str, from: &PhoneNumber, text: &str) {
-    let (messages, settings) = (state.messages.clone(), state.settings.clone());
-    let render: Render = Arc::new(move |outcome, _| {
-        messages.render_all(outcome.locale, &outcome.replies, &settings.catalog)
-    });
-    state
-        .apply_input(
-            from.clone(),
-            sid.to_string(),
-            Input::Text(text.to_string()),
-            Via::Sms,
-            render,
-        )
-        .await
-        .expect("the store applies the turn");
+    common::proc_self("io", "syscw") as u64
 }
 
 #[tokio::main]
@@ -87,25 +54,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let texts: Arc<Vec<String>> = Arc::new(args.texts.split(',').map(str::to_string).collect());
     let dir = tempfile::tempdir()?;
-    let mut toml = format!(
-        "[server]\ndata_dir = \"{}\"\n",
-        dir.path().join("data").display()
-    );
-    for key in ["billing", "support", "spanish"] {
-        toml += &format!("[[skills]]\nkey = \"{key}\"\n");
-    }
-    for i in 0..args.workers {
-        toml += &format!("[[workers]]\nphone = \"{}\"\nname = \"W{i}\"\n", phone(i));
-    }
-    let settings = Settings::parse(&toml, |name| {
-        (name == "SHIFTLINE_TWILIO_AUTH_TOKEN").then(|| "bench".to_string())
-    })?;
-    let state = shiftline::app::Application::build(settings, Arc::new(SystemClock), None)
-        .await?
-        .service;
+    let state =
+        common::service(dir.path(), args.workers, &["billing", "support", "spanish"]).await?;
     let phones: Arc<Vec<PhoneNumber>> = Arc::new(
         (0..args.workers)
-            .map(|i| PhoneNumber::parse(&phone(i)))
+            .map(|i| PhoneNumber::parse(&common::phone(i)))
             .collect::<Result<_, _>>()?,
     );
     let turn = |k: usize| {
@@ -147,7 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     for _ in 0..args.turns {
         let (from, text) = turn(next);
-        apply(&state, &format!("sms:SM{next:032x}"), from, text).await;
+        common::apply(&state, &format!("sms:SM{next:032x}"), from, text).await;
         next += 1;
     }
     let tx = started.elapsed().as_secs_f64() * 1e6 / args.turns as f64;
@@ -160,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     for _ in 0..serial {
         let (from, text) = turn(next);
-        apply(&state, &format!("sms:SM{next:032x}"), from, text).await;
+        common::apply(&state, &format!("sms:SM{next:032x}"), from, text).await;
         state.store.durable().await?;
         next += 1;
     }
@@ -186,7 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let k = counter.fetch_add(1, Ordering::Relaxed) as usize;
                 let from = &phones[k % phones.len()];
                 let text = &texts[(k / phones.len()) % texts.len()];
-                apply(&state, &format!("sms:SM{k:032x}"), from, text).await;
+                common::apply(&state, &format!("sms:SM{k:032x}"), from, text).await;
                 state.store.durable().await.expect("durable");
                 done.fetch_add(1, Ordering::Relaxed);
             }

@@ -261,11 +261,12 @@ pub const DEFAULT_CALLBACK_HOURS: &str = "daily 9am-8pm";
 
 /// sled's cache by default: enough for the records of the workers who are texting (the
 /// others are read from the OS page cache). sled holds about twice its cache in memory,
-/// so this is the largest single part of the service's size. Measured with
-/// `bench/intake.sh`: at 16 MB the 10,000-worker intake runs as fast as at 32 (12-14k
-/// turns/s, p99 about 5 ms) and the 100,000-worker soak sits about 40 MB lower; at 8 MB
-/// the intake loses almost half its speed to cache misses.
-pub const DEFAULT_STORE_CACHE_MB: u64 = 16;
+/// so this is the largest single part of the service's size. Measured on 2 cores, with
+/// one writer thread: at 8 MB the 10,000-worker intake of `bench/intake.sh` runs as fast
+/// as at 16 (20.6k and 21.3k turns/s against 20.8k and 21.0k, runs alternated) and its
+/// 100,000-worker soak sits about 10 MB lower (88 MB against 97 at the end). Before the
+/// writer thread, 8 MB cost the intake almost half its speed.
+pub const DEFAULT_STORE_CACHE_MB: u64 = 8;
 
 /// How long a caller waits for a busy worker by default: two minutes, as long as most
 /// people stay on hold before hanging up.

@@ -7,8 +7,9 @@
 //! Claims live only here: after a crash nothing is claimed and every entry still in the
 //! tree is delivered again, which is the outbox's at-least-once promise.
 //!
-//! Memory: about 190 bytes for a lane with one waiting entry (its map entry, its name and
-//! its place in `ready`; `examples/bench_backlog`), and one lane per worker at most. The
+//! Memory: about 190 bytes for a lane with one waiting entry, by the sizes of its map
+//! entry, its name and its place in `ready` (a waiting sync costs about 280 in all, sled's
+//! share included: `examples/bench_backlog`), and one lane per worker at most. The
 //! writer keeps at most one waiting untried sync per worker (`superseded_syncs`), so a
 //! backlog that grows while Twilio is slower than the texts stays in proportion to the
 //! roster.
