@@ -17,9 +17,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use smallvec::SmallVec;
-
 use chrono::{DateTime, Utc};
+use smallvec::SmallVec;
 
 use crate::core::effects::{Command, Priority};
 use crate::store::OutboxEntry;
