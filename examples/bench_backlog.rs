@@ -5,10 +5,10 @@
 //! ```
 //!
 //! shiftline is built with the library (`app::build`, which starts no outbox) on a fresh
-//! store rostering `--workers` workers; then every worker texts ON, then OFF, then ON.
-//! With nothing delivering, the first round leaves one waiting sync per worker, and the
-//! next rounds supersede it (the backlog stays one per worker) while each adds a presence
-//! change to the history. After each round it prints the process's RSS, and its growth per
+//! store rostering `--workers` workers; then every worker picks a skill (SKILLS, 1, YES)
+//! and texts ON, OFF, ON, OFF. With nothing delivering, saving the skill leaves one
+//! waiting sync per worker, and each later round supersedes it (the backlog stays one per
+//! worker) while adding a presence change to the history. After each round it prints the process's RSS, and its growth per
 //! worker, as `BACKLOG round=... ` lines. jemalloc gives freed pages back at once here, so
 //! that RSS follows what is held, not what was freed a few seconds ago.
 
@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use clap::Parser;
 use shiftline::core::domain::PhoneNumber;
-use tikv_jemalloc_ctl::{Access, AsName};
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -41,12 +40,7 @@ fn rss() -> f64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    for key in ["arenas.dirty_decay_ms\0", "arena.0.dirty_decay_ms\0"] {
-        key.as_bytes()
-            .name()
-            .write(0isize)
-            .map_err(|e| e.to_string())?;
-    }
+    shiftline::allocator::give_back_freed_pages(0)?;
     let dir = tempfile::tempdir()?;
     let state = common::service(dir.path(), args.workers, &["support"]).await?;
     let phones: Arc<Vec<PhoneNumber>> = Arc::new(

@@ -5,6 +5,7 @@
 //! applies one event per transaction (`store`), Twilio specifics (`twilio`) and the HTTP
 //! edge (`web`). `app` wires them together.
 
+pub mod allocator;
 pub mod app;
 pub mod cli;
 pub mod clock;

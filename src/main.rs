@@ -154,31 +154,12 @@ enum TwilioCommand {
     },
 }
 
-/// How long jemalloc keeps a freed page before giving it back: 1 s instead of its 10 s.
-/// Under load, a turn frees what it allocated within milliseconds, and pages freed in the
-/// last 10 s held about 7 MB of the 100,000-worker soak's RSS; at 1 s, about 1 MB, with no
-/// throughput lost that the intake benchmark could see.
-const DIRTY_DECAY_MS: isize = 1000;
-
-fn tune_allocator() {
-    use tikv_jemalloc_ctl::{Access, AsName, arenas};
-    // Freed pages go back to the system on jemalloc's own thread, even while the service
-    // is idle (otherwise only when it next allocates).
-    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
-        eprintln!("jemalloc background thread: {e}");
-    }
-    // For the arenas made from now on, then for those that exist already (an index with
-    // no arena yet refuses, which is fine: it will be made with the new default).
-    let existing = arenas::narenas::read().unwrap_or(0);
-    let keys = std::iter::once("arenas.dirty_decay_ms\0".to_string())
-        .chain((0..existing).map(|i| format!("arena.{i}.dirty_decay_ms\0")));
-    for key in keys {
-        let _ = key.as_bytes().name().write(DIRTY_DECAY_MS);
-    }
-}
-
 fn main() -> ExitCode {
-    tune_allocator();
+    if let Err(e) =
+        shiftline::allocator::give_back_freed_pages(shiftline::allocator::DIRTY_DECAY_MS)
+    {
+        eprintln!("{e}");
+    }
     let cli = Cli::parse();
     // The demo's terminal is for the conversation; only warnings and errors are logged.
     let level = match cli.command {

@@ -14,7 +14,7 @@
 //! | 3 | `metrics` | counters, gauges |
 //! | 2 | `store`, `twilio`, `i18n`, `config` | state; Twilio's REST, TwiML and signatures; messages; settings |
 //! | 1 | `core` | the pure core: domain, effects, intake, dispatch, schedule, text |
-//! | 0 | `clock` | where "now" comes from |
+//! | 0 | `clock`, `allocator` | where "now" comes from; how freed memory goes back |
 //!
 //! Inside the core the same holds for its parts: `domain` and `text`, then `effects`, then
 //! `schedule`, then `intake`, then `dispatch`.
@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 const RANKS: &[(&str, u32)] = &[
     ("clock", 0),
+    ("allocator", 0),
     ("core", 1),
     ("config", 2),
     ("store", 2),

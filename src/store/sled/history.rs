@@ -37,6 +37,16 @@ pub(super) fn day_key(phone: &PhoneNumber, at: DateTime<Utc>) -> Vec<u8> {
     key
 }
 
+/// Adds `change` to its day's list unless the list is full (`PER_DAY`); a change that
+/// does not fit comes back, to be kept under a key of its own (`change_key`).
+pub(super) fn append<T>(day: &mut Vec<T>, change: T) -> Option<T> {
+    if day.len() >= PER_DAY {
+        return Some(change);
+    }
+    day.push(change);
+    None
+}
+
 /// The key of one change kept on its own.
 pub(super) fn change_key(phone: &PhoneNumber, sequence: u64) -> Vec<u8> {
     let mut key = prefix(phone);
@@ -85,6 +95,16 @@ mod tests {
         let lone = serde_json::to_vec(&change(3)).unwrap();
         assert_eq!(decode(&day).unwrap(), vec![change(1), change(2)]);
         assert_eq!(decode(&lone).unwrap(), vec![change(3)]);
+    }
+
+    #[test]
+    fn a_full_day_hands_the_change_back() {
+        let mut day = Vec::new();
+        for i in 0..PER_DAY {
+            assert_eq!(append(&mut day, i), None);
+        }
+        assert_eq!(append(&mut day, PER_DAY), Some(PER_DAY));
+        assert_eq!(day.len(), PER_DAY);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! ids handled: calls, TaskRouter's callbacks), `outbox` (commands by sequence number),
 //! `failing` (outbox ids that failed at least once, with when they were written), `parked`,
 //! `timers` (by due time, then id), `dispatch` (by reservation SID), `voicemails` (by
-//! recording SID), `history` (by phone, then day: see `history`), `callbacks` (callback requests by
-//! id). Values are JSON.
+//! recording SID), `history` (by phone, then day: see `history`), `callbacks` (callback
+//! requests by id). Values are JSON.
 //!
 //! This is the only module that names sled: nothing outside it sees a sled type or error.
 
@@ -601,11 +601,9 @@ impl Store for SledStore {
             let mut days: BTreeMap<Vec<u8>, Vec<&PresenceChange>> = BTreeMap::new();
             for change in changes {
                 let day = days.entry(history::day_key(phone, change.at)).or_default();
-                if day.len() < history::PER_DAY {
-                    day.push(change);
-                } else {
+                if let Some(lone) = history::append(day, change) {
                     let key = history::change_key(phone, self.db.generate_id()?);
-                    self.history.insert(key, json(change)?)?;
+                    self.history.insert(key, json(lone)?)?;
                 }
             }
             for (key, day) in days {

@@ -33,7 +33,7 @@ use crate::store::{
 const MAX_BATCH: usize = 512;
 
 /// The trees units of work write, by name; the number is the draft's index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tree {
     Workers,
     Pins,
@@ -409,12 +409,13 @@ fn note_presence(
     };
     let key = history::day_key(&new.phone, now);
     let mut day: Vec<PresenceChange> = draft.get(Tree::History, &key)?.unwrap_or_default();
-    if day.len() < history::PER_DAY {
-        day.push(change);
-        return draft.put(Tree::History, &key, &day);
+    match history::append(&mut day, change) {
+        None => draft.put(Tree::History, &key, &day),
+        Some(lone) => {
+            let key = history::change_key(&new.phone, draft.trees.db.generate_id()?);
+            draft.put(Tree::History, &key, &lone)
+        }
     }
-    let key = history::change_key(&new.phone, draft.trees.db.generate_id()?);
-    draft.put(Tree::History, &key, &change)
 }
 
 /// Writes commands to the outbox and timers to their tree; returns the outbox ids.
