@@ -28,13 +28,11 @@ fn catalog() -> Catalog {
             .into_iter()
             .collect(),
     };
-    Catalog {
-        skills: vec![
-            skill("billing", "Billing", "Facturación"),
-            skill("support", "Support", "Soporte"),
-            skill("spanish", "Spanish", "Español"),
-        ],
-    }
+    Catalog::new(vec![
+        skill("billing", "Billing", "Facturación"),
+        skill("support", "Support", "Soporte"),
+        skill("spanish", "Spanish", "Español"),
+    ])
 }
 
 /// The texts of the corpus: the part before ` | ` on each line that is not a comment or

@@ -721,7 +721,7 @@ fn parse_skills(raw: Vec<RawSkill>) -> Result<Catalog, ConfigError> {
         }
         skills.push(Skill { key, names });
     }
-    Ok(Catalog { skills })
+    Ok(Catalog::new(skills))
 }
 
 fn parse_skills_ref(raw: &[RawSkill]) -> Result<Vec<SkillKey>, ConfigError> {

@@ -19,7 +19,7 @@ fn with_all_args(id: &str) -> Reply {
     let settings = Settings::parse(ROSTER, |_| None).unwrap();
     let all = settings
         .catalog
-        .skills
+        .skills()
         .iter()
         .map(|s| s.key.clone())
         .collect();

@@ -64,13 +64,11 @@ fn catalog() -> Catalog {
         key: SkillKey::parse(key).unwrap(),
         names: [(Locale::En, en.to_string()), (Locale::Es, es.to_string())].into(),
     };
-    Catalog {
-        skills: vec![
-            skill("billing", "Billing", "Facturación"),
-            skill("support", "Support", "Soporte"),
-            skill("spanish", "Spanish", "Español"),
-        ],
-    }
+    Catalog::new(vec![
+        skill("billing", "Billing", "Facturación"),
+        skill("support", "Support", "Soporte"),
+        skill("spanish", "Spanish", "Español"),
+    ])
 }
 
 /// A Tuesday at 10:00 in Chicago.

@@ -553,7 +553,7 @@ impl Demo {
         let menu = &settings.customer.menu;
         let skills: Vec<String> = settings
             .catalog
-            .skills
+            .skills()
             .iter()
             .map(|skill| match menu.iter().find(|m| m.skill == skill.key) {
                 Some(item) if menu.len() > 1 => format!("{} (key {})", skill.key, item.digit),
@@ -1129,7 +1129,7 @@ fn call_plan(settings: &Settings, target: Option<&str>) -> Result<(Option<char>,
         let skill = menu
             .first()
             .map(|m| m.skill.clone())
-            .or_else(|| settings.catalog.skills.first().map(|s| s.key.clone()));
+            .or_else(|| settings.catalog.skills().first().map(|s| s.key.clone()));
         format!(
             "no menu: every call is for {}",
             skill.as_ref().map(name_of).unwrap_or_default()
@@ -1160,13 +1160,13 @@ fn call_plan(settings: &Settings, target: Option<&str>) -> Result<(Option<char>,
     let wanted = target.to_lowercase();
     let skill = settings
         .catalog
-        .skills
+        .skills()
         .iter()
         .find(|s| s.key.as_str() == wanted || s.names.values().any(|n| n.to_lowercase() == wanted))
         .ok_or_else(|| {
             let keys: Vec<&str> = settings
                 .catalog
-                .skills
+                .skills()
                 .iter()
                 .map(|s| s.key.as_str())
                 .collect();

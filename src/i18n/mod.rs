@@ -169,7 +169,7 @@ impl Messages {
 /// "1 Billing, 2 Support, 3 Spanish".
 fn menu(locale: Locale, catalog: &Catalog) -> String {
     let items: Vec<String> = catalog
-        .skills
+        .skills()
         .iter()
         .enumerate()
         .map(|(i, s)| format!("{} {}", i + 1, s.name(locale)))

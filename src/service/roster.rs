@@ -553,12 +553,11 @@ mod tests {
             version: forced.before.hold_version,
             online: false,
         };
-        let catalog = crate::core::domain::catalog::Catalog {
-            skills: vec![crate::core::domain::catalog::Skill {
+        let catalog =
+            crate::core::domain::catalog::Catalog::new(vec![crate::core::domain::catalog::Skill {
                 key: crate::core::domain::SkillKey::parse("billing").unwrap(),
                 names: Default::default(),
-            }],
-        };
+            }]);
         let later = crate::core::intake::timers::on_timer(&again.after, hold, now, &catalog);
         assert_eq!(later.record.presence, Presence::Offline);
         assert!(later.commands.is_empty());

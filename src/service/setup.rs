@@ -50,7 +50,7 @@ pub async fn run(client: &TwilioClient, settings: &Settings) -> Result<Report, T
     let unavailable = activity(client, UNAVAILABLE, false, &mut report).await?;
 
     let mut skill_queues = Vec::new();
-    for skill in &settings.catalog.skills {
+    for skill in settings.catalog.skills() {
         let target = format!("skills HAS \"{}\"", skill.key);
         let sid = queue(client, skill.key.as_str(), &target, &mut report).await?;
         skill_queues.push((skill.key.to_string(), sid));

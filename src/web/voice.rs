@@ -160,7 +160,7 @@ fn enqueue(state: &AppState, form: &SignedForm, item: Option<&MenuItem>) -> Stri
     let settings = &state.settings;
     let skill = item
         .map(|i| i.skill.clone())
-        .or_else(|| settings.catalog.skills.first().map(|s| s.key.clone()));
+        .or_else(|| settings.catalog.skills().first().map(|s| s.key.clone()));
     let language = item
         .and_then(|i| i.language)
         .unwrap_or(settings.default_language);

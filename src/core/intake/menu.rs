@@ -58,7 +58,7 @@ pub fn parse(text: &str, catalog: &Catalog) -> Result<Vec<SkillKey>, MenuError> 
 }
 
 fn every(catalog: &Catalog) -> Vec<SkillKey> {
-    catalog.skills.iter().map(|s| s.key.clone()).collect()
+    catalog.skills().iter().map(|s| s.key.clone()).collect()
 }
 
 /// The skills a normalized answer names, with no exceptions in it.
@@ -72,7 +72,7 @@ fn picks(norm: &str, catalog: &Catalog, lenient: bool) -> Result<Vec<SkillKey>, 
 
     // Whole names first, longest first, so "customer support" wins over "support".
     let mut names: Vec<(usize, String)> = catalog
-        .skills
+        .skills()
         .iter()
         .enumerate()
         .flat_map(|(i, s)| {
@@ -164,7 +164,7 @@ fn picks(norm: &str, catalog: &Catalog, lenient: bool) -> Result<Vec<SkillKey>, 
         (None, Some(_)) => Err(MenuError::NotAnAnswer),
         (None, None) if !any => Err(MenuError::NotAnAnswer),
         (None, None) => Ok(catalog
-            .skills
+            .skills()
             .iter()
             .zip(picked)
             .filter(|(_, p)| *p)
@@ -213,13 +213,11 @@ mod tests {
             key: SkillKey::parse(key).unwrap(),
             names: [(Locale::En, en.to_string()), (Locale::Es, es.to_string())].into(),
         };
-        Catalog {
-            skills: vec![
-                skill("billing", "Billing", "Facturación"),
-                skill("support", "Support", "Soporte"),
-                skill("spanish", "Spanish", "Español"),
-            ],
-        }
+        Catalog::new(vec![
+            skill("billing", "Billing", "Facturación"),
+            skill("support", "Support", "Soporte"),
+            skill("spanish", "Spanish", "Español"),
+        ])
     }
 
     fn keys(answer: &str) -> Result<Vec<String>, MenuError> {

@@ -188,12 +188,10 @@ mod tests {
     use crate::core::schedule::{Request, parse};
 
     fn catalog() -> Catalog {
-        Catalog {
-            skills: vec![crate::core::domain::catalog::Skill {
-                key: SkillKey::parse("billing").unwrap(),
-                names: [(Locale::En, "Billing".to_string())].into(),
-            }],
-        }
+        Catalog::new(vec![crate::core::domain::catalog::Skill {
+            key: SkillKey::parse("billing").unwrap(),
+            names: [(Locale::En, "Billing".to_string())].into(),
+        }])
     }
 
     fn worker(schedule: &str) -> WorkerRecord {

@@ -15,9 +15,10 @@ fn catalog() -> Catalog {
         key: SkillKey::parse(key).unwrap(),
         names: [(Locale::En, en.to_string())].into(),
     };
-    Catalog {
-        skills: vec![skill("billing", "Billing"), skill("support", "Support")],
-    }
+    Catalog::new(vec![
+        skill("billing", "Billing"),
+        skill("support", "Support"),
+    ])
 }
 
 fn now() -> DateTime<Utc> {

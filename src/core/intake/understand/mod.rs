@@ -167,7 +167,7 @@ pub fn read(text: &str, language: Locale, catalog: &Catalog) -> Reading {
         };
     }
     let place = crate::core::schedule::zones::find(text).is_some();
-    let matches = find(&words, lexicon, &skill_words(catalog), place);
+    let matches = find(&words, lexicon, skill_words(catalog), place);
     if let Some(reading) = whole_text_command(text, &words, &matches) {
         return reading;
     }
@@ -309,7 +309,7 @@ pub fn explain(text: &str, language: Locale, catalog: &Catalog) -> String {
     }
     out.push_str(&format!(" questions={:?}\n", words.questions));
     let place = crate::core::schedule::zones::find(text).is_some();
-    for m in find(&words, lexicon, &skill_words(catalog), place) {
+    for m in find(&words, lexicon, skill_words(catalog), place) {
         let span: Vec<&str> = words.tokens[m.start..m.end]
             .iter()
             .map(|t| t.word.as_str())

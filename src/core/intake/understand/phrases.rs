@@ -198,21 +198,22 @@ fn same_word(l: usize, surface: &str, stem: &str, token: &Token) -> Option<bool>
 /// The words of the business's skill names, folded: the `{skill}` class.
 pub type Skills = HashSet<String>;
 
-pub fn skill_words(catalog: &Catalog) -> Skills {
-    catalog
-        .skills
-        .iter()
-        .flat_map(|s| {
-            std::iter::once(s.key.as_str().replace('_', " "))
-                .chain(s.names.values().cloned())
-                .collect::<Vec<_>>()
-        })
-        .flat_map(|name| {
-            normalize(&name)
-                .split(' ')
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .filter(|w| w.chars().count() >= 3)
-        .collect()
+pub fn skill_words(catalog: &Catalog) -> &Skills {
+    catalog.words(|skills| {
+        skills
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(s.key.as_str().replace('_', " "))
+                    .chain(s.names.values().cloned())
+                    .collect::<Vec<_>>()
+            })
+            .flat_map(|name| {
+                normalize(&name)
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| w.chars().count() >= 3)
+            .collect()
+    })
 }
