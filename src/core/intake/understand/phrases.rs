@@ -198,6 +198,7 @@ fn same_word(l: usize, surface: &str, stem: &str, token: &Token) -> Option<bool>
 /// The words of the business's skill names, folded: the `{skill}` class.
 pub type Skills = HashSet<String>;
 
+/// Built once for each catalog (`Catalog::words`).
 pub fn skill_words(catalog: &Catalog) -> &Skills {
     catalog.words(|skills| {
         skills
