@@ -8,9 +8,10 @@
 //! store rostering `--workers` workers; then every worker picks a skill (SKILLS, 1, YES)
 //! and texts ON, OFF, ON, OFF. With nothing delivering, saving the skill leaves one
 //! waiting sync per worker, and each later round supersedes it (the backlog stays one per
-//! worker) while adding a presence change to the history. After each round it prints the process's RSS, and its growth per
-//! worker, as `BACKLOG round=... ` lines. jemalloc gives freed pages back at once here, so
-//! that RSS follows what is held, not what was freed a few seconds ago.
+//! worker) while adding a presence change to the history. After each round it prints the
+//! process's RSS, and its growth per worker, as `BACKLOG round=... ` lines. jemalloc gives
+//! freed pages back at once here, so that RSS follows what is held, not what was freed a
+//! few seconds ago.
 
 mod common;
 
